@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install every system package nnlab needs to build, test and plot.
+# Debian/Ubuntu only (apt-get). Safe to run twice. Needs root (or sudo).
+#   scripts/install-deps.sh          build + test + plotting dependencies
+#   scripts/install-deps.sh --bench  also the benchmark-only packages
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libhdf5-dev hdf5-tools
+  libyaml-dev
+  check
+  libopenblas-openmp-dev
+  zlib1g-dev
+  python3 python3-h5py python3-numpy python3-matplotlib
+)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch python3-sklearn dataset-fashion-mnist time)
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${packages[@]}"

@@ -1,0 +1,315 @@
+/* driver.c — the experiment loop. Everything that can fail for a reason the
+ * user can fix (bad data, absurd sizes, a non-empty output folder) is checked
+ * before the output folder is touched. */
+#define _POSIX_C_SOURCE 200809L
+#include "driver.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data.h"
+#include "grid.h"
+#include "h5io.h"
+#include "nnlab.h"
+#include "train.h"
+
+/* Set by SIGINT/SIGTERM: no new run starts. The one piece of mutable global
+ * state, as a signal handler can reach nothing else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* First signal: finish the runs in flight, then merge. The handler is reset
+ * to the default, so a second Ctrl-C ends the process at once; run files are
+ * written as .tmp + rename, so none that finished can be half-written. */
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int mkdir_p(const char *path, char *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return nn_errf(err, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return nn_errf(err, "%s: cannot create folder: %s", buf, strerror(errno));
+        struct stat st;
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return nn_errf(err, "%s: exists and is not a folder", buf);
+        *p = c;
+        if (c == '\0') return 0;
+    }
+}
+
+/* 1 if the folder has entries, 0 if empty or absent. */
+static int folder_has_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)))
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return found;
+}
+
+/* --force: remove what an earlier run of nnlab wrote, and nothing else. */
+static int clear_results(const char *dir, char *err)
+{
+    char path[4200];
+    const char *files[] = {"results.h5", "results.h5.tmp", "experiment.yaml", "experiment.yaml.tmp"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (remove(path) != 0 && errno != ENOENT) return nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
+    }
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        int ours = e->d_name[0] == 'r' && ((n > 3 && !strcmp(e->d_name + n - 3, ".h5")) ||
+                                           (n > 7 && !strcmp(e->d_name + n - 7, ".h5.tmp")));
+        if (!ours) continue;
+        snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
+        if (remove(path) != 0) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+static int write_text_file(const char *path, const char *text, char *err)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return nn_errf(err, "%s: cannot create: %s", tmp, strerror(errno));
+    int bad = fputs(text, f) < 0;
+    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        return nn_errf(err, "%s: cannot write (disk full or not writable?)", path);
+    }
+    return 0;
+}
+
+/* Refuse runs whose state would not fit in memory, before allocating any. */
+static int check_memory(const Experiment *ex, const Dataset *d, int threads, char *err)
+{
+    double page = (double)sysconf(_SC_PAGESIZE), pages = (double)sysconf(_SC_PHYS_PAGES);
+    double machine = page > 0 && pages > 0 ? page * pages : 0;
+    double worst = 0;
+    for (int c = 0; c < grid_n_configs(ex); c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        double b = train_state_bytes(&s.train, d);
+        worst = b > worst ? b : worst;
+    }
+    double need = worst * threads;
+    if (machine > 0 && need > machine)
+        return nn_errf(err, "%s: one run needs %.3g GiB (%d threads: %.3g GiB) but this machine has %.3g GiB; "
+                       "make the model smaller", ex->file, worst / 1073741824.0, threads, need / 1073741824.0,
+                       machine / 1073741824.0);
+    return 0;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+typedef struct {
+    int total, done, diverged, failed;
+    double start, last_print, best_acc;
+    int tty, quiet;
+} Progress;
+
+static void progress_show(Progress *p, int final)
+{
+    if (p->quiet) return;
+    double now = nn_now(), elapsed = now - p->start;
+    if (!final && !p->tty && now - p->last_print < 2.0) return;
+    if (!final && p->tty && now - p->last_print < 0.1) return;
+    p->last_print = now;
+    double rate = elapsed > 0 ? p->done / elapsed : 0;
+    char eta[32] = "-";
+    if (rate > 0 && p->done < p->total) snprintf(eta, sizeof eta, "%.0fs", (p->total - p->done) / rate);
+    char best[32] = "-";
+    if (p->best_acc >= 0) snprintf(best, sizeof best, "%.4f", p->best_acc);
+    char diverged[32] = "";
+    if (p->diverged) snprintf(diverged, sizeof diverged, "  (%d diverged)", p->diverged);
+    fprintf(stderr, "%s[%d/%d runs] %.2f runs/s  ETA %s  best test acc %s%s%s", p->tty ? "\r" : "", p->done,
+            p->total, rate, eta, best, diverged, p->tty ? "\033[K" : "\n");
+    if (p->tty && final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- the run loop ---------------------------------------------------------- */
+
+typedef struct {
+    const Experiment *ex;
+    const Dataset *d;
+    const RunSpec *runs;
+    int n_runs;
+    Progress progress;
+    int write_failed;
+    char write_err[NN_ERR_LEN];
+} Loop;
+
+/* The single writer: called inside the critical section. */
+static void finish_run(Loop *L, const RunSpec *spec, const Settings *s, const RunResult *res, int train_rc,
+                       const char *train_err)
+{
+    Progress *p = &L->progress;
+    if (train_rc) {
+        p->failed++;
+        fprintf(stderr, "%srun %d (seed %lld) failed: %s\n", p->tty ? "\n" : "", spec->id, (long long)spec->seed,
+                train_err);
+        return;
+    }
+    if (L->write_failed) return;
+    char path[4200], err[NN_ERR_LEN];
+    h5io_run_path(path, sizeof path, L->ex->output, spec->id);
+    if (h5io_write_run(path, L->ex, spec, s, res, err)) {
+        L->write_failed = 1;
+        snprintf(L->write_err, sizeof L->write_err, "%s", err);
+        stop_requested = 1;
+        return;
+    }
+    p->done++;
+    p->diverged += res->status == RUN_DIVERGED;
+    double acc = res->curve[CURVE_TEST_ACC][res->epochs_done];
+    if (!isnan(acc) && acc > p->best_acc) p->best_acc = acc;
+    progress_show(p, 0);
+}
+
+static void run_all(Loop *L, int threads)
+{
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int i = 0; i < L->n_runs; i++) {
+        if (stop_requested) continue;
+        const RunSpec *spec = &L->runs[i];
+        Settings s;
+        grid_settings(L->ex, spec->config, &s);
+        RunResult res;
+        char err[NN_ERR_LEN] = "";
+        int rc = train_run(&s.train, L->d, (uint64_t)spec->seed, &res, err);
+#pragma omp critical(nnlab_writer)
+        finish_run(L, spec, &s, &res, rc, err);
+        if (rc == 0) run_result_free(&res);
+    }
+}
+
+static int prepare_output(const Experiment *ex, const DriverOptions *o, char *err)
+{
+    if (folder_has_entries(ex->output)) {
+        if (!o->force)
+            return nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
+                           "(use --force to replace them, or -o DIR for another folder)", ex->output);
+        if (clear_results(ex->output, err)) return -1;
+    }
+    char runs[4200], path[4200];
+    snprintf(runs, sizeof runs, "%s/runs", ex->output);
+    if (mkdir_p(runs, err)) return -1;
+    snprintf(path, sizeof path, "%s/experiment.yaml", ex->output);
+    return write_text_file(path, ex->resolved, err);
+}
+
+int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
+{
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    Dataset *d = NULL;
+    RunSpec *runs = NULL;
+    int n_runs = 0, status = NN_EXIT_INPUT;
+    if (data_load(&ex->settings.data, &d, err) || grid_expand(ex, &runs, &n_runs, err) ||
+        check_memory(ex, d, threads < n_runs ? threads : n_runs, err))
+        goto done;
+    status = NN_EXIT_RUNTIME;
+    if (folder_has_entries(ex->output) && !o->force) status = NN_EXIT_INPUT;
+    if (prepare_output(ex, o, err)) goto done;
+
+    Loop L = {ex, d, runs, n_runs, {0}, 0, ""};
+    L.progress.total = n_runs;
+    L.progress.start = L.progress.last_print = nn_now();
+    L.progress.best_acc = -1;
+    L.progress.tty = isatty(fileno(stderr));
+    L.progress.quiet = o->quiet;
+    stop_requested = 0;
+    install_handlers();
+    if (!o->quiet)
+        fprintf(stderr, "nnlab: %s: %d runs on %d threads -> %s\n", ex->name, n_runs, threads, ex->output);
+    run_all(&L, threads);
+    int interrupted = stop_requested && !L.write_failed;
+    progress_show(&L.progress, 1);
+
+    int n_missing = 0;
+    if (L.write_failed) {
+        nn_errf(err, "%s (finished run files are intact in %s/runs)", L.write_err, ex->output);
+        goto done;
+    }
+    if (h5io_merge(ex->output, ex, runs, n_runs, d, &n_missing, err)) goto done;
+    if (interrupted) {
+        nn_errf(err, "interrupted: %d of %d runs finished and merged into %s/results.h5", L.progress.done, n_runs,
+                ex->output);
+        status = NN_EXIT_INTERRUPTED;
+    } else if (L.progress.failed) {
+        nn_errf(err, "%d of %d runs failed (see above); the others are in %s/results.h5", L.progress.failed, n_runs,
+                ex->output);
+    } else {
+        status = NN_EXIT_OK;
+        if (!o->quiet)
+            fprintf(stderr, "nnlab: %d runs done (%d diverged) in %.1fs: %s/results.h5\n", L.progress.done,
+                    L.progress.diverged, nn_now() - L.progress.start, ex->output);
+    }
+done:
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    free(runs);
+    data_free(d);
+    return status;
+}
+
+int driver_merge(const char *dir, char *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    Experiment *ex = NULL;
+    Dataset *d = NULL;
+    RunSpec *runs = NULL;
+    int n_runs = 0, n_missing = 0, status = NN_EXIT_INPUT;
+    if (cfg_load(&ex, path, err) || data_load(&ex->settings.data, &d, err) || grid_expand(ex, &runs, &n_runs, err))
+        goto done;
+    status = NN_EXIT_RUNTIME;
+    if (h5io_merge(dir, ex, runs, n_runs, d, &n_missing, err)) goto done;
+    status = NN_EXIT_OK;
+    if (n_missing) {
+        nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run files are missing", dir, n_runs - n_missing, n_runs,
+                n_missing);
+        status = NN_EXIT_RUNTIME;
+    }
+done:
+    free(runs);
+    data_free(d);
+    cfg_free(ex);
+    return status;
+}

@@ -1,0 +1,26 @@
+/* driver.h — running an experiment: output folder, the parallel loop over
+ * runs, the single writer, progress, interruption, and the final merge.
+ *
+ * Threads: OpenMP `parallel for schedule(dynamic,1)`; each run is computed
+ * by one thread from its own seed, so results do not depend on the thread
+ * count or the order runs finish in. HDF5 is only called by one thread at a
+ * time (a named critical section). */
+#ifndef DRIVER_H
+#define DRIVER_H
+
+#include "cfg.h"
+
+typedef struct {
+    int threads;         /* 0: OpenMP's default (OMP_NUM_THREADS or the cores) */
+    int force;           /* replace the results in a non-empty output folder */
+    int quiet;           /* no progress line */
+} DriverOptions;
+
+/* Run every run of ex into ex->output. Returns an exit status (NN_EXIT_*);
+ * on anything but NN_EXIT_OK a message is in err. Progress goes to stderr. */
+int driver_run(const Experiment *ex, const DriverOptions *o, char *err);
+
+/* Rebuild <dir>/results.h5 from <dir>/experiment.yaml and <dir>/runs/. */
+int driver_merge(const char *dir, char *err);
+
+#endif

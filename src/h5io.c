@@ -1,0 +1,523 @@
+/* h5io.c — writing run files and merging them into results.h5.
+ * Every H5*create/open has its H5*close on every path; every return value is
+ * checked. Strings are variable-length UTF-8 (h5py reads them as str). */
+#define _POSIX_C_SOURCE 200809L
+#include "h5io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nnlab.h"
+
+void h5io_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void h5io_run_path(char *buf, size_t cap, const char *dir, int run_id)
+{
+    snprintf(buf, cap, "%s/runs/r%06d.h5", dir, run_id);
+}
+
+/* ---- small writers: each closes what it opens; 0 or -1 ------------------ */
+
+static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *value)
+{
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return -1;
+    herr_t rc = H5Awrite(a, type, value);
+    return (H5Aclose(a) < 0 || rc < 0) ? -1 : 0;
+}
+
+static int attr_scalar(hid_t loc, const char *name, hid_t type, const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    if (space < 0) return -1;
+    int rc = attr_write(loc, name, type, space, value);
+    H5Sclose(space);
+    return rc;
+}
+
+static hid_t string_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static int attr_str(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = string_type();
+    if (t < 0) return -1;
+    int rc = attr_scalar(loc, name, t, &value);
+    H5Tclose(t);
+    return rc;
+}
+
+static int attr_i64(hid_t loc, const char *name, int64_t value)
+{
+    return attr_scalar(loc, name, H5T_NATIVE_INT64, &value);
+}
+
+static int attr_f64(hid_t loc, const char *name, double value)
+{
+    return attr_scalar(loc, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+static int attr_i64_array(hid_t loc, const char *name, const int64_t *v, int n)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t space = H5Screate_simple(1, &dim, NULL);
+    if (space < 0) return -1;
+    int rc = attr_write(loc, name, H5T_NATIVE_INT64, space, v);
+    H5Sclose(space);
+    return rc;
+}
+
+/* Dataset of `rank` dims; `file_type` on disk, `mem_type` in memory. */
+static int dset_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank,
+                      const hsize_t *dims, const void *data)
+{
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    if (space < 0) return -1;
+    hid_t d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(space);
+    if (d < 0) return -1;
+    herr_t rc = H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    return (H5Dclose(d) < 0 || rc < 0) ? -1 : 0;
+}
+
+static int dset_f64(hid_t loc, const char *name, const double *v, size_t n)
+{
+    hsize_t dim = n;
+    return dset_write(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dim, v);
+}
+
+static int dset_i32(hid_t loc, const char *name, const int32_t *v, size_t n)
+{
+    hsize_t dim = n;
+    return dset_write(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dim, v);
+}
+
+static hid_t group_create(hid_t loc, const char *name)
+{
+    return H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+/* ---- small readers ------------------------------------------------------ */
+
+static int attr_read(hid_t loc, const char *name, hid_t mem_type, void *out)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    herr_t rc = H5Aread(a, mem_type, out);
+    return (H5Aclose(a) < 0 || rc < 0) ? -1 : 0;
+}
+
+static int attr_read_str(hid_t loc, const char *name, char *out, size_t cap)
+{
+    hid_t t = string_type();
+    if (t < 0) return -1;
+    char *s = NULL;
+    int rc = attr_read(loc, name, t, &s);
+    H5Tclose(t);
+    if (rc == 0 && s) snprintf(out, cap, "%s", s);
+    if (s) H5free_memory(s);
+    return rc;
+}
+
+/* Read a 1-D float64 dataset of exactly n entries. */
+static int dset_read_f64(hid_t loc, const char *name, double *out, size_t n)
+{
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t space = H5Dget_space(d);
+    hsize_t dim = 0;
+    int ok = space >= 0 && H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_dims(space, &dim, NULL) == 1 &&
+             dim == n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0;
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(d);
+    return ok ? 0 : -1;
+}
+
+/* ---- durable files ------------------------------------------------------ */
+
+static int fsync_path(const char *path, int directory)
+{
+    int fd = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* tmp -> final, durably: fsync the file, rename, fsync the folder. */
+static int commit_file(const char *tmp, const char *final, char *err)
+{
+    if (fsync_path(tmp, 0)) return nn_errf(err, "%s: fsync failed: %s", tmp, strerror(errno));
+    if (rename(tmp, final)) return nn_errf(err, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", final);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0'; else snprintf(dir, sizeof dir, ".");
+    if (fsync_path(dir, 1)) return nn_errf(err, "%s: fsync of the folder failed: %s", dir, strerror(errno));
+    return 0;
+}
+
+/* ---- run files ---------------------------------------------------------- */
+
+/* Every resolved setting as an attribute named by its dotted key. */
+static int write_settings(hid_t g, const Settings *s)
+{
+    for (int i = 0; i < cfg_n_settings; i++) {
+        const SettingDef *def = &cfg_settings[i];
+        const char *field = (const char *)s + def->offset;
+        int rc = 0;
+        switch (def->type) {
+        case SET_INT: rc = attr_i64(g, def->key, *(const int *)field); break;
+        case SET_I64: rc = attr_i64(g, def->key, *(const int64_t *)field); break;
+        case SET_FLOAT: rc = attr_f64(g, def->key, *(const double *)field); break;
+        case SET_BOOL: rc = attr_i64(g, def->key, *(const int *)field); break;
+        case SET_ENUM: rc = attr_str(g, def->key, def->names[*(const int *)field]); break;
+        case SET_INT_LIST: {
+            int64_t v[MLP_MAX_HIDDEN];
+            for (int k = 0; k < s->train.n_hidden; k++) v[k] = s->train.hidden[k];
+            rc = attr_i64_array(g, def->key, v, s->train.n_hidden);
+            break;
+        }
+        }
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+/* group/layerK/{W (fan_in, fan_out), b (fan_out)} for every layer. */
+static int write_params(hid_t loc, const char *name, const Mlp *m, const float *params)
+{
+    hid_t g = group_create(loc, name);
+    if (g < 0) return -1;
+    int rc = 0;
+    for (int l = 0; l < m->n_layers && !rc; l++) {
+        char layer[32];
+        snprintf(layer, sizeof layer, "layer%d", l);
+        hid_t lg = group_create(g, layer);
+        if (lg < 0) {
+            rc = -1;
+            break;
+        }
+        hsize_t wdims[2] = {(hsize_t)m->size[l], (hsize_t)m->size[l + 1]}, bdim = (hsize_t)m->size[l + 1];
+        rc = dset_write(lg, "W", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, wdims, params + m->w_off[l]);
+        if (!rc) rc = dset_write(lg, "b", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &bdim, params + m->b_off[l]);
+        if (H5Gclose(lg) < 0) rc = -1;
+    }
+    if (H5Gclose(g) < 0) rc = -1;
+    return rc;
+}
+
+static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                           const RunResult *res)
+{
+    if (attr_i64(g, "run", spec->id) || attr_i64(g, "config", spec->config) || attr_i64(g, "seed", spec->seed) ||
+        attr_str(g, "status", run_status_names[res->status]) || attr_i64(g, "epochs_done", res->epochs_done) ||
+        attr_f64(g, "seconds", res->seconds) || attr_str(g, "fingerprint", ex->fingerprint) ||
+        write_settings(g, s))
+        return -1;
+    hid_t c = group_create(g, "curves");
+    if (c < 0) return -1;
+    int rc = 0;
+    for (int k = 0; k < N_CURVES && !rc; k++) rc = dset_f64(c, curve_names[k], res->curve[k], (size_t)res->epochs + 1);
+    if (H5Gclose(c) < 0) rc = -1;
+    if (!rc) rc = write_params(g, "weights", &res->mlp, res->weights);
+    if (!rc) rc = write_params(g, "init", &res->mlp, res->init);
+    return rc;
+}
+
+int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                   const RunResult *res, char *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return nn_errf(err, "%s: cannot create the run file", tmp);
+    int rc = attr_str(f, "format", "nnlab-run") || attr_i64(f, "format_version", H5IO_FORMAT_VERSION) ? -1 : 0;
+    hid_t g = rc ? -1 : group_create(f, "run");
+    if (g < 0) rc = -1;
+    if (!rc) rc = write_run_group(g, ex, spec, s, res);
+    if (g >= 0 && H5Gclose(g) < 0) rc = -1;
+    if (H5Fclose(f) < 0) rc = -1;
+    if (rc) {
+        remove(tmp);
+        return nn_errf(err, "%s: writing the run file failed (disk full or not writable?)", tmp);
+    }
+    if (commit_file(tmp, path, err)) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- merge -------------------------------------------------------------- */
+
+#define STATUS_LEN 16
+
+typedef struct {
+    int32_t run, config;
+    int64_t seed;
+    char status[STATUS_LEN];
+    int32_t epochs_done;
+    double final_train_loss, final_test_loss, final_train_acc, final_test_acc;
+    double best_test_acc;
+    int32_t best_epoch;
+    double seconds;
+} SummaryRow;
+
+static hid_t summary_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
+    hid_t str = H5Tcopy(H5T_C_S1);
+    if (t < 0 || str < 0 || H5Tset_size(str, STATUS_LEN) < 0 || H5Tset_strpad(str, H5T_STR_NULLTERM) < 0) goto fail;
+#define F(name, type) \
+    if (H5Tinsert(t, #name, offsetof(SummaryRow, name), type) < 0) goto fail;
+    F(run, H5T_NATIVE_INT32)
+    F(config, H5T_NATIVE_INT32)
+    F(seed, H5T_NATIVE_INT64)
+    F(status, str)
+    F(epochs_done, H5T_NATIVE_INT32)
+    F(final_train_loss, H5T_NATIVE_DOUBLE)
+    F(final_test_loss, H5T_NATIVE_DOUBLE)
+    F(final_train_acc, H5T_NATIVE_DOUBLE)
+    F(final_test_acc, H5T_NATIVE_DOUBLE)
+    F(best_test_acc, H5T_NATIVE_DOUBLE)
+    F(best_epoch, H5T_NATIVE_INT32)
+    F(seconds, H5T_NATIVE_DOUBLE)
+#undef F
+    H5Tclose(str);
+    return t;
+fail:
+    if (str >= 0) H5Tclose(str);
+    if (t >= 0) H5Tclose(t);
+    return -1;
+}
+
+/* Per config point: running sums of each curve over its seeds. */
+typedef struct {
+    int n, n_diverged;
+    double *sum[N_CURVES], *sq[N_CURVES]; /* (epochs + 1) */
+} Aggregate;
+
+static void summarise(SummaryRow *row, double *const curve[N_CURVES], int epochs_done)
+{
+    int e = epochs_done;
+    row->final_train_loss = curve[CURVE_TRAIN_LOSS][e];
+    row->final_test_loss = curve[CURVE_TEST_LOSS][e];
+    row->final_train_acc = curve[CURVE_TRAIN_ACC][e];
+    row->final_test_acc = curve[CURVE_TEST_ACC][e];
+    row->best_test_acc = NAN;
+    row->best_epoch = -1;
+    for (int i = 0; i <= e; i++) {
+        double a = curve[CURVE_TEST_ACC][i];
+        if (!isnan(a) && (row->best_epoch < 0 || a > row->best_test_acc)) row->best_test_acc = a, row->best_epoch = i;
+    }
+}
+
+/* Copy one run file's /run into out:/runs/rNNNNNN and read its summary row.
+ * Returns 1 when the file is missing or unreadable (counted, not fatal). */
+static int merge_run(hid_t out, const char *dir, const RunSpec *spec, int epochs, SummaryRow *row,
+                     double *curve[N_CURVES], char *err)
+{
+    char path[4200], dst[64];
+    h5io_run_path(path, sizeof path, dir, spec->id);
+    if (access(path, F_OK) != 0) return 1;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 1;
+    hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
+    int64_t done = -1;
+    int rc = g < 0 || attr_read(g, "epochs_done", H5T_NATIVE_INT64, &done) < 0 || done < 0 || done > epochs ||
+             attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &row->seconds) < 0 ||
+             attr_read_str(g, "status", row->status, sizeof row->status) < 0;
+    for (int k = 0; k < N_CURVES && !rc; k++) {
+        hid_t c = H5Gopen2(g, "curves", H5P_DEFAULT);
+        rc = c < 0 || dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
+        if (c >= 0) H5Gclose(c);
+    }
+    if (g >= 0) H5Gclose(g);
+    snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
+    if (!rc && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
+        H5Fclose(f);
+        return nn_errf(err, "%s: copying the run into results.h5 failed", path);
+    }
+    H5Fclose(f);
+    if (rc) return 1;
+    row->run = spec->id;
+    row->config = spec->config;
+    row->seed = spec->seed;
+    row->epochs_done = (int32_t)done;
+    summarise(row, curve, (int)done);
+    return 0;
+}
+
+static int write_data_group(hid_t f, const Experiment *ex, const Dataset *d)
+{
+    hid_t g = group_create(f, "data");
+    if (g < 0) return -1;
+    int rc = attr_str(g, "source", data_source_names[ex->settings.data.source]) ||
+             attr_i64(g, "n_train", d->n_train) || attr_i64(g, "n_test", d->n_test) ||
+             attr_i64(g, "n_features", d->n_features) || attr_i64(g, "n_classes", d->n_classes) ||
+             dset_i32(g, "train_index", d->train_index, (size_t)d->n_train) ||
+             dset_i32(g, "test_index", d->test_index, (size_t)d->n_test);
+    if (H5Gclose(g) < 0) rc = -1;
+    return rc ? -1 : 0;
+}
+
+static int write_root_attrs(hid_t f, const Experiment *ex)
+{
+    char created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return attr_str(f, "format", "nnlab-results") || attr_i64(f, "format_version", H5IO_FORMAT_VERSION) ||
+                   attr_str(f, "name", ex->name) || attr_str(f, "experiment", ex->resolved) ||
+                   attr_str(f, "fingerprint", ex->fingerprint) || attr_str(f, "nnlab_version", NNLAB_VERSION) ||
+                   attr_str(f, "created", created)
+               ? -1
+               : 0;
+}
+
+static int write_summary(hid_t f, const SummaryRow *rows, int n)
+{
+    hid_t t = summary_type();
+    if (t < 0) return -1;
+    hsize_t dim = (hsize_t)n;
+    int rc = dset_write(f, "summary", t, t, 1, &dim, rows);
+    H5Tclose(t);
+    return rc;
+}
+
+/* /aggregate/cNNNN/{mean,std}/<curve>: over seeds; std is the sample
+ * standard deviation (n - 1), 0 for a single seed. */
+static int write_aggregates(hid_t f, const Aggregate *agg, int n_configs, int epochs, double *scratch)
+{
+    hid_t top = group_create(f, "aggregate");
+    if (top < 0) return -1;
+    int rc = 0;
+    for (int c = 0; c < n_configs && !rc; c++) {
+        if (agg[c].n == 0) continue;
+        char name[32];
+        snprintf(name, sizeof name, "c%04d", c);
+        hid_t g = group_create(top, name);
+        hid_t gm = g < 0 ? -1 : group_create(g, "mean");
+        hid_t gs = gm < 0 ? -1 : group_create(g, "std");
+        rc = gs < 0 || attr_i64(g, "config", c) || attr_i64(g, "n_seeds", agg[c].n) ||
+             attr_i64(g, "n_diverged", agg[c].n_diverged);
+        for (int k = 0; k < N_CURVES && !rc; k++) {
+            int n = agg[c].n;
+            for (int e = 0; e <= epochs; e++) scratch[e] = agg[c].sum[k][e] / n;
+            rc = dset_f64(gm, curve_names[k], scratch, (size_t)epochs + 1);
+            for (int e = 0; e <= epochs && !rc; e++) {
+                double mean = agg[c].sum[k][e] / n, var = n > 1 ? (agg[c].sq[k][e] - n * mean * mean) / (n - 1) : 0.0;
+                scratch[e] = sqrt(var > 0 ? var : 0.0);
+            }
+            if (!rc) rc = dset_f64(gs, curve_names[k], scratch, (size_t)epochs + 1);
+        }
+        if (gs >= 0) H5Gclose(gs);
+        if (gm >= 0) H5Gclose(gm);
+        if (g >= 0) H5Gclose(g);
+    }
+    if (H5Gclose(top) < 0) rc = -1;
+    return rc;
+}
+
+static void aggregates_free(Aggregate *agg, int n)
+{
+    if (!agg) return;
+    for (int c = 0; c < n; c++)
+        for (int k = 0; k < N_CURVES; k++) {
+            free(agg[c].sum[k]);
+            free(agg[c].sq[k]);
+        }
+    free(agg);
+}
+
+static Aggregate *aggregates_create(int n, int epochs)
+{
+    Aggregate *agg = nn_calloc((size_t)n, sizeof *agg);
+    for (int c = 0; agg && c < n; c++)
+        for (int k = 0; k < N_CURVES; k++) {
+            agg[c].sum[k] = nn_calloc((size_t)epochs + 1, sizeof(double));
+            agg[c].sq[k] = nn_calloc((size_t)epochs + 1, sizeof(double));
+            if (!agg[c].sum[k] || !agg[c].sq[k]) {
+                aggregates_free(agg, n);
+                return NULL;
+            }
+        }
+    return agg;
+}
+
+int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
+               int *n_missing, char *err)
+{
+    char tmp[4200], final[4200];
+    snprintf(final, sizeof final, "%s/results.h5", dir);
+    snprintf(tmp, sizeof tmp, "%s/results.h5.tmp", dir);
+    int epochs = ex->settings.train.epochs, n_configs = grid_n_configs(ex);
+    SummaryRow *rows = nn_calloc((size_t)n_runs, sizeof *rows);
+    double *curve[N_CURVES + 1];
+    for (int k = 0; k <= N_CURVES; k++) curve[k] = nn_alloc((size_t)epochs + 1, sizeof(double));
+    Aggregate *agg = aggregates_create(n_configs, epochs);
+    hid_t f = -1, runs_g = -1;
+    int rc = -1, n_rows = 0;
+    *n_missing = 0;
+    if (!rows || !agg || !curve[0] || !curve[1] || !curve[2] || !curve[3] || !curve[4]) {
+        nn_errf(err, "out of memory merging %d runs", n_runs);
+        goto done;
+    }
+    f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        nn_errf(err, "%s: cannot create (folder not writable?)", tmp);
+        goto done;
+    }
+    if (write_root_attrs(f, ex) || write_data_group(f, ex, d) || (runs_g = group_create(f, "runs")) < 0) goto io;
+    for (int i = 0; i < n_runs; i++) {
+        int m = merge_run(f, dir, &runs[i], epochs, &rows[n_rows], curve, err);
+        if (m < 0) goto done;
+        if (m > 0) {
+            (*n_missing)++;
+            continue;
+        }
+        Aggregate *a = &agg[runs[i].config];
+        a->n++;
+        a->n_diverged += strcmp(rows[n_rows].status, "diverged") == 0;
+        for (int k = 0; k < N_CURVES; k++)
+            for (int e = 0; e <= epochs; e++) {
+                a->sum[k][e] += curve[k][e];
+                a->sq[k][e] += curve[k][e] * curve[k][e];
+            }
+        n_rows++;
+    }
+    if (write_summary(f, rows, n_rows) || write_aggregates(f, agg, n_configs, epochs, curve[N_CURVES])) goto io;
+    rc = 0;
+    goto done;
+io:
+    nn_errf(err, "%s: writing failed (disk full or not writable?)", tmp);
+done:
+    if (runs_g >= 0) H5Gclose(runs_g);
+    if (f >= 0 && H5Fclose(f) < 0 && rc == 0) rc = nn_errf(err, "%s: closing failed (disk full?)", tmp);
+    if (rc == 0 && commit_file(tmp, final, err)) rc = -1;
+    if (rc != 0 && f >= 0) remove(tmp);
+    free(rows);
+    for (int k = 0; k <= N_CURVES; k++) free(curve[k]);
+    aggregates_free(agg, n_configs);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* h5io.h — the results format (format_version 1, DESIGN.md "Results on disk").
+ *
+ * A finished run is written alone to <out>/runs/rNNNNNN.h5 (as .tmp, fsync,
+ * rename): the file holds group /run, laid out exactly as /runs/rNNNNNN in
+ * results.h5, so merging is an H5Ocopy per run plus the summary table and the
+ * per-config aggregates. Merging reads only run files, so a merged file can
+ * be rebuilt at any time from what is on disk.
+ *
+ * HDF5 is not thread-safe here: callers serialise every h5io call. */
+#ifndef H5IO_H
+#define H5IO_H
+
+#include "cfg.h"
+#include "data.h"
+#include "grid.h"
+#include "train.h"
+
+#define H5IO_FORMAT_VERSION 1
+
+/* "<dir>/runs/r000017.h5" into buf. */
+void h5io_run_path(char *buf, size_t cap, const char *dir, int run_id);
+
+/* Write one finished run atomically (tmp + fsync + rename). */
+int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                   const RunResult *res, char *err);
+
+/* Build <dir>/results.h5 (tmp + fsync + rename) from the run files of `runs`.
+ * Runs whose file is missing are left out and counted in *n_missing. */
+int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
+               int *n_missing, char *err);
+
+/* Make HDF5 quiet: library errors become our messages, not stack dumps. */
+void h5io_quiet(void);
+
+#endif

@@ -1,0 +1,143 @@
+/* main.c — the command line. Parses arguments, calls the library, prints its
+ * messages and decides the exit status; nothing else. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "driver.h"
+#include "grid.h"
+#include "h5io.h"
+#include "nnlab.h"
+
+static const char usage[] =
+    "usage:\n"
+    "  nnlab run EXPERIMENT.yaml [-j THREADS] [-o DIR] [--force] [--quiet]\n"
+    "  nnlab check EXPERIMENT.yaml     print the resolved experiment and its run count\n"
+    "  nnlab list EXPERIMENT.yaml      one line per run: id, config, seed\n"
+    "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
+    "  nnlab --version\n"
+    "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "nnlab: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage);
+    return NN_EXIT_INPUT;
+}
+
+/* Parse "-j N" values: a whole number in 1..1024. */
+static int parse_threads(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 1024) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int load(Experiment **ex, const char *file)
+{
+    char err[NN_ERR_LEN];
+    if (cfg_load(ex, file, err)) {
+        fprintf(stderr, "%s\n", err);
+        return NN_EXIT_INPUT;
+    }
+    return NN_EXIT_OK;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    DriverOptions o = {0, 0, 0};
+    const char *file = NULL, *output = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-j") || !strcmp(a, "--threads")) {
+            if (i + 1 >= argc || parse_threads(argv[i + 1], &o.threads))
+                return bad_usage("%s needs a number of threads from 1 to 1024", a);
+            i++;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') return bad_usage("%s needs a folder", a);
+            output = argv[++i];
+        } else if (!strcmp(a, "--force")) {
+            o.force = 1;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o.quiet = 1;
+        } else if (a[0] == '-') {
+            return bad_usage("unknown option '%s'", a);
+        } else if (!file) {
+            file = a;
+        } else {
+            return bad_usage("unexpected argument '%s' (KEY=VALUE overrides are not supported yet)", a);
+        }
+    }
+    if (!file) return bad_usage("%s", "run needs an experiment file");
+    Experiment *ex;
+    int status = load(&ex, file);
+    if (status) return status;
+    char err[NN_ERR_LEN] = "";
+    if (output && cfg_set_output(ex, output, err)) {
+        cfg_free(ex);
+        fprintf(stderr, "nnlab: %s\n", err);
+        return NN_EXIT_RUNTIME;
+    }
+    status = driver_run(ex, &o, err);
+    if (status != NN_EXIT_OK) fprintf(stderr, "nnlab: %s\n", err);
+    cfg_free(ex);
+    return status;
+}
+
+static int cmd_check_or_list(int argc, char **argv, int list)
+{
+    if (argc != 1) return bad_usage("%s", list ? "list needs exactly one experiment file" : "check needs exactly one experiment file");
+    Experiment *ex;
+    int status = load(&ex, argv[0]);
+    if (status) return status;
+    RunSpec *runs;
+    int n;
+    char err[NN_ERR_LEN];
+    if (grid_expand(ex, &runs, &n, err)) {
+        fprintf(stderr, "nnlab: %s\n", err);
+        cfg_free(ex);
+        return NN_EXIT_INPUT;
+    }
+    if (list) {
+        for (int i = 0; i < n; i++) printf("r%06d config=%d seed=%lld\n", runs[i].id, runs[i].config, (long long)runs[i].seed);
+    } else {
+        printf("%s# fingerprint: %s\n# runs: %d (%d config points x %d seeds)\n", ex->resolved, ex->fingerprint, n,
+               grid_n_configs(ex), ex->n_seeds);
+    }
+    free(runs);
+    cfg_free(ex);
+    return NN_EXIT_OK;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    if (argc != 1) return bad_usage("%s", "merge needs exactly one output folder");
+    char err[NN_ERR_LEN];
+    int status = driver_merge(argv[0], err);
+    if (status) fprintf(stderr, "nnlab: %s\n", err);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    h5io_quiet();
+    if (argc < 2) return bad_usage("%s", "no command given");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version")) {
+        printf("nnlab %s\n", NNLAB_VERSION);
+        return NN_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        printf("%s", usage);
+        return NN_EXIT_OK;
+    }
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "check")) return cmd_check_or_list(argc - 2, argv + 2, 0);
+    if (!strcmp(cmd, "list")) return cmd_check_or_list(argc - 2, argv + 2, 1);
+    if (!strcmp(cmd, "merge")) return cmd_merge(argc - 2, argv + 2);
+    return bad_usage("unknown command '%s'", cmd);
+}

@@ -1,0 +1,79 @@
+/* mlp.h — the multilayer perceptron: parameter layout, initialisation,
+ * forward/backward, activations, softmax + cross-entropy, dropout.
+ *
+ * Parameters live in one float buffer (and gradients in another of the same
+ * layout): layer l's W (size[l], size[l+1]) row-major at w_off[l], then its
+ * b (size[l+1]) at b_off[l]. That is also the layout of the results file, so
+ * writing weights is a slice per layer and the optimizer is one flat loop.
+ *
+ * Not here: the optimizer (optim), the training loop (train), any I/O. */
+#ifndef MLP_H
+#define MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+#define MLP_MAX_HIDDEN 16
+
+typedef enum { ACT_SIGMOID = 0, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU } MlpActivation;
+typedef enum { INIT_LECUN_NORMAL = 0, INIT_XAVIER_UNIFORM, INIT_HE_NORMAL } MlpInit;
+
+extern const char *const mlp_activation_names[]; /* NULL-terminated, by MlpActivation */
+extern const char *const mlp_init_names[];       /* NULL-terminated, by MlpInit */
+
+typedef struct {
+    int n_layers;                        /* dense layers = hidden layers + 1 */
+    int size[MLP_MAX_HIDDEN + 2];        /* size[0] inputs ... size[n_layers] classes */
+    size_t w_off[MLP_MAX_HIDDEN + 1];    /* offsets of each layer's W in the buffer */
+    size_t b_off[MLP_MAX_HIDDEN + 1];    /* ... and of its b */
+    size_t n_params;
+    int activation;                      /* MlpActivation, every hidden layer */
+    float dropout;                       /* drop probability of hidden units, [0, 1) */
+} Mlp;
+
+/* Per-batch buffers, allocated once for batches of up to max_batch rows. */
+typedef struct {
+    int max_batch;
+    float *act[MLP_MAX_HIDDEN + 1];  /* (B, size[l+1]) activations; last = softmax probabilities */
+    float *mask[MLP_MAX_HIDDEN];     /* (B, size[l+1]) 0 or 1/(1-p); NULL without dropout */
+    float *drop[MLP_MAX_HIDDEN];     /* (B, size[l+1]) act * mask; NULL without dropout */
+    float *logits;                   /* (B, classes) */
+    float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
+    float *block;                    /* the one allocation behind all of the above */
+} MlpWork;
+
+/* Fill the layout. Fails (message in err) on a bad size or too many layers. */
+int mlp_setup(Mlp *m, int n_in, const int *hidden, int n_hidden, int n_out, int activation,
+              float dropout, char *err);
+
+/* Bytes mlp_work_create would allocate for max_batch rows. */
+size_t mlp_work_bytes(const Mlp *m, int max_batch);
+/* NULL when out of memory. Free with mlp_work_destroy (NULL is fine). */
+MlpWork *mlp_work_create(const Mlp *m, int max_batch);
+void mlp_work_destroy(MlpWork *ws);
+
+/* W from the init scheme, drawn layer by layer in row-major order; b = 0. */
+void mlp_init(const Mlp *m, float *params, int init, Rng *rng);
+
+/* Draw dropout masks for B rows (keep with probability 1 - p, scale 1/(1-p)). */
+void mlp_dropout_sample(const Mlp *m, MlpWork *ws, int B, Rng *rng);
+
+/* Forward pass of x (B, size[0]). train != 0 applies the masks already in ws
+ * (see mlp_dropout_sample); train == 0 is evaluation mode. Leaves the
+ * probabilities in ws->act[n_layers-1]. When y is not NULL, adds the sum over
+ * rows of cross-entropy to *loss_sum and the number of correct argmax
+ * predictions to *n_correct. */
+void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y,
+                 int B, int train, double *loss_sum, int *n_correct);
+
+/* Gradient of mean cross-entropy over the batch (+ (l2/2)·Σ‖W‖²) after a
+ * training-mode mlp_forward of the same x. Writes every entry of grads. */
+void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x,
+                  const int32_t *y, int B, float l2);
+
+/* (l2/2)·Σ‖W‖² over the weights (not biases), in double. */
+double mlp_l2_penalty(const Mlp *m, const float *params, float l2);
+
+#endif

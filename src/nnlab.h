@@ -1,0 +1,37 @@
+/* nnlab.h — what every module shares: the version, the error-buffer
+ * convention and a few helpers. Not a place for global state: there is none.
+ *
+ * Error convention: a function that can fail takes `char *err` (NN_ERR_LEN
+ * bytes), returns nonzero on failure and leaves a one-line message there.
+ * Library code never prints and never exits; main.c decides. */
+#ifndef NNLAB_H
+#define NNLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NNLAB_VERSION "0.1.0"
+#define NN_ERR_LEN 1024
+
+/* Exit statuses of the command line (DESIGN.md). */
+enum { NN_EXIT_OK = 0, NN_EXIT_RUNTIME = 1, NN_EXIT_INPUT = 2, NN_EXIT_INTERRUPTED = 130 };
+
+/* printf into err (NN_ERR_LEN bytes); returns -1 so callers can `return nn_errf(...)`. */
+int nn_errf(char *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* malloc/calloc that refuse sizes whose product overflows size_t. NULL on failure. */
+void *nn_alloc(size_t count, size_t size);
+void *nn_calloc(size_t count, size_t size);
+char *nn_strdup(const char *s);
+
+/* FNV-1a 64-bit hash of a byte string (used for the experiment fingerprint). */
+uint64_t nn_fnv1a(const void *data, size_t len);
+
+/* Seconds from an arbitrary fixed point (monotonic clock). */
+double nn_now(void);
+
+#endif

@@ -1,0 +1,32 @@
+/* rng.h — xoshiro256** seeded by splitmix64 (Blackman & Vigna).
+ *
+ * The state is a value owned by its user: no global state, no rand(). A run
+ * draws from independent streams derived from (seed, purpose), so that, say,
+ * turning dropout on does not change the initial weights. */
+#ifndef RNG_H
+#define RNG_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint64_t s[4];
+} Rng;
+
+/* What a stream is for; part of the stream's derivation, so never renumber. */
+enum { RNG_SPLIT = 1, RNG_INIT = 2, RNG_DROPOUT = 3, RNG_SHUFFLE = 4 };
+
+/* One step of splitmix64: advances *x and returns the next output. */
+uint64_t rng_splitmix64(uint64_t *x);
+
+/* Seed the generator from one 64-bit seed (state words = 4 splitmix64 outputs). */
+void rng_seed(Rng *r, uint64_t seed);
+/* The stream for (seed, purpose): distinct purposes give unrelated streams. */
+void rng_stream(Rng *r, uint64_t seed, uint64_t purpose);
+
+uint64_t rng_u64(Rng *r);
+double rng_uniform(Rng *r);            /* [0, 1), 53 random bits */
+uint64_t rng_below(Rng *r, uint64_t n); /* uniform in [0, n), unbiased; n >= 1 */
+double rng_normal(Rng *r);             /* N(0, 1), Box-Muller, one deviate per call */
+void rng_shuffle(Rng *r, int32_t *a, int n); /* Fisher-Yates */
+
+#endif

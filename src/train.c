@@ -1,0 +1,198 @@
+/* train.c — the epoch loop of one run: batches in split order (or reshuffled
+ * every epoch), forward, backward, optimizer step, and full-set evaluation
+ * after every epoch for the curves. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnlab.h"
+#include "optim.h"
+#include "rng.h"
+
+const char *const run_status_names[] = {"ok", "diverged", "failed", NULL};
+const char *const curve_names[] = {"train_loss", "test_loss", "train_acc", "test_acc", NULL};
+
+/* Everything a run needs, allocated once by trainer_create. */
+typedef struct {
+    Mlp mlp;
+    Optim opt;
+    float *params, *grads, *vel; /* (n_params) each; vel NULL for sgd */
+    MlpWork *ws;                 /* for max(batch, TRAIN_EVAL_ROWS) rows */
+    int32_t *order;              /* (n_train) training rows of this epoch, in order */
+    float *xb;                   /* (batch, features) gathered batch when shuffling */
+    int32_t *yb;                 /* (batch) */
+} Trainer;
+
+static int work_rows(const TrainConfig *c)
+{
+    return c->batch_size > TRAIN_EVAL_ROWS ? c->batch_size : TRAIN_EVAL_ROWS;
+}
+
+double train_state_bytes(const TrainConfig *c, const Dataset *d)
+{
+    double params = 0, widest = d->n_classes, prev = d->n_features;
+    for (int l = 0; l <= c->n_hidden; l++) {
+        double units = l < c->n_hidden ? c->hidden[l] : d->n_classes;
+        params += prev * units + units;
+        widest = units > widest ? units : widest;
+        prev = units;
+    }
+    double buffers = c->optimizer == OPT_SGD ? 2 : 3;       /* params, grads, velocity */
+    double bytes = (buffers + 2) * params * sizeof(float);   /* + the result's init and weights */
+    double rows = work_rows(c), acts = 0;
+    for (int l = 0; l < c->n_hidden; l++) acts += c->hidden[l];
+    bytes += rows * (acts * (c->dropout > 0 ? 3 : 1) + 2 * d->n_classes + 2 * widest) * sizeof(float);
+    bytes += (double)d->n_train * sizeof(int32_t);
+    bytes += (double)c->batch_size * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
+    bytes += 4.0 * (c->epochs + 1) * sizeof(double);
+    return bytes;
+}
+
+static void trainer_destroy(Trainer *t)
+{
+    free(t->params);
+    free(t->grads);
+    free(t->vel);
+    mlp_work_destroy(t->ws);
+    free(t->order);
+    free(t->xb);
+    free(t->yb);
+}
+
+static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, char *err)
+{
+    memset(t, 0, sizeof *t);
+    if (mlp_setup(&t->mlp, d->n_features, c->hidden, c->n_hidden, d->n_classes, c->activation,
+                  (float)c->dropout, err))
+        return -1;
+    t->opt.kind = c->optimizer;
+    t->opt.lr = (float)c->learning_rate;
+    t->opt.momentum = (float)c->momentum;
+    size_t np = t->mlp.n_params;
+    t->params = nn_alloc(np, sizeof(float));
+    t->grads = nn_alloc(np, sizeof(float));
+    if (optim_needs_velocity(&t->opt)) t->vel = nn_calloc(np, sizeof(float));
+    t->ws = mlp_work_create(&t->mlp, work_rows(c));
+    t->order = nn_alloc((size_t)d->n_train, sizeof(int32_t));
+    if (c->shuffle) {
+        t->xb = nn_alloc((size_t)c->batch_size * (size_t)d->n_features, sizeof(float));
+        t->yb = nn_alloc((size_t)c->batch_size, sizeof(int32_t));
+    }
+    if (!t->params || !t->grads || (optim_needs_velocity(&t->opt) && !t->vel) || !t->ws || !t->order ||
+        (c->shuffle && (!t->xb || !t->yb))) {
+        trainer_destroy(t);
+        return nn_errf(err, "out of memory for a run's state (%zu parameters)", np);
+    }
+    for (int i = 0; i < d->n_train; i++) t->order[i] = i;
+    return 0;
+}
+
+void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y,
+                    int n, double *loss, double *acc)
+{
+    double sum = 0.0;
+    int correct = 0;
+    for (int i = 0; i < n; i += ws->max_batch) {
+        int rows = n - i < ws->max_batch ? n - i : ws->max_batch;
+        mlp_forward(m, params, ws, x + (size_t)i * m->size[0], y + i, rows, 0, &sum, &correct);
+    }
+    *loss = sum / n;
+    *acc = (double)correct / n;
+}
+
+static void record(Trainer *t, const Dataset *d, RunResult *res, int epoch)
+{
+    train_evaluate(&t->mlp, t->params, t->ws, d->x_train, d->y_train, d->n_train,
+                   &res->curve[CURVE_TRAIN_LOSS][epoch], &res->curve[CURVE_TRAIN_ACC][epoch]);
+    train_evaluate(&t->mlp, t->params, t->ws, d->x_test, d->y_test, d->n_test,
+                   &res->curve[CURVE_TEST_LOSS][epoch], &res->curve[CURVE_TEST_ACC][epoch]);
+}
+
+/* One pass over the training set in t->order. */
+static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng *dropout_rng)
+{
+    int B = c->batch_size, nf = d->n_features;
+    float l2 = (float)c->l2;
+    for (int start = 0; start < d->n_train; start += B) {
+        int rows = d->n_train - start < B ? d->n_train - start : B;
+        const float *x;
+        const int32_t *y;
+        if (c->shuffle) {
+            for (int r = 0; r < rows; r++) {
+                int i = t->order[start + r];
+                memcpy(t->xb + (size_t)r * nf, d->x_train + (size_t)i * nf, (size_t)nf * sizeof(float));
+                t->yb[r] = d->y_train[i];
+            }
+            x = t->xb;
+            y = t->yb;
+        } else {
+            x = d->x_train + (size_t)start * nf;
+            y = d->y_train + start;
+        }
+        double unused_loss = 0.0;
+        int unused_correct = 0;
+        mlp_dropout_sample(&t->mlp, t->ws, rows, dropout_rng);
+        mlp_forward(&t->mlp, t->params, t->ws, x, y, rows, 1, &unused_loss, &unused_correct);
+        mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
+        optim_step(&t->opt, t->params, t->grads, t->vel, t->mlp.n_params);
+    }
+}
+
+static int diverged(const RunResult *res, int epoch)
+{
+    return !isfinite(res->curve[CURVE_TRAIN_LOSS][epoch]) || !isfinite(res->curve[CURVE_TEST_LOSS][epoch]);
+}
+
+void run_result_free(RunResult *res)
+{
+    if (!res) return;
+    for (int k = 0; k < N_CURVES; k++) free(res->curve[k]);
+    free(res->init);
+    free(res->weights);
+    memset(res, 0, sizeof *res);
+}
+
+int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *res, char *err)
+{
+    double t0 = nn_now();
+    memset(res, 0, sizeof *res);
+    Trainer t;
+    if (trainer_create(&t, c, d, err)) return -1;
+    res->epochs = c->epochs;
+    res->mlp = t.mlp;
+    for (int k = 0; k < N_CURVES; k++) res->curve[k] = nn_alloc((size_t)c->epochs + 1, sizeof(double));
+    res->init = nn_alloc(t.mlp.n_params, sizeof(float));
+    res->weights = nn_alloc(t.mlp.n_params, sizeof(float));
+    if (!res->curve[N_CURVES - 1] || !res->curve[0] || !res->curve[1] || !res->curve[2] || !res->init ||
+        !res->weights) {
+        trainer_destroy(&t);
+        run_result_free(res);
+        return nn_errf(err, "out of memory for a run's results");
+    }
+
+    Rng init_rng, dropout_rng, shuffle_rng;
+    rng_stream(&init_rng, seed, RNG_INIT);
+    rng_stream(&dropout_rng, seed, RNG_DROPOUT);
+    rng_stream(&shuffle_rng, seed, RNG_SHUFFLE);
+    mlp_init(&t.mlp, t.params, c->init, &init_rng);
+    memcpy(res->init, t.params, t.mlp.n_params * sizeof(float));
+
+    for (int k = 0; k < N_CURVES; k++)
+        for (int e = 0; e <= c->epochs; e++) res->curve[k][e] = NAN;
+    res->status = RUN_OK;
+    record(&t, d, res, 0);
+    if (diverged(res, 0)) res->status = RUN_DIVERGED;
+    for (int e = 1; e <= c->epochs && res->status == RUN_OK; e++) {
+        if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
+        train_epoch(&t, c, d, &dropout_rng);
+        record(&t, d, res, e);
+        res->epochs_done = e;
+        if (diverged(res, e)) res->status = RUN_DIVERGED;
+    }
+    memcpy(res->weights, t.params, t.mlp.n_params * sizeof(float));
+    trainer_destroy(&t);
+    res->seconds = nn_now() - t0;
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* train.h — one training run: a private model, optimizer and random streams,
+ * trained on a shared read-only Dataset, producing curves and weights.
+ *
+ * train_run allocates everything it needs before the first step; the
+ * training step itself allocates nothing and does no I/O. It is safe to call
+ * from many threads at once (no global state). */
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include <stdint.h>
+
+#include "data.h"
+#include "mlp.h"
+
+/* The model and training settings of one run (DESIGN.md "Experiment file"). */
+typedef struct {
+    int n_hidden;
+    int hidden[MLP_MAX_HIDDEN];
+    int activation;  /* MlpActivation */
+    double dropout;  /* [0, 1) */
+    int init;        /* MlpInit */
+    int epochs;      /* >= 1 */
+    int batch_size;  /* >= 1; a last partial batch counts */
+    double learning_rate;
+    int optimizer;   /* OptimKind */
+    double momentum; /* [0, 1) */
+    double l2;       /* >= 0 */
+    int shuffle;     /* reshuffle the training set every epoch */
+} TrainConfig;
+
+typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED } RunStatus;
+extern const char *const run_status_names[]; /* "ok", "diverged", "failed" */
+
+enum { CURVE_TRAIN_LOSS = 0, CURVE_TEST_LOSS, CURVE_TRAIN_ACC, CURVE_TEST_ACC, N_CURVES };
+extern const char *const curve_names[]; /* "train_loss", ... by index */
+
+typedef struct {
+    int status;          /* RunStatus */
+    int epochs;          /* planned; each curve has epochs + 1 entries */
+    int epochs_done;     /* completed epochs (the one that diverged included) */
+    double seconds;      /* wall time of the run */
+    double *curve[N_CURVES]; /* (epochs + 1): index 0 before training, NaN after divergence */
+    Mlp mlp;             /* layout of the two buffers below */
+    float *init;         /* (n_params) parameters at initialisation */
+    float *weights;      /* (n_params) final parameters */
+} RunResult;
+
+/* Rows evaluated per forward pass when computing the curves. */
+#define TRAIN_EVAL_ROWS 256
+
+/* Bytes train_run allocates for one run (its state while training), in
+ * double so that absurd layer sizes give an absurd number, not an overflow. */
+double train_state_bytes(const TrainConfig *c, const Dataset *d);
+
+/* Train one run from `seed`. Fills *res (freed with run_result_free).
+ * Returns 0, or -1 with a message when memory could not be allocated; a
+ * diverged run is a success with res->status == RUN_DIVERGED. */
+int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *res, char *err);
+void run_result_free(RunResult *res);
+
+/* Mean cross-entropy and accuracy of params over n rows, evaluation mode. */
+void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y,
+                    int n, double *loss, double *acc);
+
+#endif
