@@ -250,9 +250,13 @@ static Node *load_tree(const char *file, const char *text, size_t len, char *err
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
         const yaml_mark_t *m = &parser.problem_mark;
-        errf_at(err, file, (int)m->line + 1, (int)m->column + 1, "YAML syntax error: %s%s%s",
-                parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
-                parser.context ? parser.context : "");
+        const yaml_mark_t *c = &parser.context_mark;
+        char context[256] = "";
+        if (parser.context)
+            snprintf(context, sizeof context, " %s that starts at %d:%d", parser.context, (int)c->line + 1,
+                     (int)c->column + 1);
+        errf_at(err, file, (int)m->line + 1, (int)m->column + 1, "YAML syntax error: %s%s",
+                parser.problem ? parser.problem : "unknown problem", context);
         yaml_parser_delete(&parser);
         return NULL;
     }
@@ -299,13 +303,19 @@ static const char *near_miss(const char *word, const char *const *candidates)
     return best && best_d <= (len <= 4 ? 1 : len <= 8 ? 2 : 3) ? best : NULL;
 }
 
+static void join_names(char *out, size_t cap, const char *const *names);
+
+/* " (did you mean 'x'?)" for a near miss, else "; allowed: a, b, c". */
 static void suggest(char *out, size_t cap, const char *word, const char *const *candidates)
 {
     const char *near = near_miss(word, candidates);
-    if (near)
+    if (near) {
         snprintf(out, cap, " (did you mean '%s'?)", near);
-    else
-        out[0] = '\0';
+        return;
+    }
+    char names[400];
+    join_names(names, sizeof names, candidates);
+    snprintf(out, cap, "; allowed: %s", names);
 }
 
 static void join_names(char *out, size_t cap, const char *const *names)
@@ -340,13 +350,16 @@ static const char *shown(const Node *n, char *buf, size_t cap)
 {
     if (n->kind != NODE_SCALAR) return kind_name(n);
     if (is_null(n)) return "nothing (null)";
-    snprintf(buf, cap, "'%.40s%s'", n->text, strlen(n->text) > 40 ? "..." : "");
+    if (!n->plain)
+        snprintf(buf, cap, "the quoted string \"%.40s%s\"", n->text, strlen(n->text) > 40 ? "..." : "");
+    else
+        snprintf(buf, cap, "'%.40s%s'", n->text, strlen(n->text) > 40 ? "..." : "");
     return buf;
 }
 
 static int type_error(Binder *b, const Node *n, const char *key, const char *expected)
 {
-    char tmp[64];
+    char tmp[80];
     return errf_at(b->err, b->file, n->line, n->col, "%s: expected %s, got %s", key, expected,
                    shown(n, tmp, sizeof tmp));
 }
@@ -406,11 +419,14 @@ static int bind_enum(Binder *b, const Node *n, const char *key, const char *cons
             *out = i;
             return 0;
         }
-    char allowed[256], hint[128];
-    join_names(allowed, sizeof allowed, names);
+    char hint[512];
     suggest(hint, sizeof hint, n->text, names);
-    return errf_at(b->err, b->file, n->line, n->col, "%s: unknown value '%.40s'%s; allowed: %s", key, n->text,
-                   hint, allowed);
+    if (near_miss(n->text, names)) {
+        char allowed[400];
+        join_names(allowed, sizeof allowed, names);
+        snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "; allowed: %s", allowed);
+    }
+    return errf_at(b->err, b->file, n->line, n->col, "%s: unknown value '%.40s'%s", key, n->text, hint);
 }
 
 static int bind_int_list(Binder *b, const Node *n, const char *key, const SettingDef *def, Settings *s)
@@ -491,7 +507,7 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
         const SettingDef *def = find_setting(key);
         if (!def) {
             const char *names[64];
-            char hint[128];
+            char hint[512];
             section_keys(section, names, 64);
             suggest(hint, sizeof hint, n->keys[i]->text, names);
             return errf_at(b->err, b->file, n->keys[i]->line, n->keys[i]->col, "unknown key '%.40s' in %s%s",
@@ -546,7 +562,7 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
             if (bind_number(b, n->items[i], "seeds.start", &seed_def, 1, &v)) return -1;
             start = (int64_t)v;
         } else {
-            char hint[128];
+            char hint[512];
             suggest(hint, sizeof hint, k, keys);
             return errf_at(b->err, b->file, n->keys[i]->line, n->keys[i]->col, "unknown key '%.40s' in seeds%s",
                            k, hint);
@@ -581,7 +597,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
         else if (!strcmp(k, "dataset") || !strcmp(k, "model") || !strcmp(k, "training"))
             rc = bind_section(b, k, v, &ex->settings);
         else {
-            char hint[128];
+            char hint[512];
             suggest(hint, sizeof hint, k, top_keys);
             rc = errf_at(b->err, b->file, root->keys[i]->line, root->keys[i]->col, "unknown key '%.40s'%s", k,
                          hint);

@@ -1,0 +1,190 @@
+/* check_cfg.c — experiment files: a full file binds every setting, defaults
+ * fill the rest, the resolved text reads back to the same experiment, and
+ * every file under tests/bad/ fails with exactly the message on its first
+ * line ("# expect: LINE:COL: message"). */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "nnlab.h"
+#include "optim.h"
+
+static Experiment *load_text(const char *text)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load_text(&ex, "t.yaml", text, strlen(text), err) == 0, "%s", err);
+    return ex;
+}
+
+START_TEST(full_file_binds_every_setting)
+{
+    Experiment *ex = load_text("name: full\n"
+                               "dataset: {source: digits, test_fraction: 0.25, split_seed: 7, scale: standard}\n"
+                               "model: {hidden: [30, 20, 10], activation: leaky_relu, dropout: 0.5, init: he_normal}\n"
+                               "training: {epochs: 4, batch_size: 32, learning_rate: 1e-3, optimizer: nesterov,\n"
+                               "           momentum: 0.95, l2: 0.0001, shuffle: true}\n"
+                               "seeds: [9, 3]\n"
+                               "output: out/full\n");
+    const Settings *s = &ex->settings;
+    ck_assert_str_eq(ex->name, "full");
+    ck_assert_str_eq(ex->output, "out/full");
+    ck_assert_double_eq(s->data.test_fraction, 0.25);
+    ck_assert_int_eq(s->data.split_seed, 7);
+    ck_assert_int_eq(s->data.scale, SCALE_STANDARD);
+    ck_assert_int_eq(s->train.n_hidden, 3);
+    ck_assert_int_eq(s->train.hidden[2], 10);
+    ck_assert_int_eq(s->train.activation, ACT_LEAKY_RELU);
+    ck_assert_double_eq(s->train.dropout, 0.5);
+    ck_assert_int_eq(s->train.init, INIT_HE_NORMAL);
+    ck_assert_int_eq(s->train.epochs, 4);
+    ck_assert_int_eq(s->train.batch_size, 32);
+    ck_assert_double_eq(s->train.learning_rate, 1e-3);
+    ck_assert_int_eq(s->train.optimizer, OPT_NESTEROV);
+    ck_assert_double_eq(s->train.momentum, 0.95);
+    ck_assert_double_eq(s->train.l2, 0.0001);
+    ck_assert_int_eq(s->train.shuffle, 1);
+    ck_assert_int_eq(ex->n_seeds, 2);
+    ck_assert_int_eq(ex->seeds[0], 9);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(defaults_are_the_tutorial)
+{
+    Experiment *ex = load_text("seeds: {count: 3, start: 10}\n");
+    Settings want;
+    cfg_defaults(&want);
+    ck_assert_mem_eq(&ex->settings, &want, sizeof want);
+    ck_assert_int_eq(want.train.hidden[0], 200);
+    ck_assert_int_eq(want.train.epochs, 10);
+    ck_assert_double_eq(want.train.learning_rate, 0.01);
+    ck_assert_str_eq(ex->name, "t");
+    ck_assert_str_eq(ex->output, "results/t");
+    ck_assert_int_eq(ex->n_seeds, 3);
+    ck_assert_int_eq(ex->seeds[2], 12);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(resolved_text_round_trips)
+{
+    Experiment *a = load_text("name: rt\nmodel: {hidden: [7, 5], dropout: 0.1}\n"
+                              "training: {learning_rate: 0.003, shuffle: true}\nseeds: [4, 2]\n");
+    Experiment *b = load_text(a->resolved);
+    ck_assert_mem_eq(&a->settings, &b->settings, sizeof a->settings);
+    ck_assert_str_eq(a->resolved, b->resolved);
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    ck_assert_int_eq(b->n_seeds, 2);
+    ck_assert_int_eq(b->seeds[1], 2);
+    /* The fingerprint covers settings and seeds, not name or output. */
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(cfg_set_output(b, "elsewhere", err), 0);
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    Experiment *c = load_text("name: rt\nmodel: {hidden: [7, 5], dropout: 0.1}\n"
+                              "training: {learning_rate: 0.004, shuffle: true}\nseeds: [4, 2]\n");
+    ck_assert_str_ne(a->fingerprint, c->fingerprint);
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(c);
+}
+END_TEST
+
+START_TEST(alias_bomb_is_refused)
+{
+    /* Nine levels of nine aliases expand to 9^9 nodes; refused while counting. */
+    const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+                       "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                       "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                       "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                       "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                       "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_int_ne(cfg_load_text(&ex, "bomb.yaml", bomb, strlen(bomb), err), 0);
+    ck_assert_ptr_null(ex);
+    ck_assert_ptr_nonnull(strstr(err, "YAML nodes (after expanding aliases)"));
+}
+END_TEST
+
+/* The first line of a bad file: "# expect: LINE:COL: message". */
+static void expected_message(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024] = "";
+    ck_assert_uint_lt(strlen(path), 1024);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    ck_assert_msg(!strncmp(line, "# expect: ", 10), "%s: first line is not '# expect: ...'", path);
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(out, cap, "%s:%s", path, line + 10);
+}
+
+START_TEST(bad_files_give_exact_messages)
+{
+    DIR *d = opendir(NNLAB_TEST_DIR "/bad");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml")) continue;
+        char path[1024], want[2200], err[NN_ERR_LEN];
+        snprintf(path, sizeof path, "%s/bad/%s", NNLAB_TEST_DIR, e->d_name);
+        expected_message(path, want, sizeof want);
+        Experiment *ex = NULL;
+        ck_assert_msg(cfg_load(&ex, path, err) != 0, "%s: loaded without error", path);
+        ck_assert_ptr_null(ex);
+        ck_assert_str_eq(err, want);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 25);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_int_ne(cfg_load(&ex, "/nonexistent/x.yaml", err), 0);
+    ck_assert_str_eq(err, "/nonexistent/x.yaml: cannot open: No such file or directory");
+}
+END_TEST
+
+START_TEST(shipped_experiments_load)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load(&ex, NNLAB_SOURCE_DIR "/experiments/seed-baseline.yaml", err) == 0, "%s", err);
+    ck_assert_int_eq(ex->n_seeds, 5);
+    ck_assert_int_eq(ex->settings.train.hidden[0], 200);
+    ck_assert_int_eq(ex->settings.train.batch_size, 1);
+    ck_assert_int_eq(ex->settings.data.scale, SCALE_NONE);
+    cfg_free(ex);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cfg");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, full_file_binds_every_setting);
+    tcase_add_test(tc, defaults_are_the_tutorial);
+    tcase_add_test(tc, resolved_text_round_trips);
+    tcase_add_test(tc, alias_bomb_is_refused);
+    tcase_add_test(tc, bad_files_give_exact_messages);
+    tcase_add_test(tc, missing_file);
+    tcase_add_test(tc, shipped_experiments_load);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

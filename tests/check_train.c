@@ -1,0 +1,173 @@
+/* check_train.c — one run: same seed ⇒ same bits, curves' shape and
+ * meaning, learning, divergence recorded as a status. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "nnlab.h"
+#include "optim.h"
+#include "train.h"
+
+static Dataset *digits;
+
+static void setup(void)
+{
+    DataConfig c = {DATA_DIGITS, 0.2, 0, SCALE_MINMAX};
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_load(&c, &digits, err) == 0, "%s", err);
+}
+
+static void teardown(void)
+{
+    data_free(digits);
+}
+
+static TrainConfig small(void)
+{
+    TrainConfig c = {.n_hidden = 1, .hidden = {32}, .activation = ACT_SIGMOID, .dropout = 0.0,
+                     .init = INIT_LECUN_NORMAL, .epochs = 3, .batch_size = 1, .learning_rate = 0.05,
+                     .optimizer = OPT_SGD, .momentum = 0.9, .l2 = 0.0, .shuffle = 0};
+    return c;
+}
+
+static void run(const TrainConfig *c, uint64_t seed, RunResult *res)
+{
+    char err[NN_ERR_LEN];
+    ck_assert_msg(train_run(c, digits, seed, res, err) == 0, "%s", err);
+}
+
+static int same_bits(const RunResult *a, const RunResult *b)
+{
+    size_t n = a->mlp.n_params;
+    if (n != b->mlp.n_params || memcmp(a->weights, b->weights, n * sizeof(float)) ||
+        memcmp(a->init, b->init, n * sizeof(float)))
+        return 0;
+    for (int k = 0; k < N_CURVES; k++)
+        if (memcmp(a->curve[k], b->curve[k], (size_t)(a->epochs + 1) * sizeof(double))) return 0;
+    return 1;
+}
+
+START_TEST(same_seed_same_bits)
+{
+    /* Every feature that draws random numbers: dropout, shuffle, momentum, L2, batches. */
+    TrainConfig c = small();
+    c.dropout = 0.2;
+    c.shuffle = 1;
+    c.optimizer = OPT_NESTEROV;
+    c.l2 = 1e-3;
+    c.batch_size = 7;
+    c.activation = ACT_RELU;
+    RunResult a, b, other;
+    run(&c, 11, &a);
+    run(&c, 11, &b);
+    run(&c, 12, &other);
+    ck_assert(same_bits(&a, &b));
+    ck_assert(!same_bits(&a, &other));
+    ck_assert(memcmp(a.init, other.init, a.mlp.n_params * sizeof(float)) != 0);
+    run_result_free(&a);
+    run_result_free(&b);
+    run_result_free(&other);
+}
+END_TEST
+
+START_TEST(dropout_does_not_change_init)
+{
+    /* Separate streams: turning dropout on leaves the initial weights alone. */
+    TrainConfig c = small();
+    RunResult a, b;
+    run(&c, 5, &a);
+    c.dropout = 0.5;
+    run(&c, 5, &b);
+    ck_assert_mem_eq(a.init, b.init, a.mlp.n_params * sizeof(float));
+    ck_assert(memcmp(a.weights, b.weights, a.mlp.n_params * sizeof(float)) != 0);
+    run_result_free(&a);
+    run_result_free(&b);
+}
+END_TEST
+
+START_TEST(curves_and_learning)
+{
+    TrainConfig c = small();
+    RunResult r;
+    run(&c, 1, &r);
+    ck_assert_int_eq(r.status, RUN_OK);
+    ck_assert_int_eq(r.epochs_done, 3);
+    /* Index 0 is the untrained network: near chance on 10 classes. */
+    ck_assert_double_lt(r.curve[CURVE_TEST_ACC][0], 0.35);
+    ck_assert_double_gt(r.curve[CURVE_TEST_ACC][3], 0.90);
+    ck_assert_double_lt(r.curve[CURVE_TRAIN_LOSS][3], r.curve[CURVE_TRAIN_LOSS][0]);
+    /* The recorded init evaluates to curve[0]: recompute it. */
+    MlpWork *ws = mlp_work_create(&r.mlp, TRAIN_EVAL_ROWS);
+    double loss, acc;
+    train_evaluate(&r.mlp, r.init, ws, digits->x_test, digits->y_test, digits->n_test, &loss, &acc);
+    ck_assert(loss == r.curve[CURVE_TEST_LOSS][0] && acc == r.curve[CURVE_TEST_ACC][0]);
+    train_evaluate(&r.mlp, r.weights, ws, digits->x_train, digits->y_train, digits->n_train, &loss, &acc);
+    ck_assert(loss == r.curve[CURVE_TRAIN_LOSS][3] && acc == r.curve[CURVE_TRAIN_ACC][3]);
+    mlp_work_destroy(ws);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(batch_size_not_dividing_the_set)
+{
+    /* 1437 = 4·359 + 1: the last batch has one row, and still counts. */
+    TrainConfig c = small();
+    c.batch_size = 4;
+    c.learning_rate = 0.5;
+    c.epochs = 1;
+    RunResult r;
+    run(&c, 2, &r);
+    ck_assert_int_eq(r.status, RUN_OK);
+    ck_assert_double_gt(r.curve[CURVE_TEST_ACC][1], 0.5);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(divergence_is_a_status)
+{
+    /* Raw pixels (0..16) and an absurd rate: the loss overflows to inf/NaN. */
+    DataConfig dc = {DATA_DIGITS, 0.2, 0, SCALE_NONE};
+    Dataset *raw;
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(data_load(&dc, &raw, err), 0);
+    TrainConfig c = small();
+    c.n_hidden = 2;
+    c.hidden[0] = c.hidden[1] = 64;
+    c.activation = ACT_RELU;
+    c.learning_rate = 1e5;
+    c.batch_size = 8;
+    c.epochs = 5;
+    RunResult r;
+    ck_assert_int_eq(train_run(&c, raw, 3, &r, err), 0);
+    ck_assert_int_eq(r.status, RUN_DIVERGED);
+    ck_assert_int_ge(r.epochs_done, 1);
+    ck_assert_int_le(r.epochs_done, 5);
+    ck_assert(isfinite(r.curve[CURVE_TRAIN_LOSS][0]));
+    int e = r.epochs_done;
+    ck_assert(!isfinite(r.curve[CURVE_TRAIN_LOSS][e]) || !isfinite(r.curve[CURVE_TEST_LOSS][e]));
+    for (int k = e + 1; k <= 5; k++) ck_assert(isnan(r.curve[CURVE_TEST_ACC][k]));
+    run_result_free(&r);
+    data_free(raw);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, same_seed_same_bits);
+    tcase_add_test(tc, dropout_does_not_change_init);
+    tcase_add_test(tc, curves_and_learning);
+    tcase_add_test(tc, batch_size_not_dividing_the_set);
+    tcase_add_test(tc, divergence_is_a_status);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

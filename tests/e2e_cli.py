@@ -1,0 +1,198 @@
+"""End-to-end tests of the nnlab command line: the baseline learns, results
+do not depend on the thread count, bad input is refused with FILE:LINE:COL
+and exit status 2 and writes nothing, existing results are never overwritten
+silently. Run by ctest with NNLAB (the binary) and NNLAB_SOURCE_DIR set."""
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+NNLAB = os.environ["NNLAB"]
+SRC = os.environ["NNLAB_SOURCE_DIR"]
+BASELINE = os.path.join(SRC, "experiments", "seed-baseline.yaml")
+
+
+def nnlab(*args, cwd=None):
+    return subprocess.run([NNLAB, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def walk_datasets(group):
+    """{path: array} of every dataset under group."""
+    out = {}
+    group.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+class Baseline(unittest.TestCase):
+    """One run of the seed-baseline experiment on 2 threads and one on 1."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="nnlab_e2e_")
+        cls.j2 = os.path.join(cls.tmp, "j2")
+        cls.j1 = os.path.join(cls.tmp, "j1")
+        cls.r2 = nnlab("run", BASELINE, "-j", "2", "-o", cls.j2)
+        cls.r1 = nnlab("run", BASELINE, "-j", "1", "-o", cls.j1, "--quiet")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_run_succeeds_and_writes_the_layout(self):
+        self.assertEqual(self.r2.returncode, 0, self.r2.stderr)
+        self.assertIn("[5/5 runs]", self.r2.stderr)  # progress on stderr
+        self.assertEqual(len(glob.glob(os.path.join(self.j2, "runs", "r*.h5"))), 5)
+        self.assertEqual(glob.glob(os.path.join(self.j2, "**", "*.tmp"), recursive=True), [])
+        with open(os.path.join(self.j2, "experiment.yaml")) as f:
+            resolved = f.read()
+        with h5py.File(os.path.join(self.j2, "results.h5"), "r") as f:
+            self.assertEqual(f.attrs["format"], "nnlab-results")
+            self.assertEqual(f.attrs["format_version"], 1)
+            self.assertEqual(f.attrs["name"], "seed-baseline")
+            self.assertEqual(f.attrs["experiment"], resolved)
+            for key in ("fingerprint", "nnlab_version", "created"):
+                self.assertIn(key, f.attrs)
+            self.assertEqual(f["data"].attrs["n_train"], 1437)
+            self.assertEqual(f["data"].attrs["n_test"], 360)
+            self.assertEqual(sorted(f["data/train_index"][:].tolist() + f["data/test_index"][:].tolist()),
+                             list(range(1797)))
+            self.assertEqual(sorted(f["runs"].keys()), ["r%06d" % i for i in range(5)])
+            run = f["runs/r000000"]
+            self.assertEqual(run.attrs["model.activation"], "sigmoid")
+            self.assertEqual(list(run.attrs["model.hidden"]), [200])
+            self.assertEqual(run["weights/layer0/W"].shape, (64, 200))
+            self.assertEqual(run["weights/layer1/W"].shape, (200, 10))
+            self.assertEqual(run["init/layer1/b"].shape, (10,))
+            self.assertEqual(run["curves/test_acc"].shape, (11,))
+            self.assertEqual(f["summary"].shape, (5,))
+            self.assertEqual(list(f["summary"]["seed"]), [1, 2, 3, 4, 5])
+            for part in ("mean", "std"):
+                self.assertEqual(f["aggregate/c0000/%s/test_loss" % part].shape, (11,))
+
+    def test_baseline_learns(self):
+        with h5py.File(os.path.join(self.j2, "results.h5"), "r") as f:
+            acc = f["summary"]["final_test_acc"]
+            self.assertTrue((f["summary"]["status"] == b"ok").all())
+            # Each seed >= 0.93; the mean over the 5 seeds >= 0.95 (the tutorial reaches about 0.97).
+            self.assertGreaterEqual(acc.min(), 0.93, acc)
+            self.assertGreaterEqual(acc.mean(), 0.95, acc)
+            # curve[0] is before training: near chance.
+            self.assertLess(f["runs/r000000/curves/test_acc"][0], 0.3)
+            mean = f["aggregate/c0000/mean/test_acc"][:]
+            self.assertAlmostEqual(mean[-1], acc.mean(), places=12)
+
+    def test_threads_do_not_change_bits(self):
+        self.assertEqual(self.r1.returncode, 0, self.r1.stderr)
+        self.assertEqual(self.r1.stderr, "")  # --quiet
+        with h5py.File(os.path.join(self.j1, "results.h5"), "r") as a, \
+                h5py.File(os.path.join(self.j2, "results.h5"), "r") as b:
+            da, db = walk_datasets(a["runs"]), walk_datasets(b["runs"])
+            self.assertEqual(sorted(da), sorted(db))
+            self.assertGreaterEqual(len(da), 5 * (4 + 8))  # curves, weights and init of every run
+            for name in da:
+                self.assertEqual(da[name].tobytes(), db[name].tobytes(), name)
+            self.assertEqual(a.attrs["fingerprint"], b.attrs["fingerprint"])
+
+    def test_existing_results_are_not_overwritten(self):
+        before = os.path.getmtime(os.path.join(self.j2, "results.h5"))
+        r = nnlab("run", BASELINE, "-o", self.j2)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not empty", r.stderr)
+        self.assertEqual(os.path.getmtime(os.path.join(self.j2, "results.h5")), before)
+
+    def test_merge_rebuilds_results(self):
+        copy = os.path.join(self.tmp, "merged")
+        shutil.copytree(self.j2, copy)
+        os.remove(os.path.join(copy, "results.h5"))
+        r = nnlab("merge", copy)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(os.path.join(copy, "results.h5"), "r") as a, \
+                h5py.File(os.path.join(self.j2, "results.h5"), "r") as b:
+            sa, sb = a["summary"][()], b["summary"][()]
+            self.assertEqual(sa["final_test_acc"].tobytes(), sb["final_test_acc"].tobytes())
+        os.remove(os.path.join(copy, "runs", "r000003.h5"))
+        r = nnlab("merge", copy)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("merged 4 of 5 runs", r.stderr)
+
+
+class BadInput(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="nnlab_bad_")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_every_bad_file_exits_2_and_writes_nothing(self):
+        files = sorted(glob.glob(os.path.join(SRC, "tests", "bad", "*.yaml")))
+        self.assertGreaterEqual(len(files), 25)
+        for path in files:
+            with open(path) as f:
+                expect = f.readline().rstrip("\n")[len("# expect: "):]
+            out = os.path.join(self.tmp, "out")
+            # with -o, and without (the default output folder is relative to the cwd)
+            for args in (["run", path, "-o", out], ["run", path], ["check", path]):
+                r = nnlab(*args, cwd=self.tmp)
+                self.assertEqual(r.returncode, 2, (path, r.stderr))
+                self.assertEqual(r.stderr.splitlines()[0], "%s:%s" % (path, expect))
+                self.assertEqual(os.listdir(self.tmp), [], path)
+
+    def test_usage_errors(self):
+        for args in (["run"], ["run", BASELINE, "-j", "0"], ["run", BASELINE, "--frobnicate"], ["bogus"],
+                     ["run", BASELINE, "-o"], ["run", os.path.join(self.tmp, "missing.yaml")]):
+            r = nnlab(*args, cwd=self.tmp)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertTrue(r.stderr.strip(), args)
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_unwritable_output_is_a_runtime_error(self):
+        r = nnlab("run", BASELINE, "-o", "/proc/nnlab-cannot-write", "--quiet")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/proc/nnlab-cannot-write", r.stderr)
+
+    def test_absurd_layer_refused_before_allocation(self):
+        path = os.path.join(self.tmp, "huge.yaml")
+        with open(path, "w") as f:
+            f.write("model: {hidden: [1000000000]}\n")
+        r = nnlab("run", path, "-o", os.path.join(self.tmp, "out"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("GiB", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+
+
+class Commands(unittest.TestCase):
+    def test_check_and_list(self):
+        r = nnlab("check", BASELINE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("learning_rate: 0.01", r.stdout)
+        self.assertIn("# runs: 5", r.stdout)
+        r = nnlab("list", BASELINE)
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 5)
+        self.assertEqual(lines[0], "r000000 config=0 seed=1")
+
+    def test_diverged_run_is_recorded_and_others_go_on(self):
+        tmp = tempfile.mkdtemp(prefix="nnlab_div_")
+        try:
+            path = os.path.join(tmp, "div.yaml")
+            with open(path, "w") as f:
+                f.write("model: {hidden: [64, 64], activation: relu}\n"
+                        "training: {epochs: 3, learning_rate: 100000, batch_size: 8}\nseeds: [3, 4]\n")
+            r = nnlab("run", path, "-o", os.path.join(tmp, "out"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with h5py.File(os.path.join(tmp, "out", "results.h5"), "r") as f:
+                s = f["summary"][()]
+                self.assertEqual(list(s["status"]), [b"diverged", b"diverged"])
+                self.assertTrue(np.isnan(f["runs/r000000/curves/test_acc"][-1]))
+                self.assertEqual(f["aggregate/c0000"].attrs["n_diverged"], 2)
+        finally:
+            shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
