@@ -53,7 +53,9 @@ static int cmd_run(int argc, char **argv)
     const char *file = NULL, *output = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-j") || !strcmp(a, "--threads")) {
+        if (!strncmp(a, "-j", 2) && a[2] != '\0') {
+            if (parse_threads(a + 2, &o.threads)) return bad_usage("%s: -j needs a number of threads from 1 to 1024", a);
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--threads")) {
             if (i + 1 >= argc || parse_threads(argv[i + 1], &o.threads))
                 return bad_usage("%s needs a number of threads from 1 to 1024", a);
             i++;
