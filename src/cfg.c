@@ -1,41 +1,45 @@
-/* cfg.c — experiment files. Phase 1 (load_tree): libyaml's document loader,
- * then a copy into a small tree of Nodes that carry file:line:column, with
- * duplicate keys, depth and size checked on the way. Phase 2 (bind_*): one
- * binder per section, driven by the cfg_settings table.
- *
- * Limits that keep hostile files cheap: MAX_DEPTH levels of nesting and
- * MAX_NODES nodes after alias expansion (an alias bomb hits the latter long
- * before it costs memory). */
+/* cfg.c — experiment files (see cfg.h). Reading order: the settings table;
+ * loading (files, base chains, overrides); binding (sections, seeds, grid);
+ * the resolved text; entry points. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "cfg.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
+#include <unistd.h>
 
 #include "mlp.h"
 #include "nnlab.h"
+#include "node.h"
 #include "optim.h"
 
-#define MAX_DEPTH 64
-#define MAX_NODES 100000
 #define MAX_FILE_BYTES (16 << 20)
 #define MAX_SEEDS 1000000
+#define MAX_CONFIGS 1000000
+#define MAX_BASE_DEPTH 16
+#define SEED_MAX 9007199254740992.0 /* 2^53: every seed is exact in a double */
 
 /* ---- the settings table ------------------------------------------------ */
 
 static const char *const bool_names[] = {"false", "true", NULL};
 
-#define S(field) offsetof(Settings, field)
+#define S(field) offsetof(Settings, field), sizeof(((Settings *)0)->field)
 const SettingDef cfg_settings[] = {
     {"dataset.source", SET_ENUM, S(data.source), data_source_names, 0, 0, 0, 0},
+    {"dataset.path", SET_PATH, S(data.path), NULL, 0, 0, 0, 0},
+    {"dataset.header", SET_BOOL, S(data.header), bool_names, 0, 0, 0, 0},
+    {"dataset.label_column", SET_INT, S(data.label_column), NULL, -1, 1000000, 0, 0},
+    {"dataset.x", SET_STRING, S(data.x), NULL, 0, 0, 0, 0},
+    {"dataset.y", SET_STRING, S(data.y), NULL, 0, 0, 0, 0},
     {"dataset.test_fraction", SET_FLOAT, S(data.test_fraction), NULL, 0, 1, 1, 1},
-    {"dataset.split_seed", SET_I64, S(data.split_seed), NULL, 0, 9007199254740992.0, 0, 0},
+    {"dataset.split_seed", SET_I64, S(data.split_seed), NULL, 0, SEED_MAX, 0, 0},
     {"dataset.scale", SET_ENUM, S(data.scale), data_scale_names, 0, 0, 0, 0},
-    {"model.hidden", SET_INT_LIST, S(train.hidden), NULL, 1, 2147483647.0, 0, 0},
+    {"model.hidden", SET_LAYERS, S(train.hidden), NULL, 1, INT_MAX, 0, 0},
     {"model.activation", SET_ENUM, S(train.activation), mlp_activation_names, 0, 0, 0, 0},
     {"model.dropout", SET_FLOAT, S(train.dropout), NULL, 0, 1, 0, 1},
     {"model.init", SET_ENUM, S(train.init), mlp_init_names, 0, 0, 0, 0},
@@ -45,33 +49,46 @@ const SettingDef cfg_settings[] = {
     {"training.optimizer", SET_ENUM, S(train.optimizer), optim_names, 0, 0, 0, 0},
     {"training.momentum", SET_FLOAT, S(train.momentum), NULL, 0, 1, 0, 1},
     {"training.l2", SET_FLOAT, S(train.l2), NULL, 0, 1e6, 0, 0},
-    {"training.shuffle", SET_BOOL, S(train.shuffle), bool_names, 0, 1, 0, 0},
+    {"training.shuffle", SET_BOOL, S(train.shuffle), bool_names, 0, 0, 0, 0},
 };
 #undef S
 const int cfg_n_settings = (int)(sizeof cfg_settings / sizeof cfg_settings[0]);
+#define N_SETTINGS ((int)(sizeof cfg_settings / sizeof cfg_settings[0]))
 
 static const char *const sections[] = {"dataset", "model", "training", NULL};
-static const char *const top_keys[] = {"name", "dataset", "model", "training", "seeds", "output", NULL};
+static const char *const top_keys[] = {"name", "base", "dataset", "model", "training", "seeds", "grid", "output",
+                                       NULL};
 
 void cfg_defaults(Settings *s)
 {
     memset(s, 0, sizeof *s);
     s->data.source = DATA_DIGITS;
+    s->data.label_column = -1;
+    snprintf(s->data.x, sizeof s->data.x, "X");
+    snprintf(s->data.y, sizeof s->data.y, "y");
     s->data.test_fraction = 0.2;
-    s->data.split_seed = 0;
     s->data.scale = SCALE_NONE;
-    s->train.n_hidden = 1;
-    s->train.hidden[0] = 200;
+    s->train.hidden.n = 1;
+    s->train.hidden.units[0] = 200;
     s->train.activation = ACT_SIGMOID;
-    s->train.dropout = 0.0;
     s->train.init = INIT_LECUN_NORMAL;
     s->train.epochs = 10;
     s->train.batch_size = 1;
     s->train.learning_rate = 0.01;
     s->train.optimizer = OPT_SGD;
     s->train.momentum = 0.9;
-    s->train.l2 = 0.0;
-    s->train.shuffle = 0;
+}
+
+const SettingDef *cfg_find_setting(const char *key)
+{
+    for (int i = 0; i < N_SETTINGS; i++)
+        if (!strcmp(cfg_settings[i].key, key)) return &cfg_settings[i];
+    return NULL;
+}
+
+void cfg_copy_setting(const SettingDef *def, Settings *dst, const Settings *src)
+{
+    memcpy((char *)dst + def->offset, (const char *)src + def->offset, def->size);
 }
 
 /* ---- growable text ----------------------------------------------------- */
@@ -112,167 +129,263 @@ static void buf_printf(Buf *b, const char *fmt, ...)
     }
 }
 
-/* ---- phase 1: the tree --------------------------------------------------- */
+/* ---- loading: files, base chains, overrides ------------------------------ */
 
-typedef enum { NODE_SCALAR, NODE_SEQ, NODE_MAP } NodeKind;
-
-typedef struct Node Node;
-struct Node {
-    int kind;          /* NodeKind */
-    int line, col;     /* 1-based */
-    char *text;        /* scalar value */
-    int plain;         /* scalar written without quotes (may be a number/bool/null) */
-    int n;             /* items / entries */
-    Node **items;      /* sequence items, or mapping values */
-    Node **keys;       /* mapping keys (scalars) */
-};
-
+/* Owns the names of every file and argument read, which the nodes point to. */
 typedef struct {
-    const char *file; /* for messages */
-    int n_nodes;
-    char *err;
-} Loader;
+    char *names[MAX_BASE_DEPTH + 1024];
+    int n;
+} Names;
 
-static int errf_at(char *err, const char *file, int line, int col, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
-
-static int errf_at(char *err, const char *file, int line, int col, const char *fmt, ...)
+static const char *names_add(Names *ns, const char *name)
 {
-    char msg[NN_ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nn_errf(err, "%s:%d:%d: %s", file, line, col, msg);
+    if (ns->n >= (int)(sizeof ns->names / sizeof ns->names[0])) return NULL;
+    char *copy = nn_strdup(name);
+    if (copy) ns->names[ns->n++] = copy;
+    return copy;
 }
 
-static void node_free(Node *n)
+static void names_free(Names *ns)
 {
-    if (!n) return;
-    for (int i = 0; i < n->n; i++) {
-        node_free(n->items[i]);
-        if (n->keys) node_free(n->keys[i]);
-    }
-    free(n->items);
-    free(n->keys);
-    free(n->text);
-    free(n);
+    for (int i = 0; i < ns->n; i++) free(ns->names[i]);
+    ns->n = 0;
 }
 
-static Node *convert(Loader *ld, yaml_document_t *doc, yaml_node_t *y, int depth)
+static int read_file(const char *path, char **text, size_t *len, char *err)
 {
-    int line = (int)y->start_mark.line + 1, col = (int)y->start_mark.column + 1;
-    if (depth > MAX_DEPTH) {
-        errf_at(ld->err, ld->file, line, col, "nesting deeper than %d levels", MAX_DEPTH);
-        return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return nn_errf(err, "%s: cannot open: %s", path, strerror(errno));
+    *text = malloc(MAX_FILE_BYTES + 1);
+    *len = *text ? fread(*text, 1, MAX_FILE_BYTES + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!*text) return nn_errf(err, "%s: out of memory", path);
+    if (bad || *len > MAX_FILE_BYTES) {
+        free(*text);
+        if (bad) return nn_errf(err, "%s: read error", path);
+        return nn_errf(err, "%s:1:1: the file is larger than %d MiB; an experiment file is small", path,
+                       MAX_FILE_BYTES >> 20);
     }
-    if (++ld->n_nodes > MAX_NODES) {
-        errf_at(ld->err, ld->file, line, col, "more than %d YAML nodes (after expanding aliases)", MAX_NODES);
-        return NULL;
+    return 0;
+}
+
+/* dir of `file` joined with `rel` (unless rel is absolute) into out. */
+static void join_dir(char *out, size_t cap, const char *file, const char *rel)
+{
+    const char *slash = strrchr(file, '/');
+    if (rel[0] == '/' || !slash)
+        snprintf(out, cap, "%s", rel);
+    else
+        snprintf(out, cap, "%.*s/%s", (int)(slash - file), file, rel);
+}
+
+/* A chain for messages: "a.yaml -> b.yaml -> c.yaml". */
+static void chain_text(char *out, size_t cap, char *const *chain, int n, const char *last)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && len < cap; i++) len += (size_t)snprintf(out + len, cap - len, "%.300s -> ", chain[i]);
+    if (len < cap) snprintf(out + len, cap - len, "%.300s", last);
+}
+
+/* Load `file` (text given) and, recursively, the base files it names; return
+ * the merged tree with `base` removed. chain/real hold the files above. */
+static Node *load_chain(Names *ns, const char *file, const char *text, size_t len, char **chain, char **real,
+                        int depth, char *err)
+{
+    Node *root = node_load(file, text, len, err);
+    if (!root) return NULL;
+    Node *base = node_get(root, "base");
+    if (!base) return root;
+    if (base->kind != NODE_SCALAR || node_is_null(base) || !base->text[0]) {
+        node_errf(err, base, "base: expected the path of a base config file");
+        goto fail;
     }
-    Node *n = calloc(1, sizeof *n);
-    if (!n) goto oom;
-    n->line = line;
-    n->col = col;
-    if (y->type == YAML_SCALAR_NODE) {
-        n->kind = NODE_SCALAR;
-        n->plain = y->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        n->text = malloc(y->data.scalar.length + 1);
-        if (!n->text) goto oom;
-        memcpy(n->text, y->data.scalar.value, y->data.scalar.length);
-        n->text[y->data.scalar.length] = '\0';
-        if (strlen(n->text) != y->data.scalar.length) {
-            errf_at(ld->err, ld->file, line, col, "NUL character in a value");
+    char path[PATH_MAX], resolved[PATH_MAX], chain_msg[2048];
+    join_dir(path, sizeof path, file, base->text);
+    chain[depth] = (char *)file;
+    chain_text(chain_msg, sizeof chain_msg, chain, depth + 1, path);
+    if (depth + 1 >= MAX_BASE_DEPTH) {
+        node_errf(err, base, "base: chain deeper than %d files: %s", MAX_BASE_DEPTH, chain_msg);
+        goto fail;
+    }
+    if (!realpath(path, resolved)) {
+        node_errf(err, base, "base: cannot open %s: %s (chain: %s)", path, strerror(errno), chain_msg);
+        goto fail;
+    }
+    for (int i = 0; i <= depth; i++)
+        if (real[i] && !strcmp(real[i], resolved)) {
+            node_errf(err, base, "base: cycle: %s", chain_msg);
             goto fail;
         }
-        return n;
+    const char *base_file = names_add(ns, path);
+    char *base_text;
+    size_t base_len;
+    if (!base_file) {
+        nn_errf(err, "%s: out of memory", path);
+        goto fail;
     }
-    if (y->type == YAML_SEQUENCE_NODE) {
-        n->kind = NODE_SEQ;
-        yaml_node_item_t *it = y->data.sequence.items.start, *end = y->data.sequence.items.top;
-        n->items = calloc((size_t)(end - it) + 1, sizeof(Node *));
-        if (!n->items) goto oom;
-        for (; it < end; it++) {
-            Node *c = convert(ld, doc, yaml_document_get_node(doc, *it), depth + 1);
-            if (!c) goto fail;
-            n->items[n->n++] = c;
-        }
-        return n;
+    if (read_file(base_file, &base_text, &base_len, err)) goto fail;
+    real[depth + 1] = resolved;
+    Node *parent = load_chain(ns, base_file, base_text, base_len, chain, real, depth + 1, err);
+    real[depth + 1] = NULL;
+    free(base_text);
+    if (!parent) goto fail;
+    if (parent->kind != NODE_MAP) {
+        node_errf(err, parent, "a base config is a mapping of sections");
+        node_free(parent);
+        goto fail;
     }
-    n->kind = NODE_MAP;
-    yaml_node_pair_t *p = y->data.mapping.pairs.start, *end = y->data.mapping.pairs.top;
-    n->items = calloc((size_t)(end - p) + 1, sizeof(Node *));
-    n->keys = calloc((size_t)(end - p) + 1, sizeof(Node *));
-    if (!n->items || !n->keys) goto oom;
-    for (; p < end; p++) {
-        Node *k = convert(ld, doc, yaml_document_get_node(doc, p->key), depth + 1);
-        if (!k) goto fail;
-        if (k->kind != NODE_SCALAR) {
-            errf_at(ld->err, ld->file, k->line, k->col, "a key must be a plain name, not a list or mapping");
-            node_free(k);
-            goto fail;
-        }
-        for (int i = 0; i < n->n; i++)
-            if (strcmp(n->keys[i]->text, k->text) == 0) {
-                errf_at(ld->err, ld->file, k->line, k->col, "duplicate key '%s' (first at line %d)", k->text,
-                        n->keys[i]->line);
-                node_free(k);
-                goto fail;
-            }
-        Node *v = convert(ld, doc, yaml_document_get_node(doc, p->value), depth + 1);
-        if (!v) {
-            node_free(k);
-            goto fail;
-        }
-        n->keys[n->n] = k;
-        n->items[n->n++] = v;
-    }
-    return n;
-oom:
-    errf_at(ld->err, ld->file, line, col, "out of memory");
+    /* name and output belong to the experiment file, never to its bases. */
+    node_remove(parent, "name");
+    node_remove(parent, "output");
+    node_remove(root, "base");
+    Node *merged = node_merge(parent, root);
+    if (!merged) nn_errf(err, "%s: out of memory", file);
+    return merged;
 fail:
-    node_free(n);
+    node_free(root);
     return NULL;
 }
 
-static Node *load_tree(const char *file, const char *text, size_t len, char *err)
+/* Split at commas outside brackets, braces and quotes. Returns the count. */
+static int split_top_level(const char *s, int *start, int *len, int max)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    Node *root = NULL;
-    if (!yaml_parser_initialize(&parser)) {
-        nn_errf(err, "%s: cannot initialise the YAML parser", file);
-        return NULL;
+    int n = 0, depth = 0, begin = 0;
+    char quote = 0;
+    for (int i = 0;; i++) {
+        char c = s[i];
+        if (quote) {
+            if (c == quote) quote = 0;
+            if (c) continue;
+        }
+        if (c == '"' || c == '\'') quote = c;
+        else if (c == '[' || c == '{') depth++;
+        else if ((c == ']' || c == '}') && depth > 0) depth--;
+        if ((c == ',' && depth == 0) || c == '\0') {
+            if (n < max) start[n] = begin, len[n] = i - begin;
+            n++;
+            begin = i + 1;
+        }
+        if (!c) return n;
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m = &parser.problem_mark;
-        const yaml_mark_t *c = &parser.context_mark;
-        char context[256] = "";
-        if (parser.context)
-            snprintf(context, sizeof context, " %s that starts at %d:%d", parser.context, (int)c->line + 1,
-                     (int)c->column + 1);
-        errf_at(err, file, (int)m->line + 1, (int)m->column + 1, "YAML syntax error: %s%s",
-                parser.problem ? parser.problem : "unknown problem", context);
-        yaml_parser_delete(&parser);
-        return NULL;
-    }
-    yaml_node_t *top = yaml_document_get_root_node(&doc);
-    if (!top) {
-        errf_at(err, file, 1, 1, "the file is empty");
-    } else {
-        Loader ld = {file, 0, err};
-        root = convert(&ld, &doc, top, 0);
-    }
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    return root;
 }
 
-/* ---- phase 2: binding ---------------------------------------------------- */
+/* A mapping entry at dotted `path` under root, creating mappings on the way
+ * (replacing anything else). Takes ownership of value. */
+static int tree_set(Node *root, const char *path, Node *value, const char *file)
+{
+    char part[256];
+    Node *cur = root;
+    for (const char *p = path;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        snprintf(part, sizeof part, "%.*s", (int)n, p);
+        Node *key = node_new(NODE_SCALAR, file, 1, 1, part, 1);
+        if (!key) goto oom;
+        if (!dot) return node_put(cur, key, value) ? -1 : 0;
+        Node *next = node_get(cur, part);
+        if (!next || next->kind != NODE_MAP) {
+            next = node_new(NODE_MAP, file, 1, 1, NULL, 0);
+            if (!next || node_put(cur, key, next)) {
+                node_free(next);
+                goto oom;
+            }
+        } else {
+            node_free(key);
+        }
+        cur = next;
+        p = dot + 1;
+    }
+oom:
+    node_free(value);
+    return -1;
+}
+
+/* One "KEY=VALUE" or "KEY=a,b,c" argument applied to the tree. Its nodes
+ * are named "command line (ARG)", line 1, columns counted in ARG. */
+static int apply_override(Names *ns, Node *root, const char *arg, char *err)
+{
+    char label[600];
+    snprintf(label, sizeof label, "command line (%.500s)", arg);
+    const char *file = names_add(ns, label);
+    if (!file) return nn_errf(err, "out of memory");
+    Node pos = {.file = file, .line = 1, .col = 1};
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) return node_errf(err, &pos, "expected KEY=VALUE, such as training.epochs=20");
+    char key[256];
+    if ((size_t)(eq - arg) >= sizeof key) return node_errf(err, &pos, "key too long");
+    snprintf(key, sizeof key, "%.*s", (int)(eq - arg), arg);
+    const char *value = eq + 1;
+    int col0 = (int)(eq - arg) + 1; /* column of value[0], minus 1 */
+    if (root->kind != NODE_MAP) return 0; /* the binder reports the root */
+
+    enum { MAX_PARTS = 4096 };
+    int *start = malloc(MAX_PARTS * sizeof(int)), *len = malloc(MAX_PARTS * sizeof(int));
+    if (!start || !len) {
+        free(start);
+        free(len);
+        return nn_errf(err, "out of memory");
+    }
+    int parts = split_top_level(value, start, len, MAX_PARTS);
+    int is_seeds = !strcmp(key, "seeds");
+    int rc = 0;
+    if (parts > MAX_PARTS) {
+        rc = node_errf(err, &pos, "more than %d values", MAX_PARTS);
+    } else if (parts == 1 || is_seeds) {
+        /* one value; "seeds=1,2,3" is a list of seeds, not a grid axis */
+        char *text = malloc(strlen(value) + 3);
+        if (!text) rc = nn_errf(err, "out of memory");
+        else {
+            if (parts > 1) sprintf(text, "[%s]", value);
+            else strcpy(text, value);
+            Node *v = node_load(file, text, strlen(text), err);
+            node_shift(v, col0 - (parts > 1));
+            if (!v) rc = -1;
+            else {
+                Node *grid = node_get(root, "grid");
+                if (grid) node_remove(grid, key);
+                rc = tree_set(root, key, v, file) ? nn_errf(err, "out of memory") : 0;
+            }
+            free(text);
+        }
+    } else {
+        Node *axis = node_new(NODE_SEQ, file, 1, col0 + 1, NULL, 0);
+        for (int i = 0; axis && i < parts && !rc; i++) {
+            char *text = malloc((size_t)len[i] + 1);
+            if (!text) {
+                rc = nn_errf(err, "out of memory");
+                break;
+            }
+            snprintf(text, (size_t)len[i] + 1, "%s", value + start[i]);
+            Node *v = node_load(file, text, (size_t)len[i], err);
+            free(text);
+            node_shift(v, col0 + start[i]);
+            if (!v || node_append(axis, NULL, v)) {
+                node_free(v);
+                rc = v ? nn_errf(err, "out of memory") : -1;
+            }
+        }
+        if (!axis) rc = nn_errf(err, "out of memory");
+        Node *grid = rc ? NULL : node_get(root, "grid");
+        if (!rc && (!grid || grid->kind != NODE_MAP)) {
+            grid = node_new(NODE_MAP, file, 1, 1, NULL, 0);
+            Node *k = node_new(NODE_SCALAR, file, 1, 1, "grid", 1);
+            if (!grid || !k || node_put(root, k, grid)) rc = nn_errf(err, "out of memory");
+        }
+        if (!rc) {
+            Node *k = node_new(NODE_SCALAR, file, 1, 1, key, 1);
+            if (!k || node_put(grid, k, axis)) rc = nn_errf(err, "out of memory");
+            axis = NULL;
+        }
+        node_free(axis);
+    }
+    free(start);
+    free(len);
+    return rc;
+}
+
+/* ---- binding -------------------------------------------------------------- */
 
 static int edit_distance(const char *a, const char *b)
 {
@@ -303,7 +416,13 @@ static const char *near_miss(const char *word, const char *const *candidates)
     return best && best_d <= (len <= 4 ? 1 : len <= 8 ? 2 : 3) ? best : NULL;
 }
 
-static void join_names(char *out, size_t cap, const char *const *names);
+static void join_names(char *out, size_t cap, const char *const *names)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; names[i] && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", names[i]);
+}
 
 /* " (did you mean 'x'?)" for a near miss, else "; allowed: a, b, c". */
 static void suggest(char *out, size_t cap, const char *word, const char *const *candidates)
@@ -313,22 +432,14 @@ static void suggest(char *out, size_t cap, const char *word, const char *const *
         snprintf(out, cap, " (did you mean '%s'?)", near);
         return;
     }
-    char names[400];
+    char names[700];
     join_names(names, sizeof names, candidates);
     snprintf(out, cap, "; allowed: %s", names);
 }
 
-static void join_names(char *out, size_t cap, const char *const *names)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (int i = 0; names[i] && len < cap; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", names[i]);
-}
-
 typedef struct {
-    const char *file;
     char *err;
+    const Node *where[N_SETTINGS]; /* where each setting was last set, for cross-checks */
 } Binder;
 
 static const char *kind_name(const Node *n)
@@ -338,18 +449,11 @@ static const char *kind_name(const Node *n)
     return "a value";
 }
 
-static int is_null(const Node *n)
-{
-    return n->kind == NODE_SCALAR && n->plain &&
-           (n->text[0] == '\0' || !strcmp(n->text, "~") || !strcmp(n->text, "null") || !strcmp(n->text, "Null") ||
-            !strcmp(n->text, "NULL"));
-}
-
-/* A scalar's text for a message: quoted, cut at 40 characters. */
+/* A node for a message: quoted, cut at 40 characters. */
 static const char *shown(const Node *n, char *buf, size_t cap)
 {
     if (n->kind != NODE_SCALAR) return kind_name(n);
-    if (is_null(n)) return "nothing (null)";
+    if (node_is_null(n)) return "nothing (null)";
     if (!n->plain)
         snprintf(buf, cap, "the quoted string \"%.40s%s\"", n->text, strlen(n->text) > 40 ? "..." : "");
     else
@@ -360,8 +464,7 @@ static const char *shown(const Node *n, char *buf, size_t cap)
 static int type_error(Binder *b, const Node *n, const char *key, const char *expected)
 {
     char tmp[80];
-    return errf_at(b->err, b->file, n->line, n->col, "%s: expected %s, got %s", key, expected,
-                   shown(n, tmp, sizeof tmp));
+    return node_errf(b->err, n, "%s: expected %s, got %s", key, expected, shown(n, tmp, sizeof tmp));
 }
 
 static int parse_number(const Node *n, double *out)
@@ -376,41 +479,29 @@ static int parse_number(const Node *n, double *out)
     return 0;
 }
 
-/* Check v against def's range; key names the setting in the message. */
-static int check_range(Binder *b, const Node *n, const char *key, const SettingDef *def, double v,
-                       const char *shown_value)
-{
-    int low = def->lo_open ? !(v > def->lo) : !(v >= def->lo);
-    int high = def->hi_open ? !(v < def->hi) : !(v <= def->hi);
-    if (low)
-        return errf_at(b->err, b->file, n->line, n->col, "%s must be %s %.10g, got %s", key,
-                       def->lo_open ? ">" : ">=", def->lo, shown_value);
-    if (high)
-        return errf_at(b->err, b->file, n->line, n->col, "%s must be %s %.10g, got %s", key,
-                       def->hi_open ? "<" : "<=", def->hi, shown_value);
-    return 0;
-}
-
-static int bind_number(Binder *b, const Node *n, const char *key, const SettingDef *def, int integer,
-                       double *out)
+static int bind_number(Binder *b, const Node *n, const char *key, const SettingDef *def, int integer, double *out)
 {
     double v;
     int rc = parse_number(n, &v);
-    if (rc == -2)
-        return errf_at(b->err, b->file, n->line, n->col, "%s: %s is not a finite number", key, n->text);
+    if (rc == -2) return node_errf(b->err, n, "%s: %.40s is not a finite number", key, n->text);
     if (rc) return type_error(b, n, key, integer ? "an integer" : "a number");
     if (integer && v != floor(v)) return type_error(b, n, key, "an integer");
-    if (check_range(b, n, key, def, v, n->text)) return -1;
+    int low = def->lo_open ? !(v > def->lo) : !(v >= def->lo);
+    int high = def->hi_open ? !(v < def->hi) : !(v <= def->hi);
+    if (low || high)
+        return node_errf(b->err, n, "%s must be %s %.10g, got %s", key,
+                         low ? (def->lo_open ? ">" : ">=") : (def->hi_open ? "<" : "<="), low ? def->lo : def->hi,
+                         n->text);
     *out = v;
     return 0;
 }
 
 static int bind_enum(Binder *b, const Node *n, const char *key, const char *const *names, int *out)
 {
-    if (n->kind != NODE_SCALAR || is_null(n)) {
-        char allowed[256];
-        join_names(allowed, sizeof allowed, names);
-        char expected[300];
+    char allowed[400];
+    join_names(allowed, sizeof allowed, names);
+    if (n->kind != NODE_SCALAR || node_is_null(n)) {
+        char expected[420];
         snprintf(expected, sizeof expected, "one of %s", allowed);
         return type_error(b, n, key, expected);
     }
@@ -419,32 +510,52 @@ static int bind_enum(Binder *b, const Node *n, const char *key, const char *cons
             *out = i;
             return 0;
         }
-    char hint[512];
+    char hint[800];
     suggest(hint, sizeof hint, n->text, names);
-    if (near_miss(n->text, names)) {
-        char allowed[400];
-        join_names(allowed, sizeof allowed, names);
-        snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "; allowed: %s", allowed);
-    }
-    return errf_at(b->err, b->file, n->line, n->col, "%s: unknown value '%.40s'%s", key, n->text, hint);
+    if (near_miss(n->text, names)) snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "; allowed: %s", allowed);
+    return node_errf(b->err, n, "%s: unknown value '%.40s'%s", key, n->text, hint);
 }
 
-static int bind_int_list(Binder *b, const Node *n, const char *key, const SettingDef *def, Settings *s)
+static int bind_layers(Binder *b, const Node *n, const SettingDef *def, LayerSizes *out)
 {
-    TrainConfig *t = &s->train;
-    if (n->kind != NODE_SEQ) return type_error(b, n, key, "a list of layer sizes such as [200, 100]");
-    if (n->n == 0)
-        return errf_at(b->err, b->file, n->line, n->col, "%s: the list is empty; give at least one layer size",
-                       key);
+    if (n->kind != NODE_SEQ) return type_error(b, n, def->key, "a list of layer sizes such as [200, 100]");
+    if (n->n == 0) return node_errf(b->err, n, "%s: the list is empty; give at least one layer size", def->key);
     if (n->n > MLP_MAX_HIDDEN)
-        return errf_at(b->err, b->file, n->line, n->col, "%s: %d layers; at most %d are supported", key, n->n,
-                       MLP_MAX_HIDDEN);
+        return node_errf(b->err, n, "%s: %d layers; at most %d are supported", def->key, n->n, MLP_MAX_HIDDEN);
     for (int i = 0; i < n->n; i++) {
         double v;
-        if (bind_number(b, n->items[i], key, def, 1, &v)) return -1;
-        t->hidden[i] = (int)v;
+        if (bind_number(b, n->items[i], def->key, def, 1, &v)) return -1;
+        out->units[i] = (int)v;
     }
-    t->n_hidden = n->n;
+    out->n = n->n;
+    return 0;
+}
+
+/* A string into a fixed field; SET_PATH is made absolute from the folder of
+ * the file that wrote it (the current folder for command-line values), so
+ * the resolved experiment means the same from anywhere. */
+static int bind_text(Binder *b, const Node *n, const SettingDef *def, char *field)
+{
+    if (n->kind != NODE_SCALAR || node_is_null(n) || !n->text[0]) return type_error(b, n, def->key, "a string");
+    char joined[PATH_MAX * 2];
+    const char *text = n->text;
+    if (def->type == SET_PATH && text[0] != '/') {
+        int from_file = strncmp(n->file, "command line", 12) != 0;
+        if (from_file) {
+            join_dir(joined, sizeof joined, n->file, text);
+            text = joined;
+        }
+        if (text[0] != '/') {
+            char cwd[PATH_MAX], rel[PATH_MAX];
+            if (!getcwd(cwd, sizeof cwd)) return node_errf(b->err, n, "%s: cannot read the current folder", def->key);
+            snprintf(rel, sizeof rel, "%.4000s", text);
+            snprintf(joined, sizeof joined, "%.4000s/%.4000s", cwd, rel);
+            text = joined;
+        }
+    }
+    if (strlen(text) >= def->size)
+        return node_errf(b->err, n, "%s: longer than %zu characters", def->key, def->size - 1);
+    memcpy(field, text, strlen(text) + 1);
     return 0;
 }
 
@@ -452,6 +563,7 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
 {
     char *field = (char *)s + def->offset;
     double v;
+    b->where[def - cfg_settings] = n;
     switch (def->type) {
     case SET_INT:
         if (bind_number(b, n, def->key, def, 1, &v)) return -1;
@@ -466,33 +578,31 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
         *(double *)field = v;
         return 0;
     case SET_BOOL:
-        if (n->kind != NODE_SCALAR || !n->plain) return type_error(b, n, def->key, "true or false");
-        if (!strcmp(n->text, "true") || !strcmp(n->text, "True") || !strcmp(n->text, "TRUE"))
-            *(int *)field = 1;
-        else if (!strcmp(n->text, "false") || !strcmp(n->text, "False") || !strcmp(n->text, "FALSE"))
-            *(int *)field = 0;
-        else
-            return type_error(b, n, def->key, "true or false");
-        return 0;
+        if (n->kind == NODE_SCALAR && n->plain) {
+            if (!strcmp(n->text, "true") || !strcmp(n->text, "True") || !strcmp(n->text, "TRUE")) {
+                *(int *)field = 1;
+                return 0;
+            }
+            if (!strcmp(n->text, "false") || !strcmp(n->text, "False") || !strcmp(n->text, "FALSE")) {
+                *(int *)field = 0;
+                return 0;
+            }
+        }
+        return type_error(b, n, def->key, "true or false");
     case SET_ENUM: return bind_enum(b, n, def->key, def->names, (int *)field);
-    case SET_INT_LIST: return bind_int_list(b, n, def->key, def, s);
+    case SET_LAYERS: return bind_layers(b, n, def, (LayerSizes *)field);
+    case SET_STRING:
+    case SET_PATH: return bind_text(b, n, def, field);
     }
     return -1;
 }
 
-static const SettingDef *find_setting(const char *key)
-{
-    for (int i = 0; i < cfg_n_settings; i++)
-        if (!strcmp(cfg_settings[i].key, key)) return &cfg_settings[i];
-    return NULL;
-}
-
-/* The keys of one section ("model" -> "hidden", "activation", ...), for hints. */
+/* The keys of one section ("model" -> "hidden", "activation", ...). */
 static void section_keys(const char *section, const char **out, int cap)
 {
     int n = 0;
     size_t len = strlen(section);
-    for (int i = 0; i < cfg_n_settings && n < cap - 1; i++)
+    for (int i = 0; i < N_SETTINGS && n < cap - 1; i++)
         if (!strncmp(cfg_settings[i].key, section, len) && cfg_settings[i].key[len] == '.')
             out[n++] = cfg_settings[i].key + len + 1;
     out[n] = NULL;
@@ -502,40 +612,40 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
 {
     if (n->kind != NODE_MAP) return type_error(b, n, section, "a mapping of settings");
     for (int i = 0; i < n->n; i++) {
-        char key[128];
-        snprintf(key, sizeof key, "%s.%s", section, n->keys[i]->text);
-        const SettingDef *def = find_setting(key);
+        char key[320];
+        snprintf(key, sizeof key, "%s.%.300s", section, n->keys[i]->text);
+        const SettingDef *def = cfg_find_setting(key);
         if (!def) {
-            const char *names[64];
-            char hint[512];
-            section_keys(section, names, 64);
+            const char *names[N_SETTINGS + 1];
+            char hint[800];
+            section_keys(section, names, N_SETTINGS + 1);
             suggest(hint, sizeof hint, n->keys[i]->text, names);
-            return errf_at(b->err, b->file, n->keys[i]->line, n->keys[i]->col, "unknown key '%.40s' in %s%s",
-                           n->keys[i]->text, section, hint);
+            return node_errf(b->err, n->keys[i], "unknown key '%.40s' in %s%s", n->keys[i]->text, section, hint);
         }
         if (bind_setting(b, n->items[i], def, s)) return -1;
     }
     return 0;
 }
 
-static int bind_string(Binder *b, const Node *n, const char *key, char **out)
+static int bind_name(Binder *b, const Node *n, const char *key, char **out)
 {
-    if (n->kind != NODE_SCALAR || is_null(n) || n->text[0] == '\0') return type_error(b, n, key, "a string");
+    if (n->kind != NODE_SCALAR || node_is_null(n) || !n->text[0]) return type_error(b, n, key, "a string");
     free(*out);
     *out = nn_strdup(n->text);
     return *out ? 0 : nn_errf(b->err, "out of memory");
 }
 
-static const SettingDef seed_def = {"seeds", SET_I64, 0, NULL, 0, 9007199254740992.0, 0, 0};
-static const SettingDef count_def = {"seeds.count", SET_INT, 0, NULL, 1, MAX_SEEDS, 0, 0};
+static const SettingDef seed_def = {"seeds", SET_I64, 0, 0, NULL, 0, SEED_MAX, 0, 0};
+static const SettingDef count_def = {"seeds.count", SET_INT, 0, 0, NULL, 1, MAX_SEEDS, 0, 0};
 
 static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
 {
     double v;
+    free(ex->seeds);
+    ex->seeds = NULL;
     if (n->kind == NODE_SEQ) {
-        if (n->n == 0) return errf_at(b->err, b->file, n->line, n->col, "seeds: the list is empty");
-        if (n->n > MAX_SEEDS)
-            return errf_at(b->err, b->file, n->line, n->col, "seeds: more than %d seeds", MAX_SEEDS);
+        if (n->n == 0) return node_errf(b->err, n, "seeds: the list is empty");
+        if (n->n > MAX_SEEDS) return node_errf(b->err, n, "seeds: more than %d seeds", MAX_SEEDS);
         ex->seeds = nn_alloc((size_t)n->n, sizeof(int64_t));
         if (!ex->seeds) return nn_errf(b->err, "out of memory");
         for (int i = 0; i < n->n; i++) {
@@ -543,8 +653,7 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
             ex->seeds[i] = (int64_t)v;
             for (int j = 0; j < i; j++)
                 if (ex->seeds[j] == ex->seeds[i])
-                    return errf_at(b->err, b->file, n->items[i]->line, n->items[i]->col,
-                                   "seeds: seed %s is listed twice", n->items[i]->text);
+                    return node_errf(b->err, n->items[i], "seeds: seed %s is listed twice", n->items[i]->text);
         }
         ex->n_seeds = n->n;
         return 0;
@@ -562,14 +671,12 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
             if (bind_number(b, n->items[i], "seeds.start", &seed_def, 1, &v)) return -1;
             start = (int64_t)v;
         } else {
-            char hint[512];
+            char hint[800];
             suggest(hint, sizeof hint, k, keys);
-            return errf_at(b->err, b->file, n->keys[i]->line, n->keys[i]->col, "unknown key '%.40s' in seeds%s",
-                           k, hint);
+            return node_errf(b->err, n->keys[i], "unknown key '%.40s' in seeds%s", k, hint);
         }
     }
-    if ((double)start + count - 1 > seed_def.hi)
-        return errf_at(b->err, b->file, n->line, n->col, "seeds: start + count exceeds %.0f", seed_def.hi);
+    if ((double)start + count - 1 > SEED_MAX) return node_errf(b->err, n, "seeds: start + count exceeds 2^53");
     ex->seeds = nn_alloc((size_t)count, sizeof(int64_t));
     if (!ex->seeds) return nn_errf(b->err, "out of memory");
     for (int i = 0; i < count; i++) ex->seeds[i] = start + i;
@@ -577,34 +684,103 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
     return 0;
 }
 
+static void axes_free(Experiment *ex)
+{
+    for (int i = 0; i < ex->n_axes; i++) free(ex->axes[i].values);
+    free(ex->axes);
+    ex->axes = NULL;
+    ex->n_axes = 0;
+}
+
+/* grid: {dotted.key: [v1, v2, ...], ...}, bound after the sections so each
+ * value is validated like the setting it sweeps. */
+static int bind_grid(Binder *b, const Node *n, Experiment *ex)
+{
+    if (n->kind != NODE_MAP) return type_error(b, n, "grid", "a mapping of dotted setting names to lists of values");
+    ex->axes = nn_calloc((size_t)n->n, sizeof *ex->axes);
+    if (!ex->axes) return nn_errf(b->err, "out of memory");
+    const char *all[N_SETTINGS + 1];
+    for (int i = 0; i < N_SETTINGS; i++) all[i] = cfg_settings[i].key;
+    all[N_SETTINGS] = NULL;
+    double configs = 1;
+    for (int i = 0; i < n->n; i++) {
+        const Node *key = n->keys[i], *list = n->items[i];
+        const SettingDef *def = cfg_find_setting(key->text);
+        if (!def) {
+            char hint[1200];
+            const char *near = near_miss(key->text, all);
+            if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+            else snprintf(hint, sizeof hint, "; grid keys are dotted setting names such as model.activation");
+            return node_errf(b->err, key, "grid key '%.60s' names no setting%s", key->text, hint);
+        }
+        if (!strncmp(def->key, "dataset.", 8) && strcmp(def->key, "dataset.scale"))
+            return node_errf(b->err, key, "grid: %s cannot be swept (one data set per experiment; of the dataset "
+                             "settings only dataset.scale can be)", def->key);
+        if (list->kind != NODE_SEQ) return type_error(b, list, key->text, "a list of values to sweep");
+        if (list->n == 0) return node_errf(b->err, list, "grid: %s: the list of values is empty", def->key);
+        GridAxis *axis = &ex->axes[ex->n_axes++];
+        axis->def = def;
+        axis->values = nn_alloc((size_t)list->n, sizeof(Settings));
+        if (!axis->values) return nn_errf(b->err, "out of memory");
+        for (int j = 0; j < list->n; j++) {
+            axis->values[j] = ex->settings;
+            if (bind_setting(b, list->items[j], def, &axis->values[j])) return -1;
+            char a[512], c[512];
+            cfg_format_value(a, sizeof a, def, &axis->values[j]);
+            for (int k = 0; k < j; k++) {
+                cfg_format_value(c, sizeof c, def, &axis->values[k]);
+                if (!strcmp(a, c))
+                    return node_errf(b->err, list->items[j], "grid: %s lists %s twice", def->key, a);
+            }
+            axis->n++;
+        }
+        configs *= list->n;
+        if (configs > MAX_CONFIGS)
+            return node_errf(b->err, list, "grid: more than %d config points", MAX_CONFIGS);
+    }
+    ex->n_configs = (int)configs;
+    return 0;
+}
+
+/* Settings that only make sense together. */
+static int check_dataset(Binder *b, const Experiment *ex)
+{
+    const DataConfig *d = &ex->settings.data;
+    const Node *src = b->where[0];
+    if (d->source != DATA_DIGITS && !d->path[0])
+        return node_errf(b->err, src, "dataset.source %s needs dataset.path (%s)", data_source_names[d->source],
+                         d->source == DATA_IDX ? "the folder of the four MNIST-format files" : "the data file");
+    return 0;
+}
+
 static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
 {
     if (root->kind != NODE_MAP)
-        return errf_at(b->err, b->file, root->line, root->col,
-                       "an experiment is a mapping with keys name, dataset, model, training, seeds, output; "
-                       "got %s",
-                       kind_name(root));
+        return node_errf(b->err, root,
+                         "an experiment is a mapping with keys name, base, dataset, model, training, seeds, grid, "
+                         "output; got %s",
+                         kind_name(root));
+    const Node *grid = NULL;
     for (int i = 0; i < root->n; i++) {
         const char *k = root->keys[i]->text;
         const Node *v = root->items[i];
-        int rc;
-        if (!strcmp(k, "name"))
-            rc = bind_string(b, v, "name", &ex->name);
-        else if (!strcmp(k, "output"))
-            rc = bind_string(b, v, "output", &ex->output);
-        else if (!strcmp(k, "seeds"))
-            rc = bind_seeds(b, v, ex);
+        int rc = 0;
+        if (!strcmp(k, "name")) rc = bind_name(b, v, "name", &ex->name);
+        else if (!strcmp(k, "output")) rc = bind_name(b, v, "output", &ex->output);
+        else if (!strcmp(k, "seeds")) rc = bind_seeds(b, v, ex);
+        else if (!strcmp(k, "grid")) grid = v;
         else if (!strcmp(k, "dataset") || !strcmp(k, "model") || !strcmp(k, "training"))
             rc = bind_section(b, k, v, &ex->settings);
         else {
-            char hint[512];
+            char hint[800];
             suggest(hint, sizeof hint, k, top_keys);
-            rc = errf_at(b->err, b->file, root->keys[i]->line, root->keys[i]->col, "unknown key '%.40s'%s", k,
-                         hint);
+            rc = node_errf(b->err, root->keys[i], "unknown key '%.40s'%s", k, hint);
         }
         if (rc) return -1;
     }
-    return 0;
+    ex->n_configs = 1;
+    if (grid && bind_grid(b, grid, ex)) return -1;
+    return check_dataset(b, ex);
 }
 
 /* ---- the resolved experiment ------------------------------------------- */
@@ -618,6 +794,22 @@ static void format_double(char *buf, size_t cap, double v)
     }
 }
 
+/* A YAML double-quoted string into buf. */
+static void quote(char *buf, size_t cap, const char *s)
+{
+    size_t len = 0;
+    if (cap < 3) return;
+    buf[len++] = '"';
+    for (; *s && len + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') len += (size_t)snprintf(buf + len, cap - len, "\\%c", c);
+        else if (c < 0x20) len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", c);
+        else buf[len++] = (char)c;
+    }
+    buf[len++] = '"';
+    buf[len] = '\0';
+}
+
 void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settings *s)
 {
     const char *field = (const char *)s + def->offset;
@@ -627,64 +819,74 @@ void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settin
     case SET_FLOAT: format_double(buf, cap, *(const double *)field); break;
     case SET_BOOL:
     case SET_ENUM: snprintf(buf, cap, "%s", def->names[*(const int *)field]); break;
-    case SET_INT_LIST: {
+    case SET_STRING:
+    case SET_PATH: quote(buf, cap, field); break;
+    case SET_LAYERS: {
+        const LayerSizes *l = (const LayerSizes *)field;
         size_t len = (size_t)snprintf(buf, cap, "[");
-        for (int i = 0; i < s->train.n_hidden && len < cap; i++)
-            len += (size_t)snprintf(buf + len, cap - len, "%s%d", i ? ", " : "", s->train.hidden[i]);
+        for (int i = 0; i < l->n && len < cap; i++)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%d", i ? ", " : "", l->units[i]);
         if (len < cap) snprintf(buf + len, cap - len, "]");
         break;
     }
     }
 }
 
-/* The part of the resolved text that determines results: settings and seeds. */
+/* Whether a dataset setting means anything for the chosen source. */
+static int applies(const SettingDef *def, const Settings *s)
+{
+    int src = s->data.source;
+    const char *k = def->key;
+    if (!strcmp(k, "dataset.path")) return src != DATA_DIGITS;
+    if (!strcmp(k, "dataset.header") || !strcmp(k, "dataset.label_column")) return src == DATA_CSV;
+    if (!strcmp(k, "dataset.x") || !strcmp(k, "dataset.y")) return src == DATA_HDF5;
+    if (!strcmp(k, "dataset.test_fraction") || !strcmp(k, "dataset.split_seed")) return src != DATA_IDX;
+    return 1;
+}
+
+/* The part of the resolved text that determines results: settings, grid,
+ * seeds. Dataset settings that the source does not use are left out. */
 static void emit_body(Buf *b, const Experiment *ex)
 {
+    char value[2200];
     for (int sec = 0; sections[sec]; sec++) {
         buf_printf(b, "%s:\n", sections[sec]);
         size_t len = strlen(sections[sec]);
-        for (int i = 0; i < cfg_n_settings; i++) {
+        for (int i = 0; i < N_SETTINGS; i++) {
             const SettingDef *def = &cfg_settings[i];
-            if (strncmp(def->key, sections[sec], len) || def->key[len] != '.') continue;
-            char value[512];
+            if (strncmp(def->key, sections[sec], len) || def->key[len] != '.' || !applies(def, &ex->settings))
+                continue;
             cfg_format_value(value, sizeof value, def, &ex->settings);
             buf_printf(b, "  %s: %s\n", def->key + len + 1, value);
         }
+    }
+    if (ex->n_axes) buf_printf(b, "grid:\n");
+    for (int i = 0; i < ex->n_axes; i++) {
+        buf_printf(b, "  %s: [", ex->axes[i].def->key);
+        for (int j = 0; j < ex->axes[i].n; j++) {
+            cfg_format_value(value, sizeof value, ex->axes[i].def, &ex->axes[i].values[j]);
+            buf_printf(b, "%s%s", j ? ", " : "", value);
+        }
+        buf_printf(b, "]\n");
     }
     buf_printf(b, "seeds: [");
     for (int i = 0; i < ex->n_seeds; i++) buf_printf(b, "%s%lld", i ? ", " : "", (long long)ex->seeds[i]);
     buf_printf(b, "]\n");
 }
 
-/* A YAML double-quoted string. */
-static void emit_string(Buf *b, const char *s)
-{
-    buf_printf(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            buf_printf(b, "\\x%02x", c);
-        else
-            buf_printf(b, "%c", c);
-    }
-    buf_printf(b, "\"");
-}
-
 static int resolve(Experiment *ex, char *err)
 {
     Buf body = {0}, all = {0};
+    char name[1100], output[1100];
+    quote(name, sizeof name, ex->name);
+    quote(output, sizeof output, ex->output);
     emit_body(&body, ex);
-    buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\nname: ", NNLAB_VERSION);
-    emit_string(&all, ex->name);
-    buf_printf(&all, "\n%s", body.s ? body.s : "");
-    buf_printf(&all, "output: ");
-    emit_string(&all, ex->output);
-    buf_printf(&all, "\n");
+    buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\nname: %s\n%s", NNLAB_VERSION, name,
+               body.s ? body.s : "");
+    buf_printf(&all, "output: %s\n", output);
     int oom = body.oom || all.oom;
-    if (!oom) snprintf(ex->fingerprint, sizeof ex->fingerprint, "%016llx",
-                       (unsigned long long)nn_fnv1a(body.s, body.len));
+    if (!oom)
+        snprintf(ex->fingerprint, sizeof ex->fingerprint, "%016llx", (unsigned long long)nn_fnv1a(body.s, body.len));
     free(body.s);
     if (oom) {
         free(all.s);
@@ -702,6 +904,7 @@ void cfg_free(Experiment *ex)
     if (!ex) return;
     free(ex->file);
     free(ex->name);
+    axes_free(ex);
     free(ex->seeds);
     free(ex->output);
     free(ex->resolved);
@@ -712,69 +915,73 @@ void cfg_free(Experiment *ex)
 static char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    const char *start = slash ? slash + 1 : path;
-    char *name = nn_strdup(start);
+    char *name = nn_strdup(slash ? slash + 1 : path);
     if (!name) return NULL;
     char *dot = strrchr(name, '.');
     if (dot && dot != name) *dot = '\0';
     return name;
 }
 
-int cfg_load_text(Experiment **out, const char *file, const char *text, size_t len, char *err)
+/* Fill what the file left out: name, seeds, output. */
+static int fill_defaults(Experiment *ex)
 {
-    *out = NULL;
-    Experiment *ex = calloc(1, sizeof *ex);
-    if (!ex) return nn_errf(err, "out of memory");
-    cfg_defaults(&ex->settings);
-    ex->file = nn_strdup(file);
-    Node *root = load_tree(file, text, len, err);
-    Binder b = {file, err};
-    if (!root || bind_experiment(&b, root, ex)) goto fail;
-    if (!ex->name && !(ex->name = base_name(file))) goto oom;
+    if (!ex->name && !(ex->name = base_name(ex->file))) return -1;
     if (!ex->seeds) {
-        ex->seeds = nn_alloc(1, sizeof(int64_t));
-        if (!ex->seeds) goto oom;
+        if (!(ex->seeds = nn_alloc(1, sizeof(int64_t)))) return -1;
         ex->seeds[0] = 1;
         ex->n_seeds = 1;
     }
     if (!ex->output) {
         size_t n = strlen(ex->name) + 16;
-        ex->output = malloc(n);
-        if (!ex->output) goto oom;
+        if (!(ex->output = malloc(n))) return -1;
         snprintf(ex->output, n, "results/%s", ex->name);
     }
+    return 0;
+}
+
+int cfg_load_text(Experiment **out, const char *file, const char *text, size_t len, char *const *overrides,
+                  int n_overrides, char *err)
+{
+    *out = NULL;
+    Names ns = {{0}, 0};
+    Experiment *ex = calloc(1, sizeof *ex);
+    char *chain[MAX_BASE_DEPTH + 1] = {0}, *real[MAX_BASE_DEPTH + 1] = {0};
+    char self[PATH_MAX];
+    Node *root = NULL;
+    Binder b;
+    memset(&b, 0, sizeof b);
+    b.err = err;
+    const char *name = names_add(&ns, file);
+    if (!ex || !name || !(ex->file = nn_strdup(file))) goto oom;
+    cfg_defaults(&ex->settings);
+    real[0] = realpath(file, self) ? self : NULL;
+    root = load_chain(&ns, name, text, len, chain, real, 0, err);
+    if (!root) goto fail;
+    for (int i = 0; i < n_overrides; i++)
+        if (apply_override(&ns, root, overrides[i], err)) goto fail;
+    if (bind_experiment(&b, root, ex)) goto fail;
+    if (fill_defaults(ex)) goto oom;
     if (resolve(ex, err)) goto fail;
     node_free(root);
+    names_free(&ns);
     *out = ex;
     return 0;
 oom:
     nn_errf(err, "%s: out of memory", file);
 fail:
     node_free(root);
+    names_free(&ns);
     cfg_free(ex);
     return -1;
 }
 
-int cfg_load(Experiment **out, const char *path, char *err)
+int cfg_load(Experiment **out, const char *path, char *const *overrides, int n_overrides, char *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return nn_errf(err, "%s: cannot open: %s", path, strerror(errno));
-    char *text = malloc(MAX_FILE_BYTES + 1);
-    size_t len = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
-    int read_error = ferror(f);
-    fclose(f);
-    if (!text) return nn_errf(err, "%s: out of memory", path);
-    if (read_error) {
-        free(text);
-        return nn_errf(err, "%s: read error", path);
-    }
-    if (len > MAX_FILE_BYTES) {
-        free(text);
-        return nn_errf(err, "%s:1:1: the file is larger than %d MiB; an experiment file is small", path,
-                       MAX_FILE_BYTES >> 20);
-    }
-    int rc = cfg_load_text(out, path, text, len, err);
+    char *text;
+    size_t len;
+    if (read_file(path, &text, &len, err)) return -1;
+    int rc = cfg_load_text(out, path, text, len, overrides, n_overrides, err);
     free(text);
     return rc;
 }

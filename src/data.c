@@ -1,11 +1,16 @@
-/* data.c — the built-in digits set (gzip-compressed CSV compiled into the
- * binary), CSV parsing, the seeded train/test split and scaling. */
+/* data.c — data sets: the built-in digits (gzip-compressed CSV compiled into
+ * the binary), CSV files, HDF5 files and IDX (MNIST-format) folders; the
+ * seeded train/test split and scaling. Every defect of a file is reported
+ * with the file's name. HDF5 is only called before training starts. */
+#define _POSIX_C_SOURCE 200809L
 #include "data.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <hdf5.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "nnlab.h"
@@ -14,7 +19,7 @@
 extern const unsigned char nnlab_digits_csv_gz[];
 extern const size_t nnlab_digits_csv_gz_len;
 
-const char *const data_source_names[] = {"digits", NULL};
+const char *const data_source_names[] = {"digits", "csv", "hdf5", "idx", NULL};
 const char *const data_scale_names[] = {"none", "minmax", "standard", NULL};
 
 /* Inflate a whole gzip stream into a malloc'ed, NUL-terminated buffer. */
@@ -60,33 +65,53 @@ void data_rows_free(DataRows *rows)
     memset(rows, 0, sizeof *rows);
 }
 
-/* Count the fields of the first line and the non-empty lines. */
-static void csv_shape(const char *text, size_t len, int *n_lines, int *n_fields)
+/* The next line of text (without its \n or \r\n); NULL at the end. */
+static const char *next_line(const char **p, const char *end, size_t *len)
 {
-    int lines = 0, fields = 1, first = 1, blank = 1;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (c == '\n') {
-            if (!blank) lines++;
-            if (!blank) first = 0;
-            blank = 1;
-            continue;
-        }
-        if (c != '\r' && c != ' ') blank = 0;
-        if (first && c == ',') fields++;
-    }
-    if (!blank) lines++;
-    *n_lines = lines;
-    *n_fields = fields;
+    if (*p >= end) return NULL;
+    const char *line = *p, *nl = memchr(line, '\n', (size_t)(end - line));
+    const char *stop = nl ? nl : end;
+    *p = nl ? nl + 1 : end;
+    *len = (size_t)(stop - line);
+    if (*len && line[*len - 1] == '\r') (*len)--;
+    return line;
 }
 
-int data_parse_csv(DataRows *rows, const char *text, size_t len, const char *name, char *err)
+static int blank(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != ' ' && line[i] != '\t') return 0;
+    return 1;
+}
+
+static int count_fields(const char *line, size_t len)
+{
+    int n = 1;
+    for (size_t i = 0; i < len; i++) n += line[i] == ',';
+    return n;
+}
+
+int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int label_column, const char *name,
+                   char *err)
 {
     memset(rows, 0, sizeof *rows);
-    int n, fields;
-    csv_shape(text, len, &n, &fields);
+    const char *p = text, *end = text + len, *line;
+    size_t ll;
+    int n = 0, fields = 0, first_data = 0, line_no = 0;
+    /* First pass: the shape. */
+    while ((line = next_line(&p, end, &ll))) {
+        line_no++;
+        if (header && line_no == 1) continue;
+        if (blank(line, ll)) continue;
+        if (!n) fields = count_fields(line, ll), first_data = line_no;
+        n++;
+    }
     if (n == 0) return nn_errf(err, "%s: no data rows", name);
-    if (fields < 2) return nn_errf(err, "%s: line 1: need at least one feature and a label", name);
+    if (fields < 2) return nn_errf(err, "%s: line %d: need at least one feature and a label", name, first_data);
+    int label = label_column < 0 ? fields - 1 : label_column;
+    if (label >= fields)
+        return nn_errf(err, "%s: label_column %d, but line %d has only %d columns", name, label_column, first_data,
+                       fields);
     int d = fields - 1;
     rows->x = nn_alloc((size_t)n * (size_t)d, sizeof(float));
     rows->y = nn_alloc((size_t)n, sizeof(int32_t));
@@ -96,53 +121,51 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, const char *nam
     }
     rows->n = n;
     rows->d = d;
-    const char *p = text, *end = text + len;
-    int line = 0;
-    for (int r = 0; r < n; r++) {
-        /* skip blank lines */
-        for (;;) {
-            line++;
-            const char *q = p;
-            while (q < end && (*q == ' ' || *q == '\r')) q++;
-            if (q < end && *q == '\n') { p = q + 1; continue; }
-            break;
+    /* Second pass: the values. */
+    p = text;
+    line_no = 0;
+    for (int r = 0; (line = next_line(&p, end, &ll));) {
+        line_no++;
+        if ((header && line_no == 1) || blank(line, ll)) continue;
+        int got = count_fields(line, ll);
+        if (got != fields) {
+            data_rows_free(rows);
+            return nn_errf(err, "%s: line %d: %d fields, expected %d", name, line_no, got, fields);
         }
-        for (int f = 0; f < fields; f++) {
-            char *stop;
-            errno = 0;
-            double v = strtod(p, &stop);
-            const char *cell_end = p;
-            while (cell_end < end && *cell_end != ',' && *cell_end != '\n' && *cell_end != '\r') cell_end++;
-            int cell_len = (int)(cell_end - p);
-            const char *s = stop;
-            while (s < cell_end && *s == ' ') s++;
-            if (stop == p || s != cell_end || errno == ERANGE || !isfinite(v)) {
-                data_rows_free(rows);
-                return nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'", name, line,
-                               f + 1, cell_len > 40 ? 40 : cell_len, p);
+        const char *cell = line, *line_end = line + ll;
+        for (int f = 0, j = 0; f < fields; f++) {
+            const char *cell_end = memchr(cell, ',', (size_t)(line_end - cell));
+            if (!cell_end) cell_end = line_end;
+            int cl = (int)(cell_end - cell);
+            char buf[64], *stop;
+            int ok = cl > 0 && cl < (int)sizeof buf;
+            double v = 0;
+            if (ok) {
+                memcpy(buf, cell, (size_t)cl);
+                buf[cl] = '\0';
+                errno = 0;
+                v = strtod(buf, &stop);
+                while (*stop == ' ' || *stop == '\t') stop++;
+                ok = stop != buf && *stop == '\0' && errno != ERANGE && isfinite(v);
             }
-            int last = (f == fields - 1);
-            if (!last && (cell_end >= end || *cell_end != ',')) {
+            if (!ok) {
                 data_rows_free(rows);
-                return nn_errf(err, "%s: line %d: %d fields, expected %d", name, line, f + 1, fields);
+                return nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'", name, line_no, f + 1,
+                               cl > 40 ? 40 : cl, cell);
             }
-            if (last) {
-                if (cell_end < end && *cell_end == ',') {
-                    data_rows_free(rows);
-                    return nn_errf(err, "%s: line %d: more than %d fields", name, line, fields);
-                }
+            if (f == label) {
                 if (v < 0 || v != floor(v) || v > 1e6) {
                     data_rows_free(rows);
-                    return nn_errf(err, "%s: line %d: label '%.*s' is not an integer in 0..1000000", name,
-                                   line, cell_len > 40 ? 40 : cell_len, p);
+                    return nn_errf(err, "%s: line %d: label '%.*s' is not an integer in 0..1000000", name, line_no,
+                                   cl > 40 ? 40 : cl, cell);
                 }
                 rows->y[r] = (int32_t)v;
             } else {
-                rows->x[(size_t)r * (size_t)d + (size_t)f] = (float)v;
+                rows->x[(size_t)r * (size_t)d + (size_t)j++] = (float)v;
             }
-            p = cell_end < end ? cell_end + 1 : end;
-            if (last && cell_end < end && *cell_end == '\r' && p < end && *p == '\n') p++;
+            cell = cell_end + 1;
         }
+        r++;
     }
     return 0;
 }
@@ -229,6 +252,11 @@ int data_split(Dataset **out, const DataRows *rows, const DataConfig *c, char *e
     int max_label = 0;
     for (int i = 0; i < n; i++) max_label = rows->y[i] > max_label ? rows->y[i] : max_label;
     ds->n_classes = max_label + 1;
+    if (ds->n_classes < 2) {
+        free(perm);
+        data_free(ds);
+        return nn_errf(err, "every label is 0; need at least 2 classes");
+    }
     for (int i = 0; i < n; i++) {
         int is_test = i < n_test;
         int k = is_test ? i : i - n_test;
@@ -251,11 +279,266 @@ static int load_digits(DataRows *rows, char *err)
 {
     char *text = NULL;
     size_t len = 0;
-    if (gunzip(&text, &len, nnlab_digits_csv_gz, nnlab_digits_csv_gz_len, "digits.csv.gz (built in)", err))
-        return -1;
-    int rc = data_parse_csv(rows, text, len, "digits.csv.gz (built in)", err);
+    const char *name = "digits.csv.gz (built in)";
+    if (gunzip(&text, &len, nnlab_digits_csv_gz, nnlab_digits_csv_gz_len, name, err)) return -1;
+    int rc = data_parse_csv(rows, text, len, 0, -1, name, err);
     free(text);
     return rc;
+}
+
+/* A whole file, gzip-compressed or not (zlib reads both), NUL-terminated. */
+static int read_all(const char *path, char **out, size_t *out_len, char *err)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f) return nn_errf(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    int n = 0;
+    while (buf && (n = gzread(f, buf + len, (unsigned)(cap - len - 1))) > 0) {
+        len += (size_t)n;
+        if (cap - len < 2) {
+            char *grown = cap < ((size_t)1 << 40) ? realloc(buf, cap * 2) : NULL;
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    int bad = n < 0;
+    gzclose(f);
+    if (!buf) return nn_errf(err, "%s: out of memory", path);
+    if (bad) {
+        free(buf);
+        return nn_errf(err, "%s: corrupt or truncated gzip data", path);
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+static int load_csv(const DataConfig *c, DataRows *rows, char *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (read_all(c->path, &text, &len, err)) return -1;
+    int rc = data_parse_csv(rows, text, len, c->header, c->label_column, c->path, err);
+    free(text);
+    return rc;
+}
+
+/* ---- HDF5: features (n, d) and labels (n) from two named datasets ------ */
+
+/* Open dataset `name` of file f and check its rank; dims out. */
+static hid_t h5_open(hid_t f, const char *path, const char *name, int rank, hsize_t *dims, char *err)
+{
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
+        nn_errf(err, "%s: no dataset '%s'", path, name);
+        return -1;
+    }
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t space = d < 0 ? -1 : H5Dget_space(d);
+    int r = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+    if (r == rank || (rank == 1 && r == 2)) H5Sget_simple_extent_dims(space, dims, NULL);
+    if (space >= 0) H5Sclose(space);
+    if (d < 0 || (r != rank && !(rank == 1 && r == 2 && dims[1] == 1))) {
+        if (d >= 0) H5Dclose(d);
+        nn_errf(err, "%s: dataset '%s' has %d dimensions, expected %s", path, name, r,
+                rank == 2 ? "2 (rows, features)" : "1 (rows)");
+        return -1;
+    }
+    return d;
+}
+
+static int load_hdf5(const DataConfig *c, DataRows *rows, char *err)
+{
+    memset(rows, 0, sizeof *rows);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(c->path, R_OK) != 0) return nn_errf(err, "%s: cannot open: %s", c->path, strerror(errno));
+    hid_t f = H5Fopen(c->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return nn_errf(err, "%s: not an HDF5 file", c->path);
+    hsize_t xd[2] = {0, 0}, yd[2] = {0, 1};
+    hid_t x = h5_open(f, c->path, c->x, 2, xd, err), y = x < 0 ? -1 : h5_open(f, c->path, c->y, 1, yd, err);
+    double *labels = NULL;
+    int rc = -1;
+    if (y < 0) goto done;
+    if (xd[0] != yd[0]) {
+        nn_errf(err, "%s: '%s' has %llu rows but '%s' has %llu", c->path, c->x, (unsigned long long)xd[0], c->y,
+                (unsigned long long)yd[0]);
+        goto done;
+    }
+    if (xd[0] < 2 || xd[1] < 1 || xd[0] > INT32_MAX || xd[1] > INT32_MAX) {
+        nn_errf(err, "%s: '%s' has shape (%llu, %llu)", c->path, c->x, (unsigned long long)xd[0],
+                (unsigned long long)xd[1]);
+        goto done;
+    }
+    rows->n = (int)xd[0];
+    rows->d = (int)xd[1];
+    rows->x = nn_alloc((size_t)xd[0] * (size_t)xd[1], sizeof(float));
+    rows->y = nn_alloc((size_t)xd[0], sizeof(int32_t));
+    labels = nn_alloc((size_t)xd[0], sizeof(double));
+    if (!rows->x || !rows->y || !labels) {
+        nn_errf(err, "%s: out of memory for %llu x %llu values", c->path, (unsigned long long)xd[0],
+                (unsigned long long)xd[1]);
+        goto done;
+    }
+    if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows->x) < 0 ||
+        H5Dread(y, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
+        nn_errf(err, "%s: cannot read '%s' and '%s' as numbers", c->path, c->x, c->y);
+        goto done;
+    }
+    for (size_t i = 0; i < (size_t)rows->n * rows->d; i++)
+        if (!isfinite(rows->x[i])) {
+            nn_errf(err, "%s: '%s' row %zu has a value that is not finite", c->path, c->x, i / (size_t)rows->d);
+            goto done;
+        }
+    for (int i = 0; i < rows->n; i++) {
+        if (!(labels[i] >= 0 && labels[i] <= 1e6 && labels[i] == floor(labels[i]))) {
+            nn_errf(err, "%s: '%s' row %d: label %g is not an integer in 0..1000000", c->path, c->y, i, labels[i]);
+            goto done;
+        }
+        rows->y[i] = (int32_t)labels[i];
+    }
+    rc = 0;
+done:
+    free(labels);
+    if (y >= 0) H5Dclose(y);
+    if (x >= 0) H5Dclose(x);
+    H5Fclose(f);
+    if (rc) data_rows_free(rows);
+    return rc;
+}
+
+/* ---- IDX (MNIST format): train and t10k files of a folder --------------- */
+
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* "<folder>/<stem>.gz" if it exists, else "<folder>/<stem>". */
+static void idx_path(char *out, size_t cap, const char *folder, const char *stem)
+{
+    snprintf(out, cap, "%s/%s.gz", folder, stem);
+    if (access(out, F_OK) != 0) snprintf(out, cap, "%s/%s", folder, stem);
+}
+
+/* Read an IDX header: unsigned bytes, `dims` dimensions; sizes out. */
+static gzFile idx_open(const char *path, int dims, uint32_t *size, char *err)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        nn_errf(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");
+        return NULL;
+    }
+    unsigned char head[4 + 12];
+    int want = 4 + 4 * dims;
+    int got = gzread(f, head, (unsigned)want);
+    if (got != want || head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] != dims) {
+        nn_errf(err, "%s: not an IDX file of unsigned bytes with %d dimensions (magic %02x%02x%02x%02x)", path, dims,
+                got > 0 ? head[0] : 0, got > 1 ? head[1] : 0, got > 2 ? head[2] : 0, got > 3 ? head[3] : 0);
+        gzclose(f);
+        return NULL;
+    }
+    for (int i = 0; i < dims; i++) size[i] = be32(head + 4 + 4 * i);
+    return f;
+}
+
+/* One split: images (n, rows, cols) and labels (n) into x (n, d) and y (n). */
+static int idx_split(const char *folder, const char *prefix, float **x, int32_t **y, int *n_out, int *d_out,
+                     char *err)
+{
+    char ipath[DATA_PATH_LEN + 64], lpath[DATA_PATH_LEN + 64], stem[64];
+    snprintf(stem, sizeof stem, "%s-images-idx3-ubyte", prefix);
+    idx_path(ipath, sizeof ipath, folder, stem);
+    snprintf(stem, sizeof stem, "%s-labels-idx1-ubyte", prefix);
+    idx_path(lpath, sizeof lpath, folder, stem);
+    uint32_t isz[3], lsz[1];
+    gzFile fi = idx_open(ipath, 3, isz, err);
+    gzFile fl = fi ? idx_open(lpath, 1, lsz, err) : NULL;
+    unsigned char *row = NULL;
+    int rc = -1;
+    if (!fl) goto done;
+    if (isz[0] != lsz[0]) {
+        nn_errf(err, "%s: %u images but %s has %u labels", ipath, isz[0], lpath, lsz[0]);
+        goto done;
+    }
+    size_t d = (size_t)isz[1] * isz[2];
+    if (isz[0] < 1 || d < 1 || isz[0] > INT32_MAX || d > (1u << 24)) {
+        nn_errf(err, "%s: implausible shape %u x %u x %u", ipath, isz[0], isz[1], isz[2]);
+        goto done;
+    }
+    *x = nn_alloc((size_t)isz[0] * d, sizeof(float));
+    *y = nn_alloc(isz[0], sizeof(int32_t));
+    row = malloc(d > isz[0] ? d : isz[0]);
+    if (!*x || !*y || !row) {
+        nn_errf(err, "%s: out of memory for %u images", ipath, isz[0]);
+        goto done;
+    }
+    for (uint32_t i = 0; i < isz[0]; i++) {
+        if (gzread(fi, row, (unsigned)d) != (int)d) {
+            nn_errf(err, "%s: truncated: image %u of %u is missing", ipath, i + 1, isz[0]);
+            goto done;
+        }
+        for (size_t j = 0; j < d; j++) (*x)[(size_t)i * d + j] = row[j];
+    }
+    if (gzread(fl, row, isz[0]) != (int)isz[0]) {
+        nn_errf(err, "%s: truncated: fewer than %u labels", lpath, isz[0]);
+        goto done;
+    }
+    for (uint32_t i = 0; i < isz[0]; i++) (*y)[i] = row[i];
+    *n_out = (int)isz[0];
+    *d_out = (int)d;
+    rc = 0;
+done:
+    free(row);
+    if (fi) gzclose(fi);
+    if (fl) gzclose(fl);
+    return rc;
+}
+
+/* IDX sets come with their own test files: no split, test_fraction unused. */
+static int load_idx(const DataConfig *c, Dataset **out, char *err)
+{
+    Dataset *ds = nn_calloc(1, sizeof *ds);
+    if (!ds) return nn_errf(err, "out of memory");
+    int d_test = 0;
+    if (idx_split(c->path, "train", &ds->x_train, &ds->y_train, &ds->n_train, &ds->n_features, err) ||
+        idx_split(c->path, "t10k", &ds->x_test, &ds->y_test, &ds->n_test, &d_test, err))
+        goto fail;
+    if (d_test != ds->n_features) {
+        nn_errf(err, "%s: training images have %d pixels, test images %d", c->path, ds->n_features, d_test);
+        goto fail;
+    }
+    ds->train_index = nn_alloc((size_t)ds->n_train, sizeof(int32_t));
+    ds->test_index = nn_alloc((size_t)ds->n_test, sizeof(int32_t));
+    if (!ds->train_index || !ds->test_index) {
+        nn_errf(err, "out of memory");
+        goto fail;
+    }
+    int max_label = 0;
+    for (int i = 0; i < ds->n_train; i++) {
+        ds->train_index[i] = i;
+        max_label = ds->y_train[i] > max_label ? ds->y_train[i] : max_label;
+    }
+    for (int i = 0; i < ds->n_test; i++) {
+        ds->test_index[i] = i;
+        max_label = ds->y_test[i] > max_label ? ds->y_test[i] : max_label;
+    }
+    ds->n_classes = max_label + 1;
+    if (ds->n_classes < 2) {
+        nn_errf(err, "%s: every label is 0; need at least 2 classes", c->path);
+        goto fail;
+    }
+    scale_features(ds, c->scale);
+    *out = ds;
+    return 0;
+fail:
+    data_free(ds);
+    return -1;
 }
 
 int data_load(const DataConfig *c, Dataset **out, char *err)
@@ -266,6 +549,9 @@ int data_load(const DataConfig *c, Dataset **out, char *err)
     int rc;
     switch (c->source) {
     case DATA_DIGITS: rc = load_digits(&rows, err); break;
+    case DATA_CSV: rc = load_csv(c, &rows, err); break;
+    case DATA_HDF5: rc = load_hdf5(c, &rows, err); break;
+    case DATA_IDX: return load_idx(c, out, err);
     default: return nn_errf(err, "unknown data source %d", c->source);
     }
     if (rc == 0) rc = data_split(out, &rows, c, err);

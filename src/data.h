@@ -10,12 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { DATA_DIGITS = 0 } DataSource;
+typedef enum { DATA_DIGITS = 0, DATA_CSV, DATA_HDF5, DATA_IDX } DataSource;
 typedef enum { SCALE_NONE = 0, SCALE_MINMAX, SCALE_STANDARD } DataScale;
+
+#define DATA_PATH_LEN 1024
+#define DATA_NAME_LEN 256
 
 typedef struct {
     int source;           /* DataSource */
-    double test_fraction; /* in (0, 1): n_test = ceil(test_fraction * n), as scikit-learn */
+    char path[DATA_PATH_LEN]; /* csv/hdf5: the file; idx: the folder of the four MNIST-format files */
+    int header;           /* csv: the first line is a header */
+    int label_column;     /* csv: 0-based column of the label; -1 = the last */
+    char x[DATA_NAME_LEN];/* hdf5: dataset of the features (n, d) */
+    char y[DATA_NAME_LEN];/* hdf5: dataset of the labels (n) */
+    double test_fraction; /* in (0, 1): n_test = ceil(test_fraction * n), as scikit-learn;
+                             ignored by idx, which has its own test files */
     int64_t split_seed;   /* the split's stream; shared by all runs of an experiment */
     int scale;            /* DataScale, fitted on the training split only */
 } DataConfig;
@@ -45,10 +54,12 @@ extern const char *const data_scale_names[];  /* NULL-terminated, by DataScale *
 int data_load(const DataConfig *c, Dataset **out, char *err);
 void data_free(Dataset *d); /* NULL is fine */
 
-/* Parse comma-separated rows of numbers, the last one an integer label >= 0.
+/* Parse comma-separated rows of numbers; column label_column (-1: the last)
+ * is an integer label >= 0; a header line is skipped when header != 0.
  * `name` names the input in messages ("FILE: line 12: ..."). rows is the
  * caller's, freed with data_rows_free. */
-int data_parse_csv(DataRows *rows, const char *text, size_t len, const char *name, char *err);
+int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int label_column, const char *name,
+                   char *err);
 void data_rows_free(DataRows *rows);
 
 /* Split rows into a Dataset (takes nothing from rows; copies). */

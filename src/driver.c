@@ -117,7 +117,7 @@ static int write_text_file(const char *path, const char *text, char *err)
 }
 
 /* Refuse runs whose state would not fit in memory, before allocating any. */
-static int check_memory(const Experiment *ex, const Dataset *d, int threads, char *err)
+static int check_memory(const Experiment *ex, Dataset *const *data, int threads, char *err)
 {
     double page = (double)sysconf(_SC_PAGESIZE), pages = (double)sysconf(_SC_PHYS_PAGES);
     double machine = page > 0 && pages > 0 ? page * pages : 0;
@@ -125,7 +125,7 @@ static int check_memory(const Experiment *ex, const Dataset *d, int threads, cha
     for (int c = 0; c < grid_n_configs(ex); c++) {
         Settings s;
         grid_settings(ex, c, &s);
-        double b = train_state_bytes(&s.train, d);
+        double b = train_state_bytes(&s.train, data[c]);
         worst = b > worst ? b : worst;
     }
     double need = worst * threads;
@@ -134,6 +134,43 @@ static int check_memory(const Experiment *ex, const Dataset *d, int threads, cha
                        "make the model smaller", ex->file, worst / 1073741824.0, threads, need / 1073741824.0,
                        machine / 1073741824.0);
     return 0;
+}
+
+/* One data set per distinct dataset setting (only dataset.scale can be
+ * swept); data[c] points at config c's. All of them in *owned. */
+static int load_data(const Experiment *ex, Dataset ***data, Dataset ***owned, int *n_owned, char *err)
+{
+    int n = grid_n_configs(ex);
+    DataConfig *seen = nn_alloc((size_t)n, sizeof *seen);
+    *data = nn_calloc((size_t)n, sizeof **data);
+    *owned = nn_calloc((size_t)n, sizeof **owned);
+    *n_owned = 0;
+    if (!seen || !*data || !*owned) {
+        free(seen);
+        return nn_errf(err, "out of memory");
+    }
+    int rc = 0;
+    for (int c = 0; c < n && !rc; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        int k = 0;
+        while (k < *n_owned && memcmp(&seen[k], &s.data, sizeof s.data)) k++;
+        if (k == *n_owned) {
+            seen[k] = s.data;
+            rc = data_load(&s.data, &(*owned)[k], err);
+            if (!rc) (*n_owned)++;
+        }
+        (*data)[c] = (*owned)[k];
+    }
+    free(seen);
+    return rc;
+}
+
+static void free_data(Dataset **data, Dataset **owned, int n_owned)
+{
+    for (int i = 0; i < n_owned; i++) data_free(owned[i]);
+    free(owned);
+    free(data);
 }
 
 /* ---- progress ------------------------------------------------------------ */
@@ -168,7 +205,7 @@ static void progress_show(Progress *p, int final)
 
 typedef struct {
     const Experiment *ex;
-    const Dataset *d;
+    Dataset *const *data; /* (n_configs) the data set of each config point */
     const RunSpec *runs;
     int n_runs;
     Progress progress;
@@ -213,21 +250,16 @@ static void run_all(Loop *L, int threads)
         grid_settings(L->ex, spec->config, &s);
         RunResult res;
         char err[NN_ERR_LEN] = "";
-        int rc = train_run(&s.train, L->d, (uint64_t)spec->seed, &res, err);
+        int rc = train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &res, err);
 #pragma omp critical(nnlab_writer)
         finish_run(L, spec, &s, &res, rc, err);
         if (rc == 0) run_result_free(&res);
     }
 }
 
-static int prepare_output(const Experiment *ex, const DriverOptions *o, char *err)
+static int prepare_output(const Experiment *ex, char *err)
 {
-    if (folder_has_entries(ex->output)) {
-        if (!o->force)
-            return nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
-                           "(use --force to replace them, or -o DIR for another folder)", ex->output);
-        if (clear_results(ex->output, err)) return -1;
-    }
+    if (folder_has_entries(ex->output) && clear_results(ex->output, err)) return -1;
     char runs[4200], path[4200];
     snprintf(runs, sizeof runs, "%s/runs", ex->output);
     if (mkdir_p(runs, err)) return -1;
@@ -238,17 +270,21 @@ static int prepare_output(const Experiment *ex, const DriverOptions *o, char *er
 int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 {
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    Dataset *d = NULL;
+    Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
-    int n_runs = 0, status = NN_EXIT_INPUT;
-    if (data_load(&ex->settings.data, &d, err) || grid_expand(ex, &runs, &n_runs, err) ||
-        check_memory(ex, d, threads < n_runs ? threads : n_runs, err))
+    int n_runs = 0, n_owned = 0, status = NN_EXIT_INPUT;
+    if (load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err) ||
+        check_memory(ex, data, threads < n_runs ? threads : n_runs, err))
         goto done;
+    if (folder_has_entries(ex->output) && !o->force) {
+        nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
+                "(use --force to replace them, or -o DIR for another folder)", ex->output);
+        goto done;
+    }
     status = NN_EXIT_RUNTIME;
-    if (folder_has_entries(ex->output) && !o->force) status = NN_EXIT_INPUT;
-    if (prepare_output(ex, o, err)) goto done;
+    if (prepare_output(ex, err)) goto done;
 
-    Loop L = {ex, d, runs, n_runs, {0}, 0, ""};
+    Loop L = {ex, data, runs, n_runs, {0}, 0, ""};
     L.progress.total = n_runs;
     L.progress.start = L.progress.last_print = nn_now();
     L.progress.best_acc = -1;
@@ -257,7 +293,8 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     stop_requested = 0;
     install_handlers();
     if (!o->quiet)
-        fprintf(stderr, "nnlab: %s: %d runs on %d threads -> %s\n", ex->name, n_runs, threads, ex->output);
+        fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds) on %d threads -> %s\n", ex->name, n_runs,
+                grid_n_configs(ex), ex->n_seeds, threads, ex->output);
     run_all(&L, threads);
     int interrupted = stop_requested && !L.write_failed;
     progress_show(&L.progress, 1);
@@ -267,7 +304,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         nn_errf(err, "%s (finished run files are intact in %s/runs)", L.write_err, ex->output);
         goto done;
     }
-    if (h5io_merge(ex->output, ex, runs, n_runs, d, &n_missing, err)) goto done;
+    if (h5io_merge(ex->output, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
     if (interrupted) {
         nn_errf(err, "interrupted: %d of %d runs finished and merged into %s/results.h5", L.progress.done, n_runs,
                 ex->output);
@@ -285,7 +322,7 @@ done:
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     free(runs);
-    data_free(d);
+    free_data(data, owned, n_owned);
     return status;
 }
 
@@ -294,13 +331,14 @@ int driver_merge(const char *dir, char *err)
     char path[4200];
     snprintf(path, sizeof path, "%s/experiment.yaml", dir);
     Experiment *ex = NULL;
-    Dataset *d = NULL;
+    Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
-    int n_runs = 0, n_missing = 0, status = NN_EXIT_INPUT;
-    if (cfg_load(&ex, path, err) || data_load(&ex->settings.data, &d, err) || grid_expand(ex, &runs, &n_runs, err))
+    int n_runs = 0, n_owned = 0, n_missing = 0, status = NN_EXIT_INPUT;
+    if (cfg_load(&ex, path, NULL, 0, err) || load_data(ex, &data, &owned, &n_owned, err) ||
+        grid_expand(ex, &runs, &n_runs, err))
         goto done;
     status = NN_EXIT_RUNTIME;
-    if (h5io_merge(dir, ex, runs, n_runs, d, &n_missing, err)) goto done;
+    if (h5io_merge(dir, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
     status = NN_EXIT_OK;
     if (n_missing) {
         nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run files are missing", dir, n_runs - n_missing, n_runs,
@@ -309,7 +347,7 @@ int driver_merge(const char *dir, char *err)
     }
 done:
     free(runs);
-    data_free(d);
+    free_data(data, owned, n_owned);
     cfg_free(ex);
     return status;
 }

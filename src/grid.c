@@ -1,23 +1,47 @@
-/* grid.c — expansion of an experiment into runs. Every config point shares
- * the experiment's settings until grids arrive (issue 3); the ordering
- * contract (config-major, seed-minor) is already the final one. */
+/* grid.c — expansion of an experiment into config points and runs. */
 #include "grid.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "nnlab.h"
 
 int grid_n_configs(const Experiment *ex)
 {
-    (void)ex;
-    return 1;
+    return ex->n_configs > 0 ? ex->n_configs : 1;
+}
+
+int grid_value_index(const Experiment *ex, int config, int axis)
+{
+    int stride = 1;
+    for (int k = ex->n_axes - 1; k > axis; k--) stride *= ex->axes[k].n;
+    return (config / stride) % ex->axes[axis].n;
+}
+
+void grid_settings(const Experiment *ex, int config, Settings *out)
+{
+    *out = ex->settings;
+    for (int k = 0; k < ex->n_axes; k++)
+        cfg_copy_setting(ex->axes[k].def, out, &ex->axes[k].values[grid_value_index(ex, config, k)]);
+}
+
+void grid_describe(char *buf, size_t cap, const Experiment *ex, int config)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < ex->n_axes && len < cap; k++) {
+        char value[2200];
+        const GridAxis *a = &ex->axes[k];
+        cfg_format_value(value, sizeof value, a->def, &a->values[grid_value_index(ex, config, k)]);
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s=%s", k ? " " : "", a->def->key, value);
+    }
 }
 
 int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err)
 {
     int configs = grid_n_configs(ex);
     long long n = (long long)configs * ex->n_seeds;
-    if (n > 100000000) return nn_errf(err, "%lld runs; at most 100000000 are supported", n);
+    if (n > 100000000) return nn_errf(err, "%s: %lld runs; at most 100000000 are supported", ex->file, n);
     RunSpec *r = nn_alloc((size_t)n, sizeof *r);
     if (!r) return nn_errf(err, "out of memory for %lld runs", n);
     int id = 0;
@@ -30,10 +54,4 @@ int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err)
     *runs = r;
     *n_runs = (int)n;
     return 0;
-}
-
-void grid_settings(const Experiment *ex, int config, Settings *out)
-{
-    (void)config;
-    *out = ex->settings;
 }

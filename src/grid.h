@@ -1,11 +1,14 @@
 /* grid.h — an Experiment expanded into runs: config point × seed.
  *
- * Run ids are indices in expansion order, config-major and seed-minor, so the
- * same file always names every run the same way (resume, shards, merge rely
- * on it). Config points are numbered the same way. */
+ * Config points are the cartesian product of the grid axes, the first axis
+ * varying slowest (nested loops in the order the axes were written). Run
+ * ids are indices in expansion order, config-major and seed-minor, so the
+ * same file always names every run the same way (resume, shards and merge
+ * rely on it). */
 #ifndef GRID_H
 #define GRID_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cfg.h"
@@ -16,7 +19,7 @@ typedef struct {
     int64_t seed;
 } RunSpec;
 
-/* Number of config points of the experiment. */
+/* Number of config points of the experiment (1 without a grid). */
 int grid_n_configs(const Experiment *ex);
 
 /* All runs in order; *runs is the caller's (free). */
@@ -24,5 +27,11 @@ int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err);
 
 /* The resolved settings of config point `config`. */
 void grid_settings(const Experiment *ex, int config, Settings *out);
+
+/* Index into axis `axis`'s values of config point `config`. */
+int grid_value_index(const Experiment *ex, int config, int axis);
+
+/* "model.activation=relu training.optimizer=sgd" (empty without a grid). */
+void grid_describe(char *buf, size_t cap, const Experiment *ex, int config);
 
 #endif

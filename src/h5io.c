@@ -177,28 +177,34 @@ static int commit_file(const char *tmp, const char *final, char *err)
 
 /* ---- run files ---------------------------------------------------------- */
 
-/* Every resolved setting as an attribute named by its dotted key. */
+/* One setting as an attribute named by its dotted key: integers and
+ * booleans as int64, numbers as float64, layer lists as int64 arrays,
+ * names and paths as strings. */
+static int attr_setting(hid_t g, const SettingDef *def, const Settings *s)
+{
+    const char *field = (const char *)s + def->offset;
+    switch (def->type) {
+    case SET_INT:
+    case SET_BOOL: return attr_i64(g, def->key, *(const int *)field);
+    case SET_I64: return attr_i64(g, def->key, *(const int64_t *)field);
+    case SET_FLOAT: return attr_f64(g, def->key, *(const double *)field);
+    case SET_ENUM: return attr_str(g, def->key, def->names[*(const int *)field]);
+    case SET_STRING:
+    case SET_PATH: return attr_str(g, def->key, field);
+    case SET_LAYERS: {
+        const LayerSizes *l = (const LayerSizes *)field;
+        int64_t v[MLP_MAX_HIDDEN];
+        for (int k = 0; k < l->n; k++) v[k] = l->units[k];
+        return attr_i64_array(g, def->key, v, l->n);
+    }
+    }
+    return -1;
+}
+
 static int write_settings(hid_t g, const Settings *s)
 {
-    for (int i = 0; i < cfg_n_settings; i++) {
-        const SettingDef *def = &cfg_settings[i];
-        const char *field = (const char *)s + def->offset;
-        int rc = 0;
-        switch (def->type) {
-        case SET_INT: rc = attr_i64(g, def->key, *(const int *)field); break;
-        case SET_I64: rc = attr_i64(g, def->key, *(const int64_t *)field); break;
-        case SET_FLOAT: rc = attr_f64(g, def->key, *(const double *)field); break;
-        case SET_BOOL: rc = attr_i64(g, def->key, *(const int *)field); break;
-        case SET_ENUM: rc = attr_str(g, def->key, def->names[*(const int *)field]); break;
-        case SET_INT_LIST: {
-            int64_t v[MLP_MAX_HIDDEN];
-            for (int k = 0; k < s->train.n_hidden; k++) v[k] = s->train.hidden[k];
-            rc = attr_i64_array(g, def->key, v, s->train.n_hidden);
-            break;
-        }
-        }
-        if (rc) return -1;
-    }
+    for (int i = 0; i < cfg_n_settings; i++)
+        if (attr_setting(g, &cfg_settings[i], s)) return -1;
     return 0;
 }
 
@@ -270,7 +276,9 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
 /* ---- merge -------------------------------------------------------------- */
 
 #define STATUS_LEN 16
+#define SWEPT_STR_LEN 64
 
+/* The fixed columns of /summary; one column per swept setting follows. */
 typedef struct {
     int32_t run, config;
     int64_t seed;
@@ -282,11 +290,29 @@ typedef struct {
     double seconds;
 } SummaryRow;
 
-static hid_t summary_type(void)
+/* A swept setting's column: int64, float64, or a string such as "[200, 100]". */
+static size_t swept_size(const SettingDef *def)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
-    hid_t str = H5Tcopy(H5T_C_S1);
-    if (t < 0 || str < 0 || H5Tset_size(str, STATUS_LEN) < 0 || H5Tset_strpad(str, H5T_STR_NULLTERM) < 0) goto fail;
+    return def->type == SET_INT || def->type == SET_I64 || def->type == SET_BOOL || def->type == SET_FLOAT
+               ? 8
+               : SWEPT_STR_LEN;
+}
+
+static size_t summary_row_size(const Experiment *ex)
+{
+    size_t size = sizeof(SummaryRow);
+    for (int k = 0; k < ex->n_axes; k++) size += swept_size(ex->axes[k].def);
+    return size;
+}
+
+static hid_t summary_type(const Experiment *ex)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, summary_row_size(ex));
+    hid_t str = H5Tcopy(H5T_C_S1), swept_str = H5Tcopy(H5T_C_S1);
+    if (t < 0 || str < 0 || swept_str < 0 || H5Tset_size(str, STATUS_LEN) < 0 ||
+        H5Tset_strpad(str, H5T_STR_NULLTERM) < 0 || H5Tset_size(swept_str, SWEPT_STR_LEN) < 0 ||
+        H5Tset_strpad(swept_str, H5T_STR_NULLTERM) < 0)
+        goto fail;
 #define F(name, type) \
     if (H5Tinsert(t, #name, offsetof(SummaryRow, name), type) < 0) goto fail;
     F(run, H5T_NATIVE_INT32)
@@ -302,17 +328,51 @@ static hid_t summary_type(void)
     F(best_epoch, H5T_NATIVE_INT32)
     F(seconds, H5T_NATIVE_DOUBLE)
 #undef F
+    size_t off = sizeof(SummaryRow);
+    for (int k = 0; k < ex->n_axes; k++) {
+        const SettingDef *def = ex->axes[k].def;
+        hid_t type = def->type == SET_FLOAT ? H5T_NATIVE_DOUBLE : swept_size(def) == 8 ? H5T_NATIVE_INT64 : swept_str;
+        if (H5Tinsert(t, def->key, off, type) < 0) goto fail;
+        off += swept_size(def);
+    }
     H5Tclose(str);
+    H5Tclose(swept_str);
     return t;
 fail:
     if (str >= 0) H5Tclose(str);
+    if (swept_str >= 0) H5Tclose(swept_str);
     if (t >= 0) H5Tclose(t);
     return -1;
 }
 
+/* The swept columns of one row, after the fixed ones. */
+static void summary_swept(unsigned char *row, const Experiment *ex, int config)
+{
+    Settings s;
+    grid_settings(ex, config, &s);
+    size_t off = sizeof(SummaryRow);
+    for (int k = 0; k < ex->n_axes; k++) {
+        const SettingDef *def = ex->axes[k].def;
+        const char *field = (const char *)&s + def->offset;
+        if (def->type == SET_FLOAT) {
+            memcpy(row + off, field, sizeof(double));
+        } else if (swept_size(def) == 8) {
+            int64_t v = def->type == SET_I64 ? *(const int64_t *)field : *(const int *)field;
+            memcpy(row + off, &v, sizeof v);
+        } else {
+            char text[2200];
+            if (def->type == SET_ENUM) snprintf(text, sizeof text, "%s", def->names[*(const int *)field]);
+            else cfg_format_value(text, sizeof text, def, &s);
+            memset(row + off, 0, SWEPT_STR_LEN);
+            memcpy(row + off, text, strlen(text) < SWEPT_STR_LEN - 1 ? strlen(text) : SWEPT_STR_LEN - 1);
+        }
+        off += swept_size(def);
+    }
+}
+
 /* Per config point: running sums of each curve over its seeds. */
 typedef struct {
-    int n, n_diverged;
+    int n, n_diverged, epochs;
     double *sum[N_CURVES], *sq[N_CURVES]; /* (epochs + 1) */
 } Aggregate;
 
@@ -342,23 +402,21 @@ static int merge_run(hid_t out, const char *dir, const RunSpec *spec, int epochs
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return 1;
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
+    hid_t c = g < 0 ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
     int64_t done = -1;
-    int rc = g < 0 || attr_read(g, "epochs_done", H5T_NATIVE_INT64, &done) < 0 || done < 0 || done > epochs ||
-             attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &row->seconds) < 0 ||
-             attr_read_str(g, "status", row->status, sizeof row->status) < 0;
-    for (int k = 0; k < N_CURVES && !rc; k++) {
-        hid_t c = H5Gopen2(g, "curves", H5P_DEFAULT);
-        rc = c < 0 || dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
-        if (c >= 0) H5Gclose(c);
-    }
+    int bad = c < 0 || attr_read(g, "epochs_done", H5T_NATIVE_INT64, &done) < 0 || done < 0 || done > epochs ||
+              attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &row->seconds) < 0 ||
+              attr_read_str(g, "status", row->status, sizeof row->status) < 0;
+    for (int k = 0; k < N_CURVES && !bad; k++) bad = dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
+    if (c >= 0) H5Gclose(c);
     if (g >= 0) H5Gclose(g);
     snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
-    if (!rc && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
+    if (!bad && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
         H5Fclose(f);
         return nn_errf(err, "%s: copying the run into results.h5 failed", path);
     }
     H5Fclose(f);
-    if (rc) return 1;
+    if (bad) return 1;
     row->run = spec->id;
     row->config = spec->config;
     row->seed = spec->seed;
@@ -395,9 +453,9 @@ static int write_root_attrs(hid_t f, const Experiment *ex)
                : 0;
 }
 
-static int write_summary(hid_t f, const SummaryRow *rows, int n)
+static int write_summary(hid_t f, const Experiment *ex, const void *rows, int n)
 {
-    hid_t t = summary_type();
+    hid_t t = summary_type(ex);
     if (t < 0) return -1;
     hsize_t dim = (hsize_t)n;
     int rc = dset_write(f, "summary", t, t, 1, &dim, rows);
@@ -406,35 +464,42 @@ static int write_summary(hid_t f, const SummaryRow *rows, int n)
 }
 
 /* /aggregate/cNNNN/{mean,std}/<curve>: over seeds; std is the sample
- * standard deviation (n - 1), 0 for a single seed. */
-static int write_aggregates(hid_t f, const Aggregate *agg, int n_configs, int epochs, double *scratch)
+ * standard deviation (n - 1), 0 for a single seed. Attributes: config,
+ * n_seeds, n_diverged and the value of every swept setting. */
+static int write_aggregate(hid_t top, const Experiment *ex, int c, const Aggregate *a, double *scratch)
+{
+    char name[32];
+    snprintf(name, sizeof name, "c%04d", c);
+    hid_t g = group_create(top, name);
+    hid_t gm = g < 0 ? -1 : group_create(g, "mean");
+    hid_t gs = gm < 0 ? -1 : group_create(g, "std");
+    Settings s;
+    grid_settings(ex, c, &s);
+    int rc = gs < 0 || attr_i64(g, "config", c) || attr_i64(g, "n_seeds", a->n) || attr_i64(g, "n_diverged", a->n_diverged);
+    for (int k = 0; k < ex->n_axes && !rc; k++) rc = attr_setting(g, ex->axes[k].def, &s);
+    for (int k = 0; k < N_CURVES && !rc; k++) {
+        int n = a->n, epochs = a->epochs;
+        for (int e = 0; e <= epochs; e++) scratch[e] = a->sum[k][e] / n;
+        rc = dset_f64(gm, curve_names[k], scratch, (size_t)epochs + 1);
+        for (int e = 0; e <= epochs && !rc; e++) {
+            double mean = a->sum[k][e] / n, var = n > 1 ? (a->sq[k][e] - n * mean * mean) / (n - 1) : 0.0;
+            scratch[e] = isnan(var) ? var : sqrt(var > 0 ? var : 0.0);
+        }
+        if (!rc) rc = dset_f64(gs, curve_names[k], scratch, (size_t)epochs + 1);
+    }
+    if (gs >= 0) H5Gclose(gs);
+    if (gm >= 0) H5Gclose(gm);
+    if (g >= 0 && H5Gclose(g) < 0) rc = -1;
+    return rc ? -1 : 0;
+}
+
+static int write_aggregates(hid_t f, const Experiment *ex, const Aggregate *agg, double *scratch)
 {
     hid_t top = group_create(f, "aggregate");
     if (top < 0) return -1;
     int rc = 0;
-    for (int c = 0; c < n_configs && !rc; c++) {
-        if (agg[c].n == 0) continue;
-        char name[32];
-        snprintf(name, sizeof name, "c%04d", c);
-        hid_t g = group_create(top, name);
-        hid_t gm = g < 0 ? -1 : group_create(g, "mean");
-        hid_t gs = gm < 0 ? -1 : group_create(g, "std");
-        rc = gs < 0 || attr_i64(g, "config", c) || attr_i64(g, "n_seeds", agg[c].n) ||
-             attr_i64(g, "n_diverged", agg[c].n_diverged);
-        for (int k = 0; k < N_CURVES && !rc; k++) {
-            int n = agg[c].n;
-            for (int e = 0; e <= epochs; e++) scratch[e] = agg[c].sum[k][e] / n;
-            rc = dset_f64(gm, curve_names[k], scratch, (size_t)epochs + 1);
-            for (int e = 0; e <= epochs && !rc; e++) {
-                double mean = agg[c].sum[k][e] / n, var = n > 1 ? (agg[c].sq[k][e] - n * mean * mean) / (n - 1) : 0.0;
-                scratch[e] = sqrt(var > 0 ? var : 0.0);
-            }
-            if (!rc) rc = dset_f64(gs, curve_names[k], scratch, (size_t)epochs + 1);
-        }
-        if (gs >= 0) H5Gclose(gs);
-        if (gm >= 0) H5Gclose(gm);
-        if (g >= 0) H5Gclose(g);
-    }
+    for (int c = 0; c < grid_n_configs(ex) && !rc; c++)
+        if (agg[c].n) rc = write_aggregate(top, ex, c, &agg[c], scratch);
     if (H5Gclose(top) < 0) rc = -1;
     return rc;
 }
@@ -450,19 +515,36 @@ static void aggregates_free(Aggregate *agg, int n)
     free(agg);
 }
 
-static Aggregate *aggregates_create(int n, int epochs)
+/* One Aggregate per config point, sized for its number of epochs. */
+static Aggregate *aggregates_create(const Experiment *ex)
 {
+    int n = grid_n_configs(ex);
     Aggregate *agg = nn_calloc((size_t)n, sizeof *agg);
-    for (int c = 0; agg && c < n; c++)
+    for (int c = 0; agg && c < n; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        agg[c].epochs = s.train.epochs;
         for (int k = 0; k < N_CURVES; k++) {
-            agg[c].sum[k] = nn_calloc((size_t)epochs + 1, sizeof(double));
-            agg[c].sq[k] = nn_calloc((size_t)epochs + 1, sizeof(double));
+            agg[c].sum[k] = nn_calloc((size_t)s.train.epochs + 1, sizeof(double));
+            agg[c].sq[k] = nn_calloc((size_t)s.train.epochs + 1, sizeof(double));
             if (!agg[c].sum[k] || !agg[c].sq[k]) {
                 aggregates_free(agg, n);
                 return NULL;
             }
         }
+    }
     return agg;
+}
+
+static void aggregate_add(Aggregate *a, const char *status, double *const curve[N_CURVES])
+{
+    a->n++;
+    a->n_diverged += strcmp(status, "diverged") == 0;
+    for (int k = 0; k < N_CURVES; k++)
+        for (int e = 0; e <= a->epochs; e++) {
+            a->sum[k][e] += curve[k][e];
+            a->sq[k][e] += curve[k][e] * curve[k][e];
+        }
 }
 
 int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
@@ -471,11 +553,13 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
     char tmp[4200], final[4200];
     snprintf(final, sizeof final, "%s/results.h5", dir);
     snprintf(tmp, sizeof tmp, "%s/results.h5.tmp", dir);
-    int epochs = ex->settings.train.epochs, n_configs = grid_n_configs(ex);
-    SummaryRow *rows = nn_calloc((size_t)n_runs, sizeof *rows);
+    int n_configs = grid_n_configs(ex), max_epochs = 0;
+    Aggregate *agg = aggregates_create(ex);
+    for (int c = 0; agg && c < n_configs; c++) max_epochs = agg[c].epochs > max_epochs ? agg[c].epochs : max_epochs;
+    size_t row_size = summary_row_size(ex);
+    unsigned char *rows = nn_calloc((size_t)n_runs, row_size);
     double *curve[N_CURVES + 1];
-    for (int k = 0; k <= N_CURVES; k++) curve[k] = nn_alloc((size_t)epochs + 1, sizeof(double));
-    Aggregate *agg = aggregates_create(n_configs, epochs);
+    for (int k = 0; k <= N_CURVES; k++) curve[k] = nn_alloc((size_t)max_epochs + 1, sizeof(double));
     hid_t f = -1, runs_g = -1;
     int rc = -1, n_rows = 0;
     *n_missing = 0;
@@ -490,23 +574,21 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
     }
     if (write_root_attrs(f, ex) || write_data_group(f, ex, d) || (runs_g = group_create(f, "runs")) < 0) goto io;
     for (int i = 0; i < n_runs; i++) {
-        int m = merge_run(f, dir, &runs[i], epochs, &rows[n_rows], curve, err);
+        SummaryRow row;
+        memset(&row, 0, sizeof row);
+        Aggregate *a = &agg[runs[i].config];
+        int m = merge_run(f, dir, &runs[i], a->epochs, &row, curve, err);
         if (m < 0) goto done;
         if (m > 0) {
             (*n_missing)++;
             continue;
         }
-        Aggregate *a = &agg[runs[i].config];
-        a->n++;
-        a->n_diverged += strcmp(rows[n_rows].status, "diverged") == 0;
-        for (int k = 0; k < N_CURVES; k++)
-            for (int e = 0; e <= epochs; e++) {
-                a->sum[k][e] += curve[k][e];
-                a->sq[k][e] += curve[k][e] * curve[k][e];
-            }
-        n_rows++;
+        aggregate_add(a, row.status, curve);
+        unsigned char *dst = rows + (size_t)n_rows++ * row_size;
+        memcpy(dst, &row, sizeof row);
+        summary_swept(dst, ex, runs[i].config);
     }
-    if (write_summary(f, rows, n_rows) || write_aggregates(f, agg, n_configs, epochs, curve[N_CURVES])) goto io;
+    if (write_summary(f, ex, rows, n_rows) || write_aggregates(f, ex, agg, curve[N_CURVES])) goto io;
     rc = 0;
     goto done;
 io:

@@ -12,9 +12,9 @@
 
 static const char usage[] =
     "usage:\n"
-    "  nnlab run EXPERIMENT.yaml [-j THREADS] [-o DIR] [--force] [--quiet]\n"
-    "  nnlab check EXPERIMENT.yaml     print the resolved experiment and its run count\n"
-    "  nnlab list EXPERIMENT.yaml      one line per run: id, config, seed\n"
+    "  nnlab run EXPERIMENT.yaml [KEY=VALUE ...] [-j THREADS] [-o DIR] [--force] [--quiet]\n"
+    "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
+    "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
     "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
     "  nnlab --version\n"
     "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
@@ -37,10 +37,10 @@ static int parse_threads(const char *s, int *out)
     return 0;
 }
 
-static int load(Experiment **ex, const char *file)
+static int load(Experiment **ex, const char *file, char *const *overrides, int n_overrides)
 {
     char err[NN_ERR_LEN];
-    if (cfg_load(ex, file, err)) {
+    if (cfg_load(ex, file, overrides, n_overrides, err)) {
         fprintf(stderr, "%s\n", err);
         return NN_EXIT_INPUT;
     }
@@ -51,32 +51,51 @@ static int cmd_run(int argc, char **argv)
 {
     DriverOptions o = {0, 0, 0};
     const char *file = NULL, *output = NULL;
+    char **overrides = calloc((size_t)argc + 1, sizeof(char *));
+    int n_overrides = 0;
+    if (!overrides) return NN_EXIT_RUNTIME;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strncmp(a, "-j", 2) && a[2] != '\0') {
-            if (parse_threads(a + 2, &o.threads)) return bad_usage("%s: -j needs a number of threads from 1 to 1024", a);
+            if (parse_threads(a + 2, &o.threads)) {
+                free(overrides);
+                return bad_usage("%s: -j needs a number of threads from 1 to 1024", a);
+            }
         } else if (!strcmp(a, "-j") || !strcmp(a, "--threads")) {
-            if (i + 1 >= argc || parse_threads(argv[i + 1], &o.threads))
+            if (i + 1 >= argc || parse_threads(argv[i + 1], &o.threads)) {
+                free(overrides);
                 return bad_usage("%s needs a number of threads from 1 to 1024", a);
+            }
             i++;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (i + 1 >= argc || argv[i + 1][0] == '\0') return bad_usage("%s needs a folder", a);
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+                free(overrides);
+                return bad_usage("%s needs a folder", a);
+            }
             output = argv[++i];
         } else if (!strcmp(a, "--force")) {
             o.force = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o.quiet = 1;
         } else if (a[0] == '-') {
+            free(overrides);
             return bad_usage("unknown option '%s'", a);
         } else if (!file) {
             file = a;
+        } else if (strchr(a, '=')) {
+            overrides[n_overrides++] = (char *)a;
         } else {
-            return bad_usage("unexpected argument '%s' (KEY=VALUE overrides are not supported yet)", a);
+            free(overrides);
+            return bad_usage("unexpected argument '%s' (overrides are KEY=VALUE)", a);
         }
     }
-    if (!file) return bad_usage("%s", "run needs an experiment file");
+    if (!file) {
+        free(overrides);
+        return bad_usage("%s", "run needs an experiment file");
+    }
     Experiment *ex;
-    int status = load(&ex, file);
+    int status = load(&ex, file, overrides, n_overrides);
+    free(overrides);
     if (status) return status;
     char err[NN_ERR_LEN] = "";
     if (output && cfg_set_output(ex, output, err)) {
@@ -92,9 +111,12 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_check_or_list(int argc, char **argv, int list)
 {
-    if (argc != 1) return bad_usage("%s", list ? "list needs exactly one experiment file" : "check needs exactly one experiment file");
+    const char *what = list ? "list" : "check";
+    if (argc < 1 || argv[0][0] == '-') return bad_usage("%s needs an experiment file", what);
+    for (int i = 1; i < argc; i++)
+        if (!strchr(argv[i], '=') || argv[i][0] == '-') return bad_usage("unexpected argument '%s' (overrides are KEY=VALUE)", argv[i]);
     Experiment *ex;
-    int status = load(&ex, argv[0]);
+    int status = load(&ex, argv[0], argv + 1, argc - 1);
     if (status) return status;
     RunSpec *runs;
     int n;
@@ -105,7 +127,11 @@ static int cmd_check_or_list(int argc, char **argv, int list)
         return NN_EXIT_INPUT;
     }
     if (list) {
-        for (int i = 0; i < n; i++) printf("r%06d config=%d seed=%lld\n", runs[i].id, runs[i].config, (long long)runs[i].seed);
+        char swept[4096];
+        for (int i = 0; i < n; i++) {
+            grid_describe(swept, sizeof swept, ex, runs[i].config);
+            printf("r%06d seed=%lld%s%s\n", runs[i].id, (long long)runs[i].seed, swept[0] ? " " : "", swept);
+        }
     } else {
         printf("%s# fingerprint: %s\n# runs: %d (%d config points x %d seeds)\n", ex->resolved, ex->fingerprint, n,
                grid_n_configs(ex), ex->n_seeds);

@@ -33,8 +33,8 @@ static int work_rows(const TrainConfig *c)
 double train_state_bytes(const TrainConfig *c, const Dataset *d)
 {
     double params = 0, widest = d->n_classes, prev = d->n_features;
-    for (int l = 0; l <= c->n_hidden; l++) {
-        double units = l < c->n_hidden ? c->hidden[l] : d->n_classes;
+    for (int l = 0; l <= c->hidden.n; l++) {
+        double units = l < c->hidden.n ? c->hidden.units[l] : d->n_classes;
         params += prev * units + units;
         widest = units > widest ? units : widest;
         prev = units;
@@ -42,7 +42,7 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
     double buffers = c->optimizer == OPT_SGD ? 2 : 3;       /* params, grads, velocity */
     double bytes = (buffers + 2) * params * sizeof(float);   /* + the result's init and weights */
     double rows = work_rows(c), acts = 0;
-    for (int l = 0; l < c->n_hidden; l++) acts += c->hidden[l];
+    for (int l = 0; l < c->hidden.n; l++) acts += c->hidden.units[l];
     bytes += rows * (acts * (c->dropout > 0 ? 3 : 1) + 2 * d->n_classes + 2 * widest) * sizeof(float);
     bytes += (double)d->n_train * sizeof(int32_t);
     bytes += (double)c->batch_size * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
@@ -64,7 +64,7 @@ static void trainer_destroy(Trainer *t)
 static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, char *err)
 {
     memset(t, 0, sizeof *t);
-    if (mlp_setup(&t->mlp, d->n_features, c->hidden, c->n_hidden, d->n_classes, c->activation,
+    if (mlp_setup(&t->mlp, d->n_features, c->hidden.units, c->hidden.n, d->n_classes, c->activation,
                   (float)c->dropout, err))
         return -1;
     t->opt.kind = c->optimizer;

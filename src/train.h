@@ -13,9 +13,14 @@
 #include "mlp.h"
 
 /* The model and training settings of one run (DESIGN.md "Experiment file"). */
+/* Units of each hidden layer. */
 typedef struct {
-    int n_hidden;
-    int hidden[MLP_MAX_HIDDEN];
+    int n;
+    int units[MLP_MAX_HIDDEN];
+} LayerSizes;
+
+typedef struct {
+    LayerSizes hidden;
     int activation;  /* MlpActivation */
     double dropout;  /* [0, 1) */
     int init;        /* MlpInit */

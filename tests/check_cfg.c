@@ -16,7 +16,7 @@ static Experiment *load_text(const char *text)
 {
     Experiment *ex = NULL;
     char err[NN_ERR_LEN];
-    ck_assert_msg(cfg_load_text(&ex, "t.yaml", text, strlen(text), err) == 0, "%s", err);
+    ck_assert_msg(cfg_load_text(&ex, "t.yaml", text, strlen(text), NULL, 0, err) == 0, "%s", err);
     return ex;
 }
 
@@ -35,8 +35,8 @@ START_TEST(full_file_binds_every_setting)
     ck_assert_double_eq(s->data.test_fraction, 0.25);
     ck_assert_int_eq(s->data.split_seed, 7);
     ck_assert_int_eq(s->data.scale, SCALE_STANDARD);
-    ck_assert_int_eq(s->train.n_hidden, 3);
-    ck_assert_int_eq(s->train.hidden[2], 10);
+    ck_assert_int_eq(s->train.hidden.n, 3);
+    ck_assert_int_eq(s->train.hidden.units[2], 10);
     ck_assert_int_eq(s->train.activation, ACT_LEAKY_RELU);
     ck_assert_double_eq(s->train.dropout, 0.5);
     ck_assert_int_eq(s->train.init, INIT_HE_NORMAL);
@@ -59,7 +59,7 @@ START_TEST(defaults_are_the_tutorial)
     Settings want;
     cfg_defaults(&want);
     ck_assert_mem_eq(&ex->settings, &want, sizeof want);
-    ck_assert_int_eq(want.train.hidden[0], 200);
+    ck_assert_int_eq(want.train.hidden.units[0], 200);
     ck_assert_int_eq(want.train.epochs, 10);
     ck_assert_double_eq(want.train.learning_rate, 0.01);
     ck_assert_str_eq(ex->name, "t");
@@ -105,7 +105,7 @@ START_TEST(alias_bomb_is_refused)
                        "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
     Experiment *ex = NULL;
     char err[NN_ERR_LEN];
-    ck_assert_int_ne(cfg_load_text(&ex, "bomb.yaml", bomb, strlen(bomb), err), 0);
+    ck_assert_int_ne(cfg_load_text(&ex, "bomb.yaml", bomb, strlen(bomb), NULL, 0, err), 0);
     ck_assert_ptr_null(ex);
     ck_assert_ptr_nonnull(strstr(err, "YAML nodes (after expanding aliases)"));
 }
@@ -138,7 +138,7 @@ START_TEST(bad_files_give_exact_messages)
         snprintf(path, sizeof path, "%s/bad/%s", NNLAB_TEST_DIR, e->d_name);
         expected_message(path, want, sizeof want);
         Experiment *ex = NULL;
-        ck_assert_msg(cfg_load(&ex, path, err) != 0, "%s: loaded without error", path);
+        ck_assert_msg(cfg_load(&ex, path, NULL, 0, err) != 0, "%s: loaded without error", path);
         ck_assert_ptr_null(ex);
         ck_assert_str_eq(err, want);
         n++;
@@ -152,7 +152,7 @@ START_TEST(missing_file)
 {
     Experiment *ex = NULL;
     char err[NN_ERR_LEN];
-    ck_assert_int_ne(cfg_load(&ex, "/nonexistent/x.yaml", err), 0);
+    ck_assert_int_ne(cfg_load(&ex, "/nonexistent/x.yaml", NULL, 0, err), 0);
     ck_assert_str_eq(err, "/nonexistent/x.yaml: cannot open: No such file or directory");
 }
 END_TEST
@@ -161,9 +161,9 @@ START_TEST(shipped_experiments_load)
 {
     Experiment *ex = NULL;
     char err[NN_ERR_LEN];
-    ck_assert_msg(cfg_load(&ex, NNLAB_SOURCE_DIR "/experiments/seed-baseline.yaml", err) == 0, "%s", err);
+    ck_assert_msg(cfg_load(&ex, NNLAB_SOURCE_DIR "/experiments/seed-baseline.yaml", NULL, 0, err) == 0, "%s", err);
     ck_assert_int_eq(ex->n_seeds, 5);
-    ck_assert_int_eq(ex->settings.train.hidden[0], 200);
+    ck_assert_int_eq(ex->settings.train.hidden.units[0], 200);
     ck_assert_int_eq(ex->settings.train.batch_size, 1);
     ck_assert_int_eq(ex->settings.data.scale, SCALE_NONE);
     cfg_free(ex);

@@ -10,7 +10,7 @@
 
 static Dataset *load(int scale, int64_t split_seed)
 {
-    DataConfig c = {DATA_DIGITS, 0.2, split_seed, scale};
+    DataConfig c = {.source = DATA_DIGITS, .test_fraction = 0.2, .split_seed = split_seed, .scale = scale};
     Dataset *d = NULL;
     char err[NN_ERR_LEN];
     ck_assert_msg(data_load(&c, &d, err) == 0, "%s", err);
@@ -100,7 +100,7 @@ static void csv_fails(const char *text, const char *want)
 {
     DataRows rows;
     char err[NN_ERR_LEN];
-    ck_assert_int_ne(data_parse_csv(&rows, text, strlen(text), "t.csv", err), 0);
+    ck_assert_int_ne(data_parse_csv(&rows, text, strlen(text), 0, -1, "t.csv", err), 0);
     ck_assert_str_eq(err, want);
 }
 
@@ -108,14 +108,14 @@ START_TEST(csv_defects_are_named)
 {
     csv_fails("1,2,0\n3,x,1\n", "t.csv: line 2, column 2: not a finite number: 'x'");
     csv_fails("1,2,0\n3,1\n", "t.csv: line 2: 2 fields, expected 3");
-    csv_fails("1,2,0\n3,4,5,1\n", "t.csv: line 2: more than 3 fields");
+    csv_fails("1,2,0\n3,4,5,1\n", "t.csv: line 2: 4 fields, expected 3");
     csv_fails("1,2,0\n3,4,1.5\n", "t.csv: line 2: label '1.5' is not an integer in 0..1000000");
     csv_fails("1,2,0\n3,4,-1\n", "t.csv: line 2: label '-1' is not an integer in 0..1000000");
     csv_fails("\n\n", "t.csv: no data rows");
     DataRows rows;
     char err[NN_ERR_LEN];
     const char *ok = "1, 2,0\r\n\n3.5,4e1,1\n";
-    ck_assert_int_eq(data_parse_csv(&rows, ok, strlen(ok), "t.csv", err), 0);
+    ck_assert_int_eq(data_parse_csv(&rows, ok, strlen(ok), 0, -1, "t.csv", err), 0);
     ck_assert_int_eq(rows.n, 2);
     ck_assert_int_eq(rows.d, 2);
     ck_assert(rows.x[2] == 3.5f && rows.x[3] == 40.0f && rows.y[1] == 1);

@@ -90,7 +90,7 @@ START_TEST(write_read_and_merge)
     ck_assert_int_eq(mkdir(runs_dir, 0777), 0);
 
     Experiment *ex;
-    ck_assert_int_eq(cfg_load_text(&ex, "h5.yaml", experiment, strlen(experiment), err), 0);
+    ck_assert_int_eq(cfg_load_text(&ex, "h5.yaml", experiment, strlen(experiment), NULL, 0, err), 0);
     Dataset *d;
     ck_assert_int_eq(data_load(&ex->settings.data, &d, err), 0);
     RunSpec *runs;
@@ -187,7 +187,7 @@ START_TEST(unwritable_folder_fails_cleanly)
     h5io_quiet();
     Experiment *ex;
     char err[NN_ERR_LEN];
-    ck_assert_int_eq(cfg_load_text(&ex, "h5.yaml", experiment, strlen(experiment), err), 0);
+    ck_assert_int_eq(cfg_load_text(&ex, "h5.yaml", experiment, strlen(experiment), NULL, 0, err), 0);
     RunSpec spec = {0, 0, 5};
     RunResult res;
     memset(&res, 0, sizeof res);

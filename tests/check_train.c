@@ -14,7 +14,7 @@ static Dataset *digits;
 
 static void setup(void)
 {
-    DataConfig c = {DATA_DIGITS, 0.2, 0, SCALE_MINMAX};
+    DataConfig c = {.source = DATA_DIGITS, .test_fraction = 0.2, .scale = SCALE_MINMAX};
     char err[NN_ERR_LEN];
     ck_assert_msg(data_load(&c, &digits, err) == 0, "%s", err);
 }
@@ -26,7 +26,7 @@ static void teardown(void)
 
 static TrainConfig small(void)
 {
-    TrainConfig c = {.n_hidden = 1, .hidden = {32}, .activation = ACT_SIGMOID, .dropout = 0.0,
+    TrainConfig c = {.hidden = {1, {32}}, .activation = ACT_SIGMOID, .dropout = 0.0,
                      .init = INIT_LECUN_NORMAL, .epochs = 3, .batch_size = 1, .learning_rate = 0.05,
                      .optimizer = OPT_SGD, .momentum = 0.9, .l2 = 0.0, .shuffle = 0};
     return c;
@@ -128,13 +128,13 @@ END_TEST
 START_TEST(divergence_is_a_status)
 {
     /* Raw pixels (0..16) and an absurd rate: the loss overflows to inf/NaN. */
-    DataConfig dc = {DATA_DIGITS, 0.2, 0, SCALE_NONE};
+    DataConfig dc = {.source = DATA_DIGITS, .test_fraction = 0.2, .scale = SCALE_NONE};
     Dataset *raw;
     char err[NN_ERR_LEN];
     ck_assert_int_eq(data_load(&dc, &raw, err), 0);
     TrainConfig c = small();
-    c.n_hidden = 2;
-    c.hidden[0] = c.hidden[1] = 64;
+    c.hidden.n = 2;
+    c.hidden.units[0] = c.hidden.units[1] = 64;
     c.activation = ACT_RELU;
     c.learning_rate = 1e5;
     c.batch_size = 8;

@@ -174,7 +174,7 @@ class Commands(unittest.TestCase):
         r = nnlab("list", BASELINE)
         lines = r.stdout.splitlines()
         self.assertEqual(len(lines), 5)
-        self.assertEqual(lines[0], "r000000 config=0 seed=1")
+        self.assertEqual(lines[0], "r000000 seed=1")
 
     def test_diverged_run_is_recorded_and_others_go_on(self):
         tmp = tempfile.mkdtemp(prefix="nnlab_div_")

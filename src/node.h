@@ -1,0 +1,67 @@
+/* node.h — a YAML document as a small tree whose every node knows its
+ * file:line:column, so that any later check can point at the text.
+ *
+ * libyaml's document loader does the parsing; node_load copies the result
+ * with the checks a config file needs: duplicate keys, scalar keys, nesting
+ * depth, and a node budget that stops alias bombs while counting. Trees can
+ * be merged (base configs) and edited by path (command-line overrides).
+ * Not here: what any key means (cfg). */
+#ifndef NODE_H
+#define NODE_H
+
+#include <stddef.h>
+
+#define NODE_MAX_DEPTH 64
+#define NODE_MAX_NODES 100000
+
+typedef enum { NODE_SCALAR, NODE_SEQ, NODE_MAP } NodeKind;
+
+typedef struct Node Node;
+struct Node {
+    int kind;          /* NodeKind */
+    const char *file;  /* not owned: outlives the tree (see cfg's file list) */
+    int line, col;     /* 1-based */
+    char *text;        /* scalar value */
+    int plain;         /* scalar written without quotes: may be a number, bool or null */
+    int n, cap;        /* items (sequence) or entries (mapping) */
+    Node **items;      /* sequence items, or mapping values */
+    Node **keys;       /* mapping keys (scalars); NULL for sequences */
+};
+
+/* Parse text; `file` names it in messages and in every node. NULL on
+ * failure with "FILE:LINE:COL: message" in err. An empty document is an error. */
+Node *node_load(const char *file, const char *text, size_t len, char *err);
+void node_free(Node *n); /* NULL is fine */
+
+Node *node_new(int kind, const char *file, int line, int col, const char *text, int plain);
+/* Append an item to a sequence, or an entry to a mapping (key may be NULL for
+ * sequences). Takes ownership. Returns 0, or -1 when out of memory. */
+int node_append(Node *parent, Node *key, Node *value);
+
+/* A mapping's value for key, or NULL. */
+Node *node_get(const Node *map, const char *key);
+/* Replace the value of key (keeping its position in the mapping) or append
+ * the entry. Takes ownership of value (and of key, or frees it if unused). */
+int node_put(Node *map, Node *key, Node *value);
+/* Remove an entry, freeing it. */
+void node_remove(Node *map, const char *key);
+
+/* Child over base: mappings merge key by key (recursively), anything else
+ * in child replaces base. Consumes both; returns the merged tree. */
+Node *node_merge(Node *base, Node *child);
+
+/* Add dcol to the column of every node of the tree on line 1 (a value
+ * parsed from the middle of a command-line argument). */
+void node_shift(Node *n, int dcol);
+
+/* "null", "~" or empty, unquoted. */
+int node_is_null(const Node *n);
+
+/* err = "FILE:LINE:COL: message" at node n; returns -1. */
+int node_errf(char *err, const Node *n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif
