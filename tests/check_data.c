@@ -1,9 +1,14 @@
 /* check_data.c — the built-in digits, the seeded split, scaling fitted on
  * the training split, and CSV defects named with file and line. */
+#define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <hdf5.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
 
 #include "data.h"
 #include "nnlab.h"
@@ -123,6 +128,264 @@ START_TEST(csv_defects_are_named)
 }
 END_TEST
 
+/* ---- file sources, on fixtures made here --------------------------------- */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnlab_data_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* 12 rows: label = row % 3, features row and 2·row. */
+static void write_csv(const char *name, int header, int label_first)
+{
+    char text[2048] = "";
+    if (header) strcat(text, label_first ? "label,a,b\n" : "a,b,label\n");
+    for (int r = 0; r < 12; r++) {
+        char line[64];
+        if (label_first) snprintf(line, sizeof line, "%d,%d,%d\n", r % 3, r, 2 * r);
+        else snprintf(line, sizeof line, "%d,%d,%d\n", r, 2 * r, r % 3);
+        strcat(text, line);
+    }
+    write_text(name, text);
+}
+
+static DataConfig file_config(int source, const char *name)
+{
+    DataConfig c = {.source = source, .test_fraction = 0.25, .split_seed = 3, .scale = SCALE_NONE,
+                    .label_column = -1};
+    snprintf(c.path, sizeof c.path, "%s/%s", tmpdir, name);
+    snprintf(c.x, sizeof c.x, "X");
+    snprintf(c.y, sizeof c.y, "y");
+    return c;
+}
+
+/* Every row of d is (r, 2r) with label r % 3 for its source row r. */
+static void check_rows(const Dataset *d)
+{
+    ck_assert_int_eq(d->n_train, 9);
+    ck_assert_int_eq(d->n_test, 3);
+    ck_assert_int_eq(d->n_features, 2);
+    ck_assert_int_eq(d->n_classes, 3);
+    for (int i = 0; i < d->n_train; i++) {
+        int r = d->train_index[i];
+        ck_assert(d->x_train[2 * i] == (float)r && d->x_train[2 * i + 1] == (float)(2 * r));
+        ck_assert_int_eq(d->y_train[i], r % 3);
+    }
+}
+
+static void load_ok(const DataConfig *c, Dataset **d)
+{
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_load(c, d, err) == 0, "%s", err);
+}
+
+/* want names the fixture folder as "{tmp}". */
+static void load_fails_with(const DataConfig *c, const char *want)
+{
+    Dataset *d = NULL;
+    char err[NN_ERR_LEN], full[NN_ERR_LEN + 256];
+    ck_assert_int_ne(data_load(c, &d, err), 0);
+    ck_assert_ptr_null(d);
+    size_t len = 0;
+    for (const char *p = want; *p && len + 80 < sizeof full;)
+        if (!strncmp(p, "{tmp}", 5)) len += (size_t)snprintf(full + len, sizeof full - len, "%s", tmpdir), p += 5;
+        else full[len++] = *p++;
+    full[len] = '\0';
+    ck_assert_str_eq(err, full);
+}
+
+START_TEST(csv_source)
+{
+    make_tmpdir();
+    write_csv("plain.csv", 0, 0);
+    write_csv("header.csv", 1, 1);
+    Dataset *d;
+    DataConfig c = file_config(DATA_CSV, "plain.csv");
+    load_ok(&c, &d);
+    check_rows(d);
+    data_free(d);
+    c = file_config(DATA_CSV, "header.csv");
+    c.header = 1;
+    c.label_column = 0;
+    load_ok(&c, &d);
+    check_rows(d);
+    data_free(d);
+    /* gzip-compressed CSV reads the same */
+    char path[256];
+    snprintf(path, sizeof path, "%s/plain.csv.gz", tmpdir);
+    gzFile gz = gzopen(path, "wb");
+    for (int r = 0; r < 12; r++) gzprintf(gz, "%d,%d,%d\n", r, 2 * r, r % 3);
+    gzclose(gz);
+    c = file_config(DATA_CSV, "plain.csv.gz");
+    load_ok(&c, &d);
+    check_rows(d);
+    data_free(d);
+    /* defects */
+    write_text("cell.csv", "1,2,0\n3,x,1\n4,5,1\n");
+    c = file_config(DATA_CSV, "cell.csv");
+    load_fails_with(&c, "{tmp}/cell.csv: line 2, column 2: not a finite number: 'x'");
+    write_text("label.csv", "1,2,0\n3,4,-2\n");
+    c = file_config(DATA_CSV, "label.csv");
+    load_fails_with(&c, "{tmp}/label.csv: line 2: label '-2' is not an integer in 0..1000000");
+    c = file_config(DATA_CSV, "plain.csv");
+    c.label_column = 3;
+    load_fails_with(&c, "{tmp}/plain.csv: label_column 3, but line 1 has only 3 columns");
+    c = file_config(DATA_CSV, "missing.csv");
+    load_fails_with(&c, "{tmp}/missing.csv: cannot open: No such file or directory");
+    remove_tmpdir();
+}
+END_TEST
+
+static void write_h5(const char *name, int n_x, int n_y, int label_offset)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    double x[64][2];
+    int64_t y[64];
+    for (int r = 0; r < 64; r++) x[r][0] = r, x[r][1] = 2 * r, y[r] = r % 3 + label_offset;
+    hsize_t xd[2] = {(hsize_t)n_x, 2}, yd[1] = {(hsize_t)n_y};
+    hid_t sx = H5Screate_simple(2, xd, NULL), sy = H5Screate_simple(1, yd, NULL);
+    hid_t dx = H5Dcreate2(f, "X", H5T_IEEE_F64LE, sx, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dy = H5Dcreate2(f, "y", H5T_STD_I64LE, sy, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_int_ge(H5Dwrite(dx, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), 0);
+    ck_assert_int_ge(H5Dwrite(dy, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, y), 0);
+    H5Dclose(dx), H5Dclose(dy), H5Sclose(sx), H5Sclose(sy), H5Fclose(f);
+}
+
+START_TEST(hdf5_source)
+{
+    make_tmpdir();
+    write_h5("ok.h5", 12, 12, 0);
+    write_h5("rows.h5", 12, 11, 0);
+    write_h5("label.h5", 12, 12, -1);
+    Dataset *d;
+    DataConfig c = file_config(DATA_HDF5, "ok.h5");
+    load_ok(&c, &d);
+    check_rows(d);
+    data_free(d);
+    c = file_config(DATA_HDF5, "rows.h5");
+    load_fails_with(&c, "{tmp}/rows.h5: 'X' has 12 rows but 'y' has 11");
+    c = file_config(DATA_HDF5, "label.h5");
+    load_fails_with(&c, "{tmp}/label.h5: 'y' row 0: label -1 is not an integer in 0..1000000");
+    c = file_config(DATA_HDF5, "ok.h5");
+    snprintf(c.y, sizeof c.y, "labels");
+    load_fails_with(&c, "{tmp}/ok.h5: no dataset 'labels'");
+    write_text("text.h5", "not hdf5\n");
+    c = file_config(DATA_HDF5, "text.h5");
+    load_fails_with(&c, "{tmp}/text.h5: not an HDF5 file");
+    remove_tmpdir();
+}
+END_TEST
+
+/* IDX files: images (n, 2, 2) with pixels 10i..10i+3, labels i % 4. */
+static void write_idx(const char *name, int images, int n, int gz, int magic_type, int truncate)
+{
+    unsigned char buf[4096];
+    size_t len = 0;
+    int dims = images ? 3 : 1;
+    buf[len++] = 0, buf[len++] = 0, buf[len++] = (unsigned char)magic_type, buf[len++] = (unsigned char)dims;
+    uint32_t sizes[3] = {(uint32_t)n, 2, 2};
+    for (int k = 0; k < dims; k++)
+        for (int b = 3; b >= 0; b--) buf[len++] = (unsigned char)(sizes[k] >> (8 * b));
+    for (int i = 0; i < n; i++) {
+        if (images)
+            for (int p = 0; p < 4; p++) buf[len++] = (unsigned char)(10 * i + p);
+        else
+            buf[len++] = (unsigned char)(i % 4);
+    }
+    len -= (size_t)truncate;
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s%s", tmpdir, name, gz ? ".gz" : "");
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        gzwrite(f, buf, (unsigned)len);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(path, "wb");
+        fwrite(buf, 1, len, f);
+        fclose(f);
+    }
+}
+
+static void write_idx_set(int gz)
+{
+    write_idx("train-images-idx3-ubyte", 1, 20, gz, 8, 0);
+    write_idx("train-labels-idx1-ubyte", 0, 20, gz, 8, 0);
+    write_idx("t10k-images-idx3-ubyte", 1, 8, gz, 8, 0);
+    write_idx("t10k-labels-idx1-ubyte", 0, 8, gz, 8, 0);
+}
+
+START_TEST(idx_source)
+{
+    for (int gz = 0; gz <= 1; gz++) {
+        make_tmpdir();
+        write_idx_set(gz);
+        DataConfig c = file_config(DATA_IDX, "");
+        c.path[strlen(c.path) - 1] = '\0'; /* the folder */
+        Dataset *d;
+        load_ok(&c, &d);
+        ck_assert_int_eq(d->n_train, 20); /* own test files: test_fraction is not used */
+        ck_assert_int_eq(d->n_test, 8);
+        ck_assert_int_eq(d->n_features, 4);
+        ck_assert_int_eq(d->n_classes, 4);
+        for (int i = 0; i < 20; i++) {
+            ck_assert_int_eq(d->train_index[i], i); /* file order */
+            ck_assert(d->x_train[4 * i + 3] == (float)(10 * i + 3));
+            ck_assert_int_eq(d->y_train[i], i % 4);
+        }
+        ck_assert(d->x_test[4 * 7] == 70.0f);
+        data_free(d);
+        remove_tmpdir();
+    }
+}
+END_TEST
+
+START_TEST(idx_defects)
+{
+    make_tmpdir();
+    DataConfig c = file_config(DATA_IDX, "");
+    c.path[strlen(c.path) - 1] = '\0';
+    write_idx_set(1);
+    write_idx("train-images-idx3-ubyte", 1, 20, 1, 9, 0); /* wrong element type in the magic */
+    load_fails_with(&c, "{tmp}/train-images-idx3-ubyte.gz: not an IDX file of unsigned bytes with 3 dimensions "
+                        "(magic 00000903)");
+    write_idx_set(1);
+    write_idx("t10k-labels-idx1-ubyte", 0, 7, 1, 8, 0); /* 8 images, 7 labels */
+    load_fails_with(&c, "{tmp}/t10k-images-idx3-ubyte.gz: 8 images but {tmp}/t10k-labels-idx1-ubyte.gz has 7 labels");
+    write_idx_set(1);
+    write_idx("train-images-idx3-ubyte", 1, 20, 1, 8, 2); /* last image cut short */
+    load_fails_with(&c, "{tmp}/train-images-idx3-ubyte.gz: truncated: image 20 of 20 is missing");
+    remove_tmpdir();
+    make_tmpdir();
+    c = file_config(DATA_IDX, "");
+    c.path[strlen(c.path) - 1] = '\0';
+    load_fails_with(&c, "{tmp}/train-images-idx3-ubyte: cannot open: No such file or directory");
+    remove_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("data");
@@ -131,6 +394,10 @@ int main(void)
     tcase_add_test(tc, split_is_a_seeded_partition);
     tcase_add_test(tc, scaling_is_fitted_on_train);
     tcase_add_test(tc, csv_defects_are_named);
+    tcase_add_test(tc, csv_source);
+    tcase_add_test(tc, hdf5_source);
+    tcase_add_test(tc, idx_source);
+    tcase_add_test(tc, idx_defects);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,223 @@
+/* check_grid.c — grid expansion (counts, order, decoding), command-line
+ * overrides and base chains. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "grid.h"
+#include "nnlab.h"
+#include "optim.h"
+
+static Experiment *load(const char *text, char *const *overrides, int n)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load_text(&ex, "g.yaml", text, strlen(text), overrides, n, err) == 0, "%s", err);
+    return ex;
+}
+
+static void load_fails(const char *text, char *const *overrides, int n, const char *want)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_int_ne(cfg_load_text(&ex, "g.yaml", text, strlen(text), overrides, n, err), 0);
+    ck_assert_ptr_null(ex);
+    ck_assert_str_eq(err, want);
+}
+
+static const char *grid3 = "grid:\n"
+                           "  model.activation: [sigmoid, tanh, relu]\n"
+                           "  training.optimizer: [sgd, momentum, nesterov]\n"
+                           "  model.hidden: [[200], [200, 100]]\n"
+                           "seeds: {count: 5, start: 1}\n";
+
+START_TEST(expansion_counts_and_order)
+{
+    Experiment *ex = load(grid3, NULL, 0);
+    ck_assert_int_eq(grid_n_configs(ex), 18);
+    RunSpec *runs;
+    int n;
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(grid_expand(ex, &runs, &n, err), 0);
+    ck_assert_int_eq(n, 18 * 5);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(runs[i].id, i);
+        ck_assert_int_eq(runs[i].config, i / 5); /* config-major */
+        ck_assert_int_eq(runs[i].seed, 1 + i % 5); /* seed-minor */
+    }
+    /* The first axis varies slowest, the last fastest. */
+    Settings s;
+    grid_settings(ex, 0, &s);
+    ck_assert(s.train.activation == ACT_SIGMOID && s.train.optimizer == OPT_SGD && s.train.hidden.n == 1);
+    grid_settings(ex, 1, &s);
+    ck_assert(s.train.activation == ACT_SIGMOID && s.train.optimizer == OPT_SGD && s.train.hidden.n == 2);
+    ck_assert_int_eq(s.train.hidden.units[1], 100);
+    grid_settings(ex, 2, &s);
+    ck_assert(s.train.activation == ACT_SIGMOID && s.train.optimizer == OPT_MOMENTUM && s.train.hidden.n == 1);
+    grid_settings(ex, 17, &s);
+    ck_assert(s.train.activation == ACT_RELU && s.train.optimizer == OPT_NESTEROV && s.train.hidden.n == 2);
+    /* Settings not swept keep their value in every config point. */
+    ck_assert_double_eq(s.train.learning_rate, 0.01);
+    char text[256];
+    grid_describe(text, sizeof text, ex, 7);
+    ck_assert_str_eq(text, "model.activation=tanh training.optimizer=sgd model.hidden=[200, 100]");
+    /* Every config point is distinct. */
+    for (int a = 0; a < 18; a++)
+        for (int b = 0; b < a; b++) {
+            char ta[256], tb[256];
+            grid_describe(ta, sizeof ta, ex, a);
+            grid_describe(tb, sizeof tb, ex, b);
+            ck_assert_str_ne(ta, tb);
+        }
+    free(runs);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(same_file_same_ids)
+{
+    Experiment *a = load(grid3, NULL, 0), *b = load(grid3, NULL, 0);
+    ck_assert_str_eq(a->resolved, b->resolved);
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    ck_assert_ptr_nonnull(strstr(a->resolved, "grid:\n  model.activation: [sigmoid, tanh, relu]\n"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "  model.hidden: [[200], [200, 100]]\n"));
+    /* The resolved text is itself a valid experiment with the same runs. */
+    Experiment *c = load(a->resolved, NULL, 0);
+    ck_assert_str_eq(c->fingerprint, a->fingerprint);
+    ck_assert_int_eq(c->n_configs, 18);
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(c);
+}
+END_TEST
+
+START_TEST(override_sets_one_value)
+{
+    char *ov[] = {"training.learning_rate=0.5", "model.hidden=[30,20]", "training.shuffle=true", "name=renamed"};
+    Experiment *ex = load(grid3, ov, 4);
+    ck_assert_double_eq(ex->settings.train.learning_rate, 0.5);
+    ck_assert_int_eq(ex->settings.train.shuffle, 1);
+    ck_assert_str_eq(ex->name, "renamed");
+    /* Setting a swept key replaces its axis with the one value. */
+    ck_assert_int_eq(ex->n_axes, 2);
+    ck_assert_int_eq(ex->n_configs, 9);
+    ck_assert_int_eq(ex->settings.train.hidden.n, 2);
+    ck_assert_int_eq(ex->settings.train.hidden.units[0], 30);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(override_adds_or_replaces_an_axis)
+{
+    char *ov[] = {"training.learning_rate=0.1,0.01", "model.activation=relu,tanh", "model.hidden=[200],[200,100],[50]"};
+    Experiment *ex = load(grid3, ov, 3);
+    /* activation replaced in place (2 values), hidden replaced (3), learning rate added last (2). */
+    ck_assert_int_eq(ex->n_axes, 4);
+    ck_assert_str_eq(ex->axes[0].def->key, "model.activation");
+    ck_assert_int_eq(ex->axes[0].n, 2);
+    ck_assert_int_eq(ex->axes[0].values[0].train.activation, ACT_RELU);
+    ck_assert_str_eq(ex->axes[2].def->key, "model.hidden");
+    ck_assert_int_eq(ex->axes[2].n, 3);
+    ck_assert_int_eq(ex->axes[2].values[2].train.hidden.units[0], 50);
+    ck_assert_str_eq(ex->axes[3].def->key, "training.learning_rate");
+    ck_assert_double_eq(ex->axes[3].values[1].train.learning_rate, 0.01);
+    ck_assert_int_eq(ex->n_configs, 2 * 3 * 3 * 2);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(override_seeds_and_new_sections)
+{
+    char *ov[] = {"seeds=4,9", "dataset.scale=minmax"};
+    Experiment *ex = load("name: x\n", ov, 2);
+    ck_assert_int_eq(ex->n_seeds, 2);
+    ck_assert_int_eq(ex->seeds[1], 9);
+    ck_assert_int_eq(ex->settings.data.scale, SCALE_MINMAX);
+    ck_assert_int_eq(ex->n_configs, 1);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(override_errors_point_into_the_argument)
+{
+    char *bad_value[] = {"training.learning_rate=abc"};
+    load_fails(grid3, bad_value, 1,
+               "command line (training.learning_rate=abc):1:24: training.learning_rate: expected a number, got 'abc'");
+    char *bad_axis[] = {"model.hidden=[200],[0]"};
+    load_fails(grid3, bad_axis, 1, "command line (model.hidden=[200],[0]):1:21: model.hidden must be >= 1, got 0");
+    char *bad_key[] = {"model.hiden=[3]"};
+    load_fails(grid3, bad_key, 1, "command line (model.hiden=[3]):1:1: unknown key 'hiden' in model (did you mean 'hidden'?)");
+    char *no_eq[] = {"=3"};
+    load_fails(grid3, no_eq, 1, "command line (=3):1:1: expected KEY=VALUE, such as training.epochs=20");
+    char *bad_grid_key[] = {"model.activatio=relu,tanh"};
+    load_fails(grid3, bad_grid_key, 1,
+               "command line (model.activatio=relu,tanh):1:1: grid key 'model.activatio' names no setting (did you mean "
+               "'model.activation'?)");
+}
+END_TEST
+
+START_TEST(base_chain_merges_child_over_base)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/chain-top.yaml", NULL, 0, err) == 0, "%s", err);
+    const TrainConfig *t = &ex->settings.train;
+    ck_assert_int_eq(t->hidden.units[0], 64);        /* from the root */
+    ck_assert_int_eq(t->epochs, 7);                  /* from the root */
+    ck_assert_double_eq(t->learning_rate, 0.05);     /* middle over root */
+    ck_assert_int_eq(t->activation, ACT_RELU);       /* top over root */
+    ck_assert_str_eq(ex->name, "chain-top");         /* name and output are never inherited */
+    ck_assert_str_eq(ex->output, "results/chain-top");
+    /* Grids merge axis by axis: dropout replaced by the top, l2 from the middle. */
+    ck_assert_int_eq(ex->n_axes, 2);
+    ck_assert_str_eq(ex->axes[0].def->key, "model.dropout");
+    ck_assert_int_eq(ex->axes[0].n, 3);
+    ck_assert_double_eq(ex->axes[0].values[0].train.dropout, 0.1);
+    ck_assert_str_eq(ex->axes[1].def->key, "training.l2");
+    ck_assert_int_eq(ex->n_configs, 9);
+    ck_assert_int_eq(ex->n_seeds, 2);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(shipped_experiments_expand)
+{
+    /* Every shipped experiment loads; the combined grid is the product of its axes. */
+    const char *files[] = {"seed-baseline", "dropout", "momentum", "l2", "activations", "depth", "things-to-try",
+                           "fashion-mnist"};
+    const int runs[] = {5, 20, 30, 20, 40, 15, 216, 3};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[512], err[NN_ERR_LEN];
+        snprintf(path, sizeof path, "%s/experiments/%s.yaml", NNLAB_SOURCE_DIR, files[i]);
+        Experiment *ex = NULL;
+        ck_assert_msg(cfg_load(&ex, path, NULL, 0, err) == 0, "%s", err);
+        int product = 1;
+        for (int k = 0; k < ex->n_axes; k++) product *= ex->axes[k].n;
+        ck_assert_int_eq(ex->n_configs, product);
+        ck_assert_int_eq(ex->n_configs * ex->n_seeds, runs[i]);
+        cfg_free(ex);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("grid");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, expansion_counts_and_order);
+    tcase_add_test(tc, same_file_same_ids);
+    tcase_add_test(tc, override_sets_one_value);
+    tcase_add_test(tc, override_adds_or_replaces_an_axis);
+    tcase_add_test(tc, override_seeds_and_new_sections);
+    tcase_add_test(tc, override_errors_point_into_the_argument);
+    tcase_add_test(tc, base_chain_merges_child_over_base);
+    tcase_add_test(tc, shipped_experiments_expand);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
