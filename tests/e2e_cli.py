@@ -121,6 +121,63 @@ class Baseline(unittest.TestCase):
         self.assertIn("merged 4 of 5 runs", r.stderr)
 
 
+class Grid(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="nnlab_grid_")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_override_axis_runs_2_x_5(self):
+        out = os.path.join(self.tmp, "lr")
+        r = nnlab("run", BASELINE, "training.learning_rate=0.1,0.01", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("10 runs (2 config points x 5 seeds)", r.stderr)
+        self.assertEqual(len(glob.glob(os.path.join(out, "runs", "r*.h5"))), 10)
+        with open(os.path.join(out, "experiment.yaml")) as f:
+            self.assertIn("grid:\n  training.learning_rate: [0.1, 0.01]\n", f.read())
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f:
+            s = f["summary"][()]
+            self.assertEqual(list(s["training.learning_rate"]), [0.1] * 5 + [0.01] * 5)
+            self.assertEqual(list(s["config"]), [0] * 5 + [1] * 5)
+            self.assertEqual(sorted(f["aggregate"].keys()), ["c0000", "c0001"])
+            self.assertEqual(f["aggregate/c0001"].attrs["training.learning_rate"], 0.01)
+            self.assertEqual(f["runs/r000007"].attrs["training.learning_rate"], 0.01)
+            for c, rows in ((0, slice(0, 5)), (1, slice(5, 10))):
+                mean = f["aggregate/c%04d/mean/test_acc" % c][-1]
+                self.assertAlmostEqual(mean, s["final_test_acc"][rows].mean(), places=12)
+
+    def test_swept_epochs_scale_and_layers(self):
+        """Config points may differ in curve length, data scaling and layer lists."""
+        path = os.path.join(self.tmp, "g.yaml")
+        with open(path, "w") as f:
+            f.write("model: {hidden: [16]}\ntraining: {batch_size: 32, learning_rate: 0.5}\n"
+                    "grid:\n  training.epochs: [1, 3]\n  dataset.scale: [none, standard]\n"
+                    "  model.hidden: [[16], [16, 8]]\nseeds: [1, 2]\n")
+        out = os.path.join(self.tmp, "g")
+        r = nnlab("run", path, "-o", out, "-j", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = nnlab("list", path)
+        self.assertEqual(len(r.stdout.splitlines()), 2 * 2 * 2 * 2)
+        self.assertEqual(r.stdout.splitlines()[2],
+                         "r000002 seed=1 training.epochs=1 dataset.scale=none model.hidden=[16, 8]")
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f:
+            s = f["summary"][()]
+            self.assertEqual(s.dtype.names[-3:], ("training.epochs", "dataset.scale", "model.hidden"))
+            self.assertEqual(list(s["training.epochs"]), [1] * 8 + [3] * 8)
+            self.assertEqual(list(s["dataset.scale"][::2][:4]), [b"none", b"none", b"standard", b"standard"])
+            self.assertEqual(list(s["model.hidden"][::2][:4]), [b"[16]", b"[16, 8]", b"[16]", b"[16, 8]"])
+            self.assertEqual(f["runs/r000000/curves/test_acc"].shape, (2,))
+            self.assertEqual(f["runs/r000015/curves/test_acc"].shape, (4,))
+            self.assertEqual(f["aggregate/c0007/mean/test_loss"].shape, (4,))
+            self.assertEqual(list(f["aggregate/c0007"].attrs["model.hidden"]), [16, 8])
+            self.assertEqual(f["aggregate/c0007"].attrs["dataset.scale"], "standard")
+            self.assertTrue((s["status"] == b"ok").all())
+            # standardised inputs change the run: same seed, different curves
+            a, b = f["runs/r000000/curves/train_loss"][()], f["runs/r000004/curves/train_loss"][()]
+            self.assertEqual(a[0] == b[0], False)
+
+
 class BadInput(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nnlab_bad_")
