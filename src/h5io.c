@@ -373,7 +373,7 @@ static void summary_swept(unsigned char *row, const Experiment *ex, int config)
 /* Per config point: running sums of each curve over its seeds. */
 typedef struct {
     int n, n_diverged, epochs;
-    double *sum[N_CURVES], *sq[N_CURVES]; /* (epochs + 1) */
+    double *mean[N_CURVES], *m2[N_CURVES]; /* (epochs + 1): Welford's running mean and M2 */
 } Aggregate;
 
 static void summarise(SummaryRow *row, double *const curve[N_CURVES], int epochs_done)
@@ -411,7 +411,7 @@ static int merge_run(hid_t out, const char *dir, const RunSpec *spec, int epochs
     if (c >= 0) H5Gclose(c);
     if (g >= 0) H5Gclose(g);
     snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
-    if (!bad && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
+    if (!bad && out >= 0 && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
         H5Fclose(f);
         return nn_errf(err, "%s: copying the run into results.h5 failed", path);
     }
@@ -479,12 +479,8 @@ static int write_aggregate(hid_t top, const Experiment *ex, int c, const Aggrega
     for (int k = 0; k < ex->n_axes && !rc; k++) rc = attr_setting(g, ex->axes[k].def, &s);
     for (int k = 0; k < N_CURVES && !rc; k++) {
         int n = a->n, epochs = a->epochs;
-        for (int e = 0; e <= epochs; e++) scratch[e] = a->sum[k][e] / n;
-        rc = dset_f64(gm, curve_names[k], scratch, (size_t)epochs + 1);
-        for (int e = 0; e <= epochs && !rc; e++) {
-            double mean = a->sum[k][e] / n, var = n > 1 ? (a->sq[k][e] - n * mean * mean) / (n - 1) : 0.0;
-            scratch[e] = isnan(var) ? var : sqrt(var > 0 ? var : 0.0);
-        }
+        rc = dset_f64(gm, curve_names[k], a->mean[k], (size_t)epochs + 1);
+        for (int e = 0; e <= epochs && !rc; e++) scratch[e] = n > 1 ? sqrt(a->m2[k][e] / (n - 1)) : (isnan(a->m2[k][e]) ? NAN : 0.0);
         if (!rc) rc = dset_f64(gs, curve_names[k], scratch, (size_t)epochs + 1);
     }
     if (gs >= 0) H5Gclose(gs);
@@ -509,8 +505,8 @@ static void aggregates_free(Aggregate *agg, int n)
     if (!agg) return;
     for (int c = 0; c < n; c++)
         for (int k = 0; k < N_CURVES; k++) {
-            free(agg[c].sum[k]);
-            free(agg[c].sq[k]);
+            free(agg[c].mean[k]);
+            free(agg[c].m2[k]);
         }
     free(agg);
 }
@@ -525,9 +521,9 @@ static Aggregate *aggregates_create(const Experiment *ex)
         grid_settings(ex, c, &s);
         agg[c].epochs = s.train.epochs;
         for (int k = 0; k < N_CURVES; k++) {
-            agg[c].sum[k] = nn_calloc((size_t)s.train.epochs + 1, sizeof(double));
-            agg[c].sq[k] = nn_calloc((size_t)s.train.epochs + 1, sizeof(double));
-            if (!agg[c].sum[k] || !agg[c].sq[k]) {
+            agg[c].mean[k] = nn_calloc((size_t)s.train.epochs + 1, sizeof(double));
+            agg[c].m2[k] = nn_calloc((size_t)s.train.epochs + 1, sizeof(double));
+            if (!agg[c].mean[k] || !agg[c].m2[k]) {
                 aggregates_free(agg, n);
                 return NULL;
             }
@@ -542,17 +538,17 @@ static void aggregate_add(Aggregate *a, const char *status, double *const curve[
     a->n_diverged += strcmp(status, "diverged") == 0;
     for (int k = 0; k < N_CURVES; k++)
         for (int e = 0; e <= a->epochs; e++) {
-            a->sum[k][e] += curve[k][e];
-            a->sq[k][e] += curve[k][e] * curve[k][e];
+            double delta = curve[k][e] - a->mean[k][e];
+            a->mean[k][e] += delta / a->n;
+            a->m2[k][e] += delta * (curve[k][e] - a->mean[k][e]);
         }
 }
 
-int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
-               int *n_missing, char *err)
+/* Everything of results.h5 into the open file f: root attributes, /data
+ * (when d is given), /runs (when copy_runs), /summary and /aggregate. */
+static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs,
+                      const Dataset *d, int copy_runs, int *n_missing, char *err)
 {
-    char tmp[4200], final[4200];
-    snprintf(final, sizeof final, "%s/results.h5", dir);
-    snprintf(tmp, sizeof tmp, "%s/results.h5.tmp", dir);
     int n_configs = grid_n_configs(ex), max_epochs = 0;
     Aggregate *agg = aggregates_create(ex);
     for (int c = 0; agg && c < n_configs; c++) max_epochs = agg[c].epochs > max_epochs ? agg[c].epochs : max_epochs;
@@ -560,24 +556,21 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
     unsigned char *rows = nn_calloc((size_t)n_runs, row_size);
     double *curve[N_CURVES + 1];
     for (int k = 0; k <= N_CURVES; k++) curve[k] = nn_alloc((size_t)max_epochs + 1, sizeof(double));
-    hid_t f = -1, runs_g = -1;
+    hid_t runs_g = -1;
     int rc = -1, n_rows = 0;
     *n_missing = 0;
     if (!rows || !agg || !curve[0] || !curve[1] || !curve[2] || !curve[3] || !curve[4]) {
         nn_errf(err, "out of memory merging %d runs", n_runs);
         goto done;
     }
-    f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        nn_errf(err, "%s: cannot create (folder not writable?)", tmp);
-        goto done;
-    }
-    if (write_root_attrs(f, ex) || write_data_group(f, ex, d) || (runs_g = group_create(f, "runs")) < 0) goto io;
+    if (write_root_attrs(f, ex) || (d && write_data_group(f, ex, d)) ||
+        (copy_runs && (runs_g = group_create(f, "runs")) < 0))
+        goto io;
     for (int i = 0; i < n_runs; i++) {
         SummaryRow row;
         memset(&row, 0, sizeof row);
         Aggregate *a = &agg[runs[i].config];
-        int m = merge_run(f, dir, &runs[i], a->epochs, &row, curve, err);
+        int m = merge_run(copy_runs ? f : -1, dir, &runs[i], a->epochs, &row, curve, err);
         if (m < 0) goto done;
         if (m > 0) {
             (*n_missing)++;
@@ -592,14 +585,48 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
     rc = 0;
     goto done;
 io:
-    nn_errf(err, "%s: writing failed (disk full or not writable?)", tmp);
+    nn_errf(err, "%s/results.h5: writing failed (disk full or not writable?)", dir);
 done:
     if (runs_g >= 0) H5Gclose(runs_g);
-    if (f >= 0 && H5Fclose(f) < 0 && rc == 0) rc = nn_errf(err, "%s: closing failed (disk full?)", tmp);
-    if (rc == 0 && commit_file(tmp, final, err)) rc = -1;
-    if (rc != 0 && f >= 0) remove(tmp);
     free(rows);
     for (int k = 0; k <= N_CURVES; k++) free(curve[k]);
     aggregates_free(agg, n_configs);
     return rc;
+}
+
+int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
+               int *n_missing, char *err)
+{
+    char tmp[4200], final[4200];
+    snprintf(final, sizeof final, "%s/results.h5", dir);
+    snprintf(tmp, sizeof tmp, "%s/results.h5.tmp", dir);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return nn_errf(err, "%s: cannot create (folder not writable?)", tmp);
+    int rc = merge_into(f, dir, ex, runs, n_runs, d, 1, n_missing, err);
+    if (H5Fclose(f) < 0 && rc == 0) rc = nn_errf(err, "%s: closing failed (disk full?)", tmp);
+    if (rc == 0 && commit_file(tmp, final, err)) rc = -1;
+    if (rc != 0) remove(tmp);
+    return rc;
+}
+
+int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, int *n_missing,
+                        char *err)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        nn_errf(err, "cannot set up an in-memory HDF5 file");
+        return -1;
+    }
+    hid_t f = H5Fcreate("nnlab-summary-in-memory", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (f < 0) {
+        nn_errf(err, "cannot create an in-memory HDF5 file");
+        return -1;
+    }
+    if (merge_into(f, dir, ex, runs, n_runs, NULL, 0, n_missing, err)) {
+        H5Fclose(f);
+        return -1;
+    }
+    return f;
 }

@@ -29,6 +29,12 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
 int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
                int *n_missing, char *err);
 
+/* The same merge into an in-memory HDF5 file, without /data and /runs: an
+ * open file id (close with H5Fclose) holding /summary and /aggregate, for
+ * summarising an experiment still running. -1 on failure. */
+int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, int *n_missing,
+                          char *err);
+
 /* Make HDF5 quiet: library errors become our messages, not stack dumps. */
 void h5io_quiet(void);
 

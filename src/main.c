@@ -9,12 +9,15 @@
 #include "grid.h"
 #include "h5io.h"
 #include "nnlab.h"
+#include "summary.h"
 
 static const char usage[] =
     "usage:\n"
     "  nnlab run EXPERIMENT.yaml [KEY=VALUE ...] [-j THREADS] [-o DIR] [--force] [--quiet]\n"
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
+    "  nnlab summary RESULTS.h5|DIR [--sort METRIC] [--top N] [--csv]\n"
+    "                                  config points ranked, mean ± std over seeds\n"
     "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
     "  nnlab --version\n"
     "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
@@ -141,6 +144,43 @@ static int cmd_check_or_list(int argc, char **argv, int list)
     return NN_EXIT_OK;
 }
 
+static int cmd_summary(int argc, char **argv)
+{
+    const char *path = NULL, *metric = "final_test_acc";
+    int top = 0, csv = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--sort")) {
+            if (i + 1 >= argc) return bad_usage("%s needs a metric", argv[i]);
+            metric = argv[++i];
+        } else if (!strcmp(argv[i], "--top")) {
+            char *end;
+            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || *end || v < 1 || v > 1000000000) return bad_usage("%s needs a positive number", argv[i]);
+            top = (int)v;
+            i++;
+        } else if (!strcmp(argv[i], "--csv")) {
+            csv = 1;
+        } else if (argv[i][0] == '-' || path) {
+            return bad_usage("unexpected argument '%s'", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return bad_usage("%s", "summary needs a results file or an output folder");
+    SummaryTable *t;
+    char err[NN_ERR_LEN];
+    if (summary_load(&t, path, err) || summary_sort(t, metric, err)) {
+        fprintf(stderr, "nnlab: %s\n", err);
+        return NN_EXIT_INPUT;
+    }
+    if (t->from_run_files)
+        fprintf(stderr, "nnlab: %s: results.h5 is absent or older than the run files; read %d run files (%d not "
+                "there yet)\n", path, t->n_runs, t->n_missing);
+    summary_print(stdout, t, top, csv);
+    summary_free(t);
+    return NN_EXIT_OK;
+}
+
 static int cmd_merge(int argc, char **argv)
 {
     if (argc != 1) return bad_usage("%s", "merge needs exactly one output folder");
@@ -167,5 +207,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "check")) return cmd_check_or_list(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "list")) return cmd_check_or_list(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 2, argv + 2);
+    if (!strcmp(cmd, "summary")) return cmd_summary(argc - 2, argv + 2);
     return bad_usage("unknown command '%s'", cmd);
 }

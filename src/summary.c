@@ -1,0 +1,390 @@
+/* summary.c — nnlab summary: reading /summary, grouping runs by config
+ * point, ranking and printing. */
+#define _POSIX_C_SOURCE 200809L
+#include "summary.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "grid.h"
+#include "h5io.h"
+#include "nnlab.h"
+
+const char *const summary_metric_names[] = {"final_test_acc", "best_test_acc", "final_test_loss", "final_train_acc",
+                                            "final_train_loss", "seconds", NULL};
+
+#define VALUE_LEN 64
+
+void summary_free(SummaryTable *t)
+{
+    if (!t) return;
+    for (int c = 0; c < t->n_configs; c++) {
+        for (int k = 0; k < t->n_swept && t->configs[c].swept; k++) free(t->configs[c].swept[k]);
+        free(t->configs[c].swept);
+    }
+    for (int k = 0; k < t->n_swept; k++) free(t->swept_keys[k]);
+    free(t->swept_keys);
+    free(t->configs);
+    free(t);
+}
+
+/* ---- reading /summary ------------------------------------------------------ */
+
+/* One member of the compound /summary, converted to mem_type, for all rows. */
+static int read_member(hid_t d, const char *name, hid_t mem_type, size_t size, void *out)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    if (t < 0) return -1;
+    int rc = H5Tinsert(t, name, 0, mem_type) < 0 || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0;
+    H5Tclose(t);
+    return rc ? -1 : 0;
+}
+
+static int read_strings(hid_t d, const char *name, char *out)
+{
+    hid_t s = H5Tcopy(H5T_C_S1);
+    if (s < 0 || H5Tset_size(s, VALUE_LEN) < 0) return -1;
+    int rc = read_member(d, name, s, VALUE_LEN, out);
+    H5Tclose(s);
+    return rc;
+}
+
+/* A swept column's values as text, whatever its type. */
+static int read_swept(hid_t d, const char *name, H5T_class_t cls, int n, char *out)
+{
+    if (cls == H5T_STRING) return read_strings(d, name, out);
+    double *v = nn_alloc((size_t)n, sizeof(double));
+    int64_t *iv = nn_alloc((size_t)n, sizeof(int64_t));
+    int rc = !v || !iv;
+    if (!rc && cls == H5T_INTEGER) rc = read_member(d, name, H5T_NATIVE_INT64, sizeof(int64_t), iv);
+    else if (!rc) rc = read_member(d, name, H5T_NATIVE_DOUBLE, sizeof(double), v);
+    for (int i = 0; i < n && !rc; i++) {
+        if (cls == H5T_INTEGER) snprintf(out + (size_t)i * VALUE_LEN, VALUE_LEN, "%lld", (long long)iv[i]);
+        else snprintf(out + (size_t)i * VALUE_LEN, VALUE_LEN, "%.10g", v[i]);
+    }
+    free(v);
+    free(iv);
+    return rc ? -1 : 0;
+}
+
+static int is_results_file(hid_t f)
+{
+    if (H5Aexists(f, "format") <= 0) return 0;
+    hid_t a = H5Aopen(f, "format", H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+    char *s = NULL;
+    int ok = a >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+             H5Aread(a, t, &s) >= 0 && s &&
+             !strcmp(s, "nnlab-results");
+    if (s) H5free_memory(s);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return ok;
+}
+
+/* Group the rows of /summary by config point. */
+static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err)
+{
+    if (!is_results_file(f)) return nn_errf(err, "%s: not an nnlab results file (no format=\"nnlab-results\")", name);
+    hid_t d = H5Dopen2(f, "summary", H5P_DEFAULT);
+    if (d < 0) return nn_errf(err, "%s: no /summary table", name);
+    hid_t ft = H5Dget_type(d), space = H5Dget_space(d);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    int members = ft < 0 ? -1 : H5Tget_nmembers(ft);
+    int32_t *config = NULL;
+    double *metric[SUM_N_METRICS] = {0};
+    char *status = NULL, *swept = NULL;
+    int rc = -1;
+    if (n < 0 || members < 0) {
+        nn_errf(err, "%s: /summary is not a table", name);
+        goto done;
+    }
+    t->n_runs = (int)n;
+    config = nn_alloc((size_t)n, sizeof *config);
+    status = nn_alloc((size_t)n, VALUE_LEN);
+    if (!config || !status) goto oom;
+    if (read_member(d, "config", H5T_NATIVE_INT32, sizeof(int32_t), config) || read_strings(d, "status", status)) {
+        nn_errf(err, "%s: /summary lacks the config or status column", name);
+        goto done;
+    }
+    for (int m = 0; m < SUM_N_METRICS; m++) {
+        metric[m] = nn_alloc((size_t)n, sizeof(double));
+        if (!metric[m]) goto oom;
+        if (read_member(d, summary_metric_names[m], H5T_NATIVE_DOUBLE, sizeof(double), metric[m])) {
+            nn_errf(err, "%s: /summary lacks the %s column", name, summary_metric_names[m]);
+            goto done;
+        }
+    }
+    /* Swept columns are the dotted names. */
+    t->swept_keys = nn_calloc((size_t)members, sizeof(char *));
+    swept = nn_alloc((size_t)members * (size_t)(n ? n : 1), VALUE_LEN);
+    if (!t->swept_keys || !swept) goto oom;
+    for (int i = 0; i < members; i++) {
+        char *mname = H5Tget_member_name(ft, (unsigned)i);
+        if (!mname) goto oom;
+        if (strchr(mname, '.')) {
+            int k = t->n_swept;
+            t->swept_keys[t->n_swept++] = nn_strdup(mname);
+            if (read_swept(d, mname, H5Tget_member_class(ft, (unsigned)i), (int)n, swept + (size_t)k * n * VALUE_LEN)) {
+                nn_errf(err, "%s: cannot read /summary column %s", name, mname);
+                H5free_memory(mname);
+                goto done;
+            }
+        }
+        H5free_memory(mname);
+    }
+
+    /* Config points in order of first appearance by config id. */
+    int max_config = -1;
+    for (hssize_t i = 0; i < n; i++) max_config = config[i] > max_config ? config[i] : max_config;
+    t->configs = nn_calloc((size_t)max_config + 1, sizeof *t->configs);
+    if (!t->configs) goto oom;
+    for (int c = 0; c <= max_config; c++) {
+        SummaryConfig *sc = &t->configs[t->n_configs];
+        double mean[SUM_N_METRICS] = {0}, m2[SUM_N_METRICS] = {0}; /* Welford's running mean and M2 */
+        int finite[SUM_N_METRICS] = {0}, first = -1;
+        for (hssize_t i = 0; i < n; i++) {
+            if (config[i] != c) continue;
+            if (first < 0) first = (int)i;
+            sc->n_seeds++;
+            sc->n_diverged += !strcmp(status + i * VALUE_LEN, "diverged");
+            for (int m = 0; m < SUM_N_METRICS; m++) {
+                double v = metric[m][i];
+                if (!isfinite(v)) continue;
+                double delta = v - mean[m];
+                mean[m] += delta / ++finite[m];
+                m2[m] += delta * (v - mean[m]);
+            }
+        }
+        if (first < 0) continue;
+        sc->config = c;
+        for (int m = 0; m < SUM_N_METRICS; m++) {
+            int k = finite[m];
+            sc->mean[m] = k ? mean[m] : NAN;
+            sc->std[m] = k ? (k > 1 ? sqrt(m2[m] / (k - 1)) : 0.0) : NAN;
+        }
+        sc->swept = nn_calloc((size_t)t->n_swept + 1, sizeof(char *));
+        if (!sc->swept) goto oom;
+        t->n_configs++;
+        for (int k = 0; k < t->n_swept; k++)
+            if (!(sc->swept[k] = nn_strdup(swept + ((size_t)k * n + (size_t)first) * VALUE_LEN))) goto oom;
+    }
+    rc = 0;
+    goto done;
+oom:
+    nn_errf(err, "%s: out of memory", name);
+done:
+    free(config);
+    free(status);
+    free(swept);
+    for (int m = 0; m < SUM_N_METRICS; m++) free(metric[m]);
+    if (space >= 0) H5Sclose(space);
+    if (ft >= 0) H5Tclose(ft);
+    H5Dclose(d);
+    return rc;
+}
+
+/* ---- choosing results.h5 or the run files ---------------------------------- */
+
+/* Newest modification time of <dir>/runs/r*.h5, 0 if none. */
+static double newest_run_file(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *dp = opendir(path);
+    if (!dp) return 0;
+    double newest = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] != 'r' || len < 4 || strcmp(e->d_name + len - 3, ".h5")) continue;
+        struct stat st;
+        snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
+        if (stat(path, &st) == 0) {
+            double t = (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec;
+            newest = t > newest ? t : newest;
+        }
+    }
+    closedir(dp);
+    return newest;
+}
+
+static int from_run_files(SummaryTable *t, const char *dir, char *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    Experiment *ex = NULL;
+    RunSpec *runs = NULL;
+    int n_runs = 0, rc = -1;
+    if (access(path, R_OK) != 0) return nn_errf(err, "%s: no results.h5 and no experiment.yaml: not an nnlab output folder", dir);
+    if (cfg_load(&ex, path, NULL, 0, err) || grid_expand(ex, &runs, &n_runs, err)) goto done;
+    hid_t f = (hid_t)h5io_merge_memory(dir, ex, runs, n_runs, &t->n_missing, err);
+    if (f < 0) goto done;
+    t->from_run_files = 1;
+    rc = table_from_file(t, f, dir, err);
+    H5Fclose(f);
+done:
+    free(runs);
+    cfg_free(ex);
+    return rc;
+}
+
+int summary_load(SummaryTable **out, const char *path, char *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) return nn_errf(err, "%s: %s", path, strerror(errno));
+    char dir[4096], results[4200];
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(dir, sizeof dir, "%s", path);
+        snprintf(results, sizeof results, "%s/results.h5", dir);
+    } else {
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        else snprintf(dir, sizeof dir, ".");
+        snprintf(results, sizeof results, "%s", path);
+    }
+    SummaryTable *t = calloc(1, sizeof *t);
+    if (!t) return nn_errf(err, "out of memory");
+    double merged = 0;
+    if (stat(results, &st) == 0) merged = (double)st.st_mtim.tv_sec + 1e-9 * (double)st.st_mtim.tv_nsec;
+    double runs = newest_run_file(dir);
+    int rc;
+    if (merged > 0 && merged >= runs) {
+        hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (f < 0) rc = nn_errf(err, "%s: not an HDF5 file", results);
+        else {
+            rc = table_from_file(t, f, results, err);
+            H5Fclose(f);
+        }
+    } else {
+        rc = from_run_files(t, dir, err);
+    }
+    if (rc) {
+        summary_free(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+/* ---- ranking and printing -------------------------------------------------- */
+
+/* A config point's sort key: the direction is folded into `key`, so the
+ * comparison needs no context (qsort has no context argument in C11). */
+typedef struct {
+    double key;
+    int nan, config, index;
+} SortKey;
+
+static int compare(const void *pa, const void *pb)
+{
+    const SortKey *a = pa, *b = pb;
+    if (a->nan != b->nan) return a->nan - b->nan;
+    if (!a->nan && a->key != b->key) return a->key > b->key ? 1 : -1;
+    return (a->config > b->config) - (a->config < b->config);
+}
+
+int summary_sort(SummaryTable *t, const char *metric, char *err)
+{
+    int m = 0;
+    while (summary_metric_names[m] && strcmp(summary_metric_names[m], metric)) m++;
+    if (!summary_metric_names[m]) {
+        char names[256] = "";
+        for (int i = 0; summary_metric_names[i]; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", summary_metric_names[i]);
+        return nn_errf(err, "unknown metric '%s'; allowed: %s", metric, names);
+    }
+    int descending = strstr(metric, "_acc") != NULL;
+    SortKey *keys = nn_alloc((size_t)t->n_configs, sizeof *keys);
+    SummaryConfig *sorted = nn_alloc((size_t)t->n_configs, sizeof *sorted);
+    if (!keys || !sorted) {
+        free(keys);
+        free(sorted);
+        return nn_errf(err, "out of memory");
+    }
+    for (int i = 0; i < t->n_configs; i++) {
+        double v = t->configs[i].mean[m];
+        keys[i] = (SortKey){descending ? -v : v, isnan(v), t->configs[i].config, i};
+    }
+    qsort(keys, (size_t)t->n_configs, sizeof *keys, compare);
+    for (int i = 0; i < t->n_configs; i++) sorted[i] = t->configs[keys[i].index];
+    memcpy(t->configs, sorted, (size_t)t->n_configs * sizeof *sorted);
+    free(keys);
+    free(sorted);
+    return 0;
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (strpbrk(s, ",\"\n")) {
+        fputc('"', out);
+        for (; *s; s++) {
+            if (*s == '"') fputc('"', out);
+            fputc(*s, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(s, out);
+    }
+}
+
+static const int shown[] = {SUM_FINAL_TEST_ACC, SUM_BEST_TEST_ACC, SUM_FINAL_TEST_LOSS};
+#define N_SHOWN ((int)(sizeof shown / sizeof shown[0]))
+
+void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
+{
+    int rows = top > 0 && top < t->n_configs ? top : t->n_configs;
+    if (csv) {
+        fputs("rank,config", out);
+        for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, t->swept_keys[k]);
+        fputs(",seeds", out);
+        for (int m = 0; m < N_SHOWN; m++)
+            fprintf(out, ",%s_mean,%s_std", summary_metric_names[shown[m]], summary_metric_names[shown[m]]);
+        fputs(",diverged\n", out);
+        for (int r = 0; r < rows; r++) {
+            const SummaryConfig *c = &t->configs[r];
+            fprintf(out, "%d,%d", r + 1, c->config);
+            for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, c->swept[k]);
+            fprintf(out, ",%d", c->n_seeds);
+            for (int m = 0; m < N_SHOWN; m++) fprintf(out, ",%.17g,%.17g", c->mean[shown[m]], c->std[shown[m]]);
+            fprintf(out, ",%d\n", c->n_diverged);
+        }
+        return;
+    }
+    int width[64];
+    int n_swept = t->n_swept < 64 ? t->n_swept : 64;
+    for (int k = 0; k < n_swept; k++) {
+        width[k] = (int)strlen(t->swept_keys[k]);
+        for (int r = 0; r < rows; r++) {
+            int w = (int)strlen(t->configs[r].swept[k]);
+            width[k] = w > width[k] ? w : width[k];
+        }
+    }
+    fprintf(out, "%4s  %-6s", "rank", "config");
+    for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], t->swept_keys[k]);
+    fprintf(out, "  %5s", "seeds");
+    for (int m = 0; m < N_SHOWN; m++) fprintf(out, "  %-17s", summary_metric_names[shown[m]]);
+    fprintf(out, "  %s\n", "diverged");
+    for (int r = 0; r < rows; r++) {
+        const SummaryConfig *c = &t->configs[r];
+        char id[16];
+        snprintf(id, sizeof id, "c%04d", c->config);
+        fprintf(out, "%4d  %-6s", r + 1, id);
+        for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], c->swept[k]);
+        fprintf(out, "  %5d", c->n_seeds);
+        for (int m = 0; m < N_SHOWN; m++) {
+            char cell[64];
+            snprintf(cell, sizeof cell, "%.4f ± %.4f", c->mean[shown[m]], c->std[shown[m]]);
+            fprintf(out, "  %-18s", cell); /* "±" is two bytes, one column */
+        }
+        fprintf(out, "  %d\n", c->n_diverged);
+    }
+}
