@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Heatmap of a metric (default: final test accuracy) over two swept settings,
+each cell annotated with mean ± std over its runs; a third swept setting
+gives one panel per value. Settings not on an axis are averaged over unless
+fixed with --where. The output format follows the file extension.
+
+  plot_grid.py results/things-to-try/results.h5 -o grid.png --x training.optimizer --y model.activation
+  plot_grid.py results.h5 -o grid.pdf --x model.dropout --y training.l2 --facet model.activation
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nnlab_results as nr  # noqa: E402
+
+
+def values_of(res, key, rows):
+    """The distinct values of a swept column among rows, in first-seen order."""
+    seen = []
+    for v in res.summary[key][rows]:
+        t = nr.value_text(v)
+        if t not in seen:
+            seen.append(t)
+    return seen
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="results.h5 (or the output folder holding it)")
+    p.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg")
+    p.add_argument("--x", help="swept setting along the columns")
+    p.add_argument("--y", help="swept setting along the rows")
+    p.add_argument("--facet", help="swept setting with one panel per value")
+    p.add_argument("--metric", default="final_test_acc", choices=nr.METRICS)
+    p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep runs with this swept value")
+    args = p.parse_args()
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with nr.load(args.results) as res:
+        if not args.x or not args.y:
+            if len(res.swept) != 2:
+                raise nr.NnlabError("%s: give --x and --y (swept: %s)" % (res.path, ", ".join(res.swept) or "nothing"))
+            args.x, args.y = res.swept[1], res.swept[0]
+        where = nr.parse_where(args.where)
+        for key in [args.x, args.y] + ([args.facet] if args.facet else []) + list(where):
+            res.check_swept(key)
+        s = res.summary
+        keep = nr.np.ones(len(s), dtype=bool)
+        for k, v in where.items():
+            keep &= nr.np.array([nr.value_text(x) == v for x in s[k]])
+        rows = nr.np.flatnonzero(keep)
+        if rows.size == 0:
+            raise nr.NnlabError("%s: no run matches %s" % (res.path, where))
+        xs, ys = values_of(res, args.x, rows), values_of(res, args.y, rows)
+        facets = values_of(res, args.facet, rows) if args.facet else [None]
+        averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
+        text = {k: nr.np.array([nr.value_text(v) for v in s[k]]) for k in res.swept}
+        fig, axes = plt.subplots(1, len(facets), figsize=(1.6 + 1.45 * len(xs) * len(facets), 1.4 + 0.75 * len(ys)),
+                                 squeeze=False)
+        higher_better = "acc" in args.metric
+        cmap = "viridis" if higher_better else "viridis_r"
+        for ax, facet in zip(axes[0], facets):
+            mean = nr.np.full((len(ys), len(xs)), nr.np.nan)
+            std = nr.np.full_like(mean, nr.np.nan)
+            for i, yv in enumerate(ys):
+                for j, xv in enumerate(xs):
+                    cell = keep & (text[args.x] == xv) & (text[args.y] == yv)
+                    if facet is not None:
+                        cell &= text[args.facet] == facet
+                    if cell.any():
+                        mean[i, j], std[i, j] = nr.mean_std(s[args.metric][cell])
+            im = ax.imshow(mean, cmap=cmap, aspect="auto")
+            for i in range(len(ys)):
+                for j in range(len(xs)):
+                    if nr.np.isfinite(mean[i, j]):
+                        ax.text(j, i, "%.4f\n±%.4f" % (mean[i, j], std[i, j]), ha="center", va="center", fontsize=8,
+                                color="white" if im.norm(mean[i, j]) < 0.5 else "black")
+            ax.set_xticks(range(len(xs)), xs)
+            ax.set_yticks(range(len(ys)), ys)
+            ax.set_xlabel(args.x)
+            ax.set_ylabel(args.y)
+            if facet is not None:
+                ax.set_title("%s = %s" % (args.facet, facet))
+            fig.colorbar(im, ax=ax, shrink=0.8)
+        title = "%s: %s, mean ± std over seeds" % (res.name, args.metric.replace("_", " "))
+        if averaged:
+            title += "\n(and over %s)" % ", ".join(averaged)
+        fig.suptitle(title, fontsize=10)
+        fig.tight_layout()
+        fig.savefig(args.output, dpi=120)
+    print("wrote %s" % args.output)
+
+
+if __name__ == "__main__":
+    nr.run_main(main)
