@@ -165,8 +165,16 @@ def parse_where(items):
     return out
 
 
+def varying(entries):
+    """The swept keys whose values differ among these config entries."""
+    if not entries:
+        return []
+    keys = list(entries[0]["values"])
+    return [k for k in keys if len({e["values"][k] for e in entries}) > 1]
+
+
 def label(entry, keys=None):
-    """'model.activation=relu training.l2=0.001' for a config entry."""
+    """'activation=relu l2=0.001' for a config entry (all swept keys, or `keys`)."""
     keys = entry["values"].keys() if keys is None else keys
     return " ".join("%s=%s" % (k.split(".")[-1], entry["values"][k]) for k in keys) or "c%04d" % entry["config"]
 

@@ -55,7 +55,8 @@ def main():
             m, half = e["mean"][args.metric], ci95(e["std"][args.metric], e["n_seeds"])
             ax.errorbar([m], [y], xerr=[[half], [half]] if nr.np.isfinite(half) else None, fmt="o",
                         color="tab:red", capsize=3, zorder=3)
-        ax.set_yticks(range(len(entries)), [nr.label(e) for e in reversed(entries)], fontsize=7)
+        keys = nr.varying(entries)
+        ax.set_yticks(range(len(entries)), [nr.label(e, keys) for e in reversed(entries)], fontsize=7)
         ax.set_xlabel("%s (dots: seeds; red: mean and 95%% CI)" % args.metric.replace("_", " "))
         ax.grid(axis="x", alpha=0.3)
         ax.set_ylim(-0.6, len(entries) - 0.4)

@@ -42,6 +42,7 @@ def main():
             entries = sorted(entries, key=lambda e: -nr.np.nan_to_num(e["mean"]["final_test_acc"], nan=-1))
             entries = entries[:args.max_configs]
             note = " (best %d by final test accuracy)" % args.max_configs
+        keys = nr.varying(entries)
         fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
         colours = plt.get_cmap("tab10" if len(entries) <= 10 else "tab20")
         for i, e in enumerate(entries):
@@ -50,7 +51,7 @@ def main():
                 mean, std = agg["mean"][curve], agg["std"][curve]
                 x = nr.np.arange(len(mean))
                 ax.plot(x, mean, color=colours(i), lw=1.6,
-                        label="%s (n=%d)" % (nr.label(e), e["n_seeds"]) if curve == "train_loss" else None)
+                        label="%s (n=%d)" % (nr.label(e, keys), e["n_seeds"]) if curve == "train_loss" else None)
                 ax.fill_between(x, mean - std, mean + std, color=colours(i), alpha=0.18, lw=0)
         for ax, curve in zip(axes.flat, nr.CURVES):
             ax.set_title(curve.replace("_", " "))

@@ -59,11 +59,12 @@ def main():
         facets = values_of(res, args.facet, rows) if args.facet else [None]
         averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
         text = {k: nr.np.array([nr.value_text(v) for v in s[k]]) for k in res.swept}
-        fig, axes = plt.subplots(1, len(facets), figsize=(1.6 + 1.45 * len(xs) * len(facets), 1.4 + 0.75 * len(ys)),
-                                 squeeze=False)
+        fig, axes = plt.subplots(1, len(facets), figsize=(2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys)),
+                                 squeeze=False, layout="constrained")
         higher_better = "acc" in args.metric
         cmap = "viridis" if higher_better else "viridis_r"
-        for ax, facet in zip(axes[0], facets):
+        panels = []
+        for facet in facets:
             mean = nr.np.full((len(ys), len(xs)), nr.np.nan)
             std = nr.np.full_like(mean, nr.np.nan)
             for i, yv in enumerate(ys):
@@ -73,7 +74,11 @@ def main():
                         cell &= text[args.facet] == facet
                     if cell.any():
                         mean[i, j], std[i, j] = nr.mean_std(s[args.metric][cell])
-            im = ax.imshow(mean, cmap=cmap, aspect="auto")
+            panels.append((mean, std))
+        finite = nr.np.concatenate([m[nr.np.isfinite(m)] for m, _ in panels])
+        lo, hi = (finite.min(), finite.max()) if finite.size else (0, 1)
+        for ax, facet, (mean, std) in zip(axes[0], facets, panels):
+            im = ax.imshow(mean, cmap=cmap, aspect="auto", vmin=lo, vmax=hi)  # one scale for every panel
             for i in range(len(ys)):
                 for j in range(len(xs)):
                     if nr.np.isfinite(mean[i, j]):
@@ -85,12 +90,13 @@ def main():
             ax.set_ylabel(args.y)
             if facet is not None:
                 ax.set_title("%s = %s" % (args.facet, facet))
-            fig.colorbar(im, ax=ax, shrink=0.8)
+        fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
         title = "%s: %s, mean ± std over seeds" % (res.name, args.metric.replace("_", " "))
         if averaged:
-            title += "\n(and over %s)" % ", ".join(averaged)
+            title += " and over %s" % ", ".join(averaged)
+        if where:
+            title += "\nwhere " + ", ".join("%s=%s" % kv for kv in where.items())
         fig.suptitle(title, fontsize=10)
-        fig.tight_layout()
         fig.savefig(args.output, dpi=120)
     print("wrote %s" % args.output)
 

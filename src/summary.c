@@ -382,7 +382,11 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         fprintf(out, "  %5d", c->n_seeds);
         for (int m = 0; m < N_SHOWN; m++) {
             char cell[64];
-            snprintf(cell, sizeof cell, "%.4f ± %.4f", c->mean[shown[m]], c->std[shown[m]]);
+            double mean = c->mean[shown[m]], sd = c->std[shown[m]];
+            if (fabs(mean) < 1e4)
+                snprintf(cell, sizeof cell, "%.4f ± %.4f", mean, sd);
+            else
+                snprintf(cell, sizeof cell, "%.3g ± %.2g", mean, sd); /* a loss that blew up */
             fprintf(out, "  %-18s", cell); /* "±" is two bytes, one column */
         }
         fprintf(out, "  %d\n", c->n_diverged);
