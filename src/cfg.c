@@ -899,6 +899,54 @@ static int resolve(Experiment *ex, char *err)
     return 0;
 }
 
+/* One axis as YAML text ("[sigmoid, tanh]"), or "(not swept)". */
+static void axis_text(char *buf, size_t cap, const Experiment *ex, const char *key)
+{
+    snprintf(buf, cap, "(not swept)");
+    for (int i = 0; i < ex->n_axes; i++) {
+        if (strcmp(ex->axes[i].def->key, key)) continue;
+        size_t len = (size_t)snprintf(buf, cap, "[");
+        for (int j = 0; j < ex->axes[i].n && len < cap; j++) {
+            char v[600];
+            cfg_format_value(v, sizeof v, ex->axes[i].def, &ex->axes[i].values[j]);
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", j ? ", " : "", v);
+        }
+        if (len < cap) snprintf(buf + len, cap - len, "]");
+    }
+}
+
+static void seeds_text(char *buf, size_t cap, const Experiment *ex)
+{
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < ex->n_seeds && len < cap; i++) len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "", (long long)ex->seeds[i]);
+    if (len < cap) snprintf(buf + len, cap - len, "]");
+}
+
+int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t cap)
+{
+    int n = 0;
+    size_t len = 0;
+    buf[0] = '\0';
+    char va[2048], vb[2048];
+    for (int i = 0; i <= N_SETTINGS; i++) {
+        const char *key = i < N_SETTINGS ? cfg_settings[i].key : "seeds";
+        if (i < N_SETTINGS) {
+            cfg_format_value(va, sizeof va, &cfg_settings[i], &a->settings);
+            cfg_format_value(vb, sizeof vb, &cfg_settings[i], &b->settings);
+        } else {
+            seeds_text(va, sizeof va, a);
+            seeds_text(vb, sizeof vb, b);
+        }
+        if (strcmp(va, vb) && len < cap) n++, len += (size_t)snprintf(buf + len, cap - len, "  %s: %s -> %s\n", key, va, vb);
+        if (i == N_SETTINGS) break;
+        axis_text(va, sizeof va, a, key);
+        axis_text(vb, sizeof vb, b, key);
+        if (strcmp(va, vb) && len < cap)
+            n++, len += (size_t)snprintf(buf + len, cap - len, "  grid %s: %s -> %s\n", key, va, vb);
+    }
+    return n;
+}
+
 /* ---- entry points ---------------------------------------------------------- */
 
 void cfg_free(Experiment *ex)

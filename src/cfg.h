@@ -77,6 +77,11 @@ void cfg_free(Experiment *ex); /* NULL is fine */
 /* Replace the output folder (the -o option) and rewrite ex->resolved. */
 int cfg_set_output(Experiment *ex, const char *output, char *err);
 
+/* What differs between two experiments' settings, grid and seeds, one line
+ * per difference ("  training.learning_rate: 0.01 -> 0.1"), into buf.
+ * Returns the number of differences. */
+int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t cap);
+
 /* A setting's value as YAML text ("0.01", "[200, 100]", "sigmoid"). */
 void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settings *s);
 /* Copy one setting's field from src to dst. */

@@ -28,7 +28,11 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig)
 {
     (void)sig;
+    static const char msg[] = "\nnnlab: stopping: no new runs start; the runs in flight finish and results.h5 is "
+                              "merged (Ctrl-C again to stop at once; finished runs are kept)\n";
     stop_requested = 1;
+    ssize_t unused = write(STDERR_FILENO, msg, sizeof msg - 1); /* async-signal-safe */
+    (void)unused;
 }
 
 /* First signal: finish the runs in flight, then merge. The handler is reset
@@ -43,6 +47,9 @@ static void install_handlers(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Past a file size limit, write() should fail with EFBIG (a message and
+     * exit 1), not kill the process. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static int mkdir_p(const char *path, char *err)
@@ -207,7 +214,9 @@ typedef struct {
     const Experiment *ex;
     Dataset *const *data; /* (n_configs) the data set of each config point */
     const RunSpec *runs;
-    int n_runs;
+    const int *todo;      /* indices into runs of the runs to do */
+    int n_todo;
+    int fail_fast;
     Progress progress;
     int write_failed;
     char write_err[NN_ERR_LEN];
@@ -220,8 +229,9 @@ static void finish_run(Loop *L, const RunSpec *spec, const Settings *s, const Ru
     Progress *p = &L->progress;
     if (train_rc) {
         p->failed++;
-        fprintf(stderr, "%srun %d (seed %lld) failed: %s\n", p->tty ? "\n" : "", spec->id, (long long)spec->seed,
-                train_err);
+        fprintf(stderr, "%snnlab: run %d (seed %lld) failed: %s\n", p->tty ? "\n" : "", spec->id,
+                (long long)spec->seed, train_err);
+        if (L->fail_fast) stop_requested = 1;
         return;
     }
     if (L->write_failed) return;
@@ -243,9 +253,9 @@ static void finish_run(Loop *L, const RunSpec *spec, const Settings *s, const Ru
 static void run_all(Loop *L, int threads)
 {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int i = 0; i < L->n_runs; i++) {
+    for (int i = 0; i < L->n_todo; i++) {
         if (stop_requested) continue;
-        const RunSpec *spec = &L->runs[i];
+        const RunSpec *spec = &L->runs[L->todo[i]];
         Settings s;
         grid_settings(L->ex, spec->config, &s);
         RunResult res;
@@ -257,14 +267,83 @@ static void run_all(Loop *L, int threads)
     }
 }
 
-static int prepare_output(const Experiment *ex, char *err)
+/* --resume: leftovers of an interrupted write are discarded. */
+static int remove_tmp_files(const char *dir, char *err)
 {
-    if (folder_has_entries(ex->output) && clear_results(ex->output, err)) return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5.tmp", dir);
+    if (remove(path) != 0 && errno != ENOENT) return nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".tmp")) continue;
+        snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
+        if (remove(path) != 0) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+/* --resume into a folder that has results: same experiment, or exit 2 with
+ * the settings that differ. */
+static int check_resumable(const Experiment *ex, char *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/experiment.yaml", ex->output);
+    if (access(path, F_OK) != 0)
+        return nn_errf(err, "%s: not empty and has no experiment.yaml: not an nnlab output folder, nothing to resume",
+                       ex->output);
+    Experiment *disk = NULL;
+    char load_err[NN_ERR_LEN];
+    if (cfg_load(&disk, path, NULL, 0, load_err))
+        return nn_errf(err, "cannot resume: %s", load_err);
+    int rc = 0;
+    if (strcmp(disk->fingerprint, ex->fingerprint)) {
+        char diff[2048];
+        cfg_differences(disk, ex, diff, sizeof diff);
+        rc = nn_errf(err, "cannot resume %s: the experiment differs from the one it holds (fingerprint %s on disk, "
+                     "%s now):\n%s(use another -o DIR, or --force to replace those results)",
+                     ex->output, disk->fingerprint, ex->fingerprint, diff);
+    }
+    cfg_free(disk);
+    return rc;
+}
+
+static int prepare_output(const Experiment *ex, int resume, char *err)
+{
     char runs[4200], path[4200];
+    if (resume) {
+        if (remove_tmp_files(ex->output, err)) return -1;
+    } else if (folder_has_entries(ex->output) && clear_results(ex->output, err)) {
+        return -1;
+    }
     snprintf(runs, sizeof runs, "%s/runs", ex->output);
     if (mkdir_p(runs, err)) return -1;
     snprintf(path, sizeof path, "%s/experiment.yaml", ex->output);
+    if (resume && access(path, F_OK) == 0) return 0;
     return write_text_file(path, ex->resolved, err);
+}
+
+/* The runs still to do: all of them, or with --resume those without a
+ * complete run file. */
+static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, int resume, int *n_todo, char *err)
+{
+    int *todo = nn_alloc((size_t)n_runs, sizeof *todo);
+    if (!todo) {
+        nn_errf(err, "out of memory");
+        return NULL;
+    }
+    *n_todo = 0;
+    for (int i = 0; i < n_runs; i++) {
+        char path[4200];
+        h5io_run_path(path, sizeof path, ex->output, runs[i].id);
+        if (!resume || !h5io_run_complete(path, ex->fingerprint)) todo[(*n_todo)++] = i;
+    }
+    return todo;
 }
 
 int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
@@ -272,46 +351,54 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
-    int n_runs = 0, n_owned = 0, status = NN_EXIT_INPUT;
+    int *todo = NULL;
+    int n_runs = 0, n_owned = 0, n_todo = 0, status = NN_EXIT_INPUT;
     if (load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err) ||
         check_memory(ex, data, threads < n_runs ? threads : n_runs, err))
         goto done;
-    if (folder_has_entries(ex->output) && !o->force) {
-        nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
-                "(use --force to replace them, or -o DIR for another folder)", ex->output);
-        goto done;
+    if (folder_has_entries(ex->output)) {
+        if (o->resume && check_resumable(ex, err)) goto done;
+        if (!o->resume && !o->force) {
+            nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
+                    "(--resume to finish its runs, --force to replace them, or -o DIR for another folder)",
+                    ex->output);
+            goto done;
+        }
     }
     status = NN_EXIT_RUNTIME;
-    if (prepare_output(ex, err)) goto done;
+    if (prepare_output(ex, o->resume, err) || !(todo = runs_to_do(ex, runs, n_runs, o->resume, &n_todo, err)))
+        goto done;
 
-    Loop L = {ex, data, runs, n_runs, {0}, 0, ""};
-    L.progress.total = n_runs;
+    Loop L = {ex, data, runs, todo, n_todo, o->fail_fast, {0}, 0, ""};
+    L.progress.total = n_todo;
     L.progress.start = L.progress.last_print = nn_now();
     L.progress.best_acc = -1;
     L.progress.tty = isatty(fileno(stderr));
     L.progress.quiet = o->quiet;
     stop_requested = 0;
     install_handlers();
-    if (!o->quiet)
+    if (!o->quiet) {
         fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds) on %d threads -> %s\n", ex->name, n_runs,
                 grid_n_configs(ex), ex->n_seeds, threads, ex->output);
+        if (o->resume) fprintf(stderr, "nnlab: resuming: %d runs already done, %d to run\n", n_runs - n_todo, n_todo);
+    }
     run_all(&L, threads);
-    int interrupted = stop_requested && !L.write_failed;
+    int interrupted = stop_requested && !L.write_failed && !(o->fail_fast && L.progress.failed);
     progress_show(&L.progress, 1);
 
     int n_missing = 0;
     if (L.write_failed) {
-        nn_errf(err, "%s (finished run files are intact in %s/runs)", L.write_err, ex->output);
+        nn_errf(err, "%s (finished run files are intact in %s/runs; --resume runs the rest)", L.write_err, ex->output);
         goto done;
     }
     if (h5io_merge(ex->output, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
     if (interrupted) {
-        nn_errf(err, "interrupted: %d of %d runs finished and merged into %s/results.h5", L.progress.done, n_runs,
-                ex->output);
+        nn_errf(err, "interrupted: %d of %d runs finished, merged into %s/results.h5; --resume runs the rest",
+                n_runs - n_missing, n_runs, ex->output);
         status = NN_EXIT_INTERRUPTED;
     } else if (L.progress.failed) {
-        nn_errf(err, "%d of %d runs failed (see above); the others are in %s/results.h5", L.progress.failed, n_runs,
-                ex->output);
+        nn_errf(err, "%d runs failed (see above)%s; the %d finished runs are in %s/results.h5", L.progress.failed,
+                o->fail_fast ? " and --fail-fast stopped the experiment" : "", n_runs - n_missing, ex->output);
     } else {
         status = NN_EXIT_OK;
         if (!o->quiet)
@@ -321,6 +408,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 done:
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    free(todo);
     free(runs);
     free_data(data, owned, n_owned);
     return status;

@@ -13,6 +13,8 @@
 typedef struct {
     int threads;         /* 0: OpenMP's default (OMP_NUM_THREADS or the cores) */
     int force;           /* replace the results in a non-empty output folder */
+    int resume;          /* keep the finished runs of the same experiment, run the rest */
+    int fail_fast;       /* stop at the first run that fails */
     int quiet;           /* no progress line */
 } DriverOptions;
 

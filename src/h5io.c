@@ -266,11 +266,27 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
         remove(tmp);
         return nn_errf(err, "%s: writing the run file failed (disk full or not writable?)", tmp);
     }
+    nn_crash_point("write", spec->id); /* the crash test: a .tmp written, not yet renamed */
     if (commit_file(tmp, path, err)) {
         remove(tmp);
         return -1;
     }
     return 0;
+}
+
+int h5io_run_complete(const char *path, const char *fingerprint)
+{
+    if (access(path, F_OK) != 0) return 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 0;
+    hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
+    char fp[64] = "", status[32] = "";
+    int ok = g >= 0 && attr_read_str(g, "fingerprint", fp, sizeof fp) == 0 && !strcmp(fp, fingerprint) &&
+             attr_read_str(g, "status", status, sizeof status) == 0 && H5Lexists(g, "curves", H5P_DEFAULT) > 0 &&
+             H5Lexists(g, "weights", H5P_DEFAULT) > 0;
+    if (g >= 0) H5Gclose(g);
+    H5Fclose(f);
+    return ok;
 }
 
 /* ---- merge -------------------------------------------------------------- */
@@ -577,6 +593,7 @@ static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunS
             continue;
         }
         aggregate_add(a, row.status, curve);
+        nn_crash_point("merge", i); /* the crash test: results.h5.tmp half-written */
         unsigned char *dst = rows + (size_t)n_rows++ * row_size;
         memcpy(dst, &row, sizeof row);
         summary_swept(dst, ex, runs[i].config);

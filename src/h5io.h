@@ -24,6 +24,10 @@ void h5io_run_path(char *buf, size_t cap, const char *dir, int run_id);
 int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
                    const RunResult *res, char *err);
 
+/* 1 if path is a complete run file of the experiment with this
+ * fingerprint (it opens, and holds /run with its status, curves and weights). */
+int h5io_run_complete(const char *path, const char *fingerprint);
+
 /* Build <dir>/results.h5 (tmp + fsync + rename) from the run files of `runs`.
  * Runs whose file is missing are left out and counted in *n_missing. */
 int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,

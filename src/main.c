@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage:\n"
-    "  nnlab run EXPERIMENT.yaml [KEY=VALUE ...] [-j THREADS] [-o DIR] [--force] [--quiet]\n"
+    "  nnlab run EXPERIMENT.yaml [KEY=VALUE ...] [-j THREADS] [-o DIR] [--resume | --force] [--fail-fast] [--quiet]\n"
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
     "  nnlab summary RESULTS.h5|DIR [--sort METRIC] [--top N] [--csv]\n"
@@ -52,7 +52,7 @@ static int load(Experiment **ex, const char *file, char *const *overrides, int n
 
 static int cmd_run(int argc, char **argv)
 {
-    DriverOptions o = {0, 0, 0};
+    DriverOptions o = {0, 0, 0, 0, 0};
     const char *file = NULL, *output = NULL;
     char **overrides = calloc((size_t)argc + 1, sizeof(char *));
     int n_overrides = 0;
@@ -78,6 +78,10 @@ static int cmd_run(int argc, char **argv)
             output = argv[++i];
         } else if (!strcmp(a, "--force")) {
             o.force = 1;
+        } else if (!strcmp(a, "--resume")) {
+            o.resume = 1;
+        } else if (!strcmp(a, "--fail-fast")) {
+            o.fail_fast = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o.quiet = 1;
         } else if (a[0] == '-') {
@@ -95,6 +99,10 @@ static int cmd_run(int argc, char **argv)
     if (!file) {
         free(overrides);
         return bad_usage("%s", "run needs an experiment file");
+    }
+    if (o.resume && o.force) {
+        free(overrides);
+        return bad_usage("%s", "--resume keeps the finished runs and --force replaces them: choose one");
     }
     Experiment *ex;
     int status = load(&ex, file, overrides, n_overrides);
