@@ -796,17 +796,29 @@ static void format_double(char *buf, size_t cap, double v)
     }
 }
 
-/* A YAML double-quoted string into buf. */
+/* A YAML double-quoted string into buf. Characters YAML does not allow
+ * raw (C0 and C1 controls, DEL, U+FFFE/U+FFFF) are escaped, so the text
+ * always reads back as the same string; the input is valid UTF-8 (libyaml
+ * checked it). */
 static void quote(char *buf, size_t cap, const char *s)
 {
     size_t len = 0;
     if (cap < 3) return;
     buf[len++] = '"';
-    for (; *s && len + 5 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') len += (size_t)snprintf(buf + len, cap - len, "\\%c", c);
-        else if (c < 0x20) len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", c);
-        else buf[len++] = (char)c;
+    for (const unsigned char *p = (const unsigned char *)s; *p && len + 8 < cap; p++) {
+        if (*p == '"' || *p == '\\') {
+            len += (size_t)snprintf(buf + len, cap - len, "\\%c", *p);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", *p);
+        } else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* U+0080..U+009F */
+            len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", p[1]);
+            p++;
+        } else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) { /* U+FFFE, U+FFFF */
+            len += (size_t)snprintf(buf + len, cap - len, "\\uff%s", p[2] == 0xbe ? "fe" : "ff");
+            p += 2;
+        } else {
+            buf[len++] = (char)*p;
+        }
     }
     buf[len++] = '"';
     buf[len] = '\0';
@@ -850,7 +862,7 @@ static int applies(const SettingDef *def, const Settings *s)
  * seeds. Dataset settings that the source does not use are left out. */
 static void emit_body(Buf *b, const Experiment *ex)
 {
-    char value[2200];
+    char value[4 * DATA_PATH_LEN + 8]; /* a path with every byte escaped */
     for (int sec = 0; sections[sec]; sec++) {
         buf_printf(b, "%s:\n", sections[sec]);
         size_t len = strlen(sections[sec]);
@@ -879,13 +891,21 @@ static void emit_body(Buf *b, const Experiment *ex)
 static int resolve(Experiment *ex, char *err)
 {
     Buf body = {0}, all = {0};
-    char name[1100], output[1100];
-    quote(name, sizeof name, ex->name);
-    quote(output, sizeof output, ex->output);
+    size_t name_cap = 4 * strlen(ex->name) + 16, output_cap = 4 * strlen(ex->output) + 16; /* every byte escaped */
+    char *name = malloc(name_cap), *output = malloc(output_cap);
+    if (!name || !output) {
+        free(name);
+        free(output);
+        return nn_errf(err, "out of memory");
+    }
+    quote(name, name_cap, ex->name);
+    quote(output, output_cap, ex->output);
     emit_body(&body, ex);
     buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\nname: %s\n%s", NNLAB_VERSION, name,
                body.s ? body.s : "");
     buf_printf(&all, "output: %s\n", output);
+    free(name);
+    free(output);
     int oom = body.oom || all.oom;
     if (!oom)
         snprintf(ex->fingerprint, sizeof ex->fingerprint, "%016llx", (unsigned long long)nn_fnv1a(body.s, body.len));
@@ -927,7 +947,7 @@ int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t 
     int n = 0;
     size_t len = 0;
     buf[0] = '\0';
-    char va[2048], vb[2048];
+    char va[4 * DATA_PATH_LEN + 8], vb[4 * DATA_PATH_LEN + 8];
     for (int i = 0; i <= N_SETTINGS; i++) {
         const char *key = i < N_SETTINGS ? cfg_settings[i].key : "seeds";
         if (i < N_SETTINGS) {

@@ -146,110 +146,226 @@ int node_is_null(const Node *n)
             !strcmp(n->text, "NULL"));
 }
 
-/* ---- loading -------------------------------------------------------------- */
+/* ---- loading: libyaml's event parser, one event at a time ---------------- *
+ * Events rather than yaml_parser_load: the depth and size limits then stop a
+ * hostile file as soon as they are crossed (libyaml's own loader parses the
+ * whole document first, and its scanner is quadratic in the nesting depth),
+ * and aliases are expanded here, where the node budget sees every copy. */
+
+typedef struct {
+    char *name;
+    Node *node;
+} Anchor;
 
 typedef struct {
     const char *file;
-    yaml_document_t *doc;
-    int n_nodes;
     char *err;
-} Loader;
+    int n_nodes;
+    Node *stack[NODE_MAX_DEPTH + 2]; /* open collections */
+    Node *key[NODE_MAX_DEPTH + 2];   /* a mapping's key waiting for its value */
+    char *anchor[NODE_MAX_DEPTH + 2];/* the anchor of each open collection */
+    int depth;
+    Anchor *anchors;
+    int n_anchors;
+    Node *root;
+} Builder;
 
-static Node *convert(Loader *ld, yaml_node_t *y, int depth)
+static Node *copy_tree(Builder *b, const Node *n, const Node *at)
 {
-    int line = (int)y->start_mark.line + 1, col = (int)y->start_mark.column + 1;
-    Node pos = {.file = ld->file, .line = line, .col = col};
-    if (depth > NODE_MAX_DEPTH) {
-        node_errf(ld->err, &pos, "nesting deeper than %d levels", NODE_MAX_DEPTH);
+    if (++b->n_nodes > NODE_MAX_NODES) {
+        node_errf(b->err, at, "more than %d YAML nodes (after expanding aliases)", NODE_MAX_NODES);
         return NULL;
     }
-    if (++ld->n_nodes > NODE_MAX_NODES) {
-        node_errf(ld->err, &pos, "more than %d YAML nodes (after expanding aliases)", NODE_MAX_NODES);
-        return NULL;
-    }
-    if (y->type == YAML_SCALAR_NODE) {
-        const char *text = (const char *)y->data.scalar.value;
-        if (strlen(text) != y->data.scalar.length) {
-            node_errf(ld->err, &pos, "NUL character in a value");
-            return NULL;
-        }
-        Node *n = node_new(NODE_SCALAR, ld->file, line, col, text, y->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
-        if (!n) node_errf(ld->err, &pos, "out of memory");
-        return n;
-    }
-    Node *n = node_new(y->type == YAML_SEQUENCE_NODE ? NODE_SEQ : NODE_MAP, ld->file, line, col, NULL, 0);
-    if (!n) goto oom;
-    if (y->type == YAML_SEQUENCE_NODE) {
-        for (yaml_node_item_t *it = y->data.sequence.items.start; it < y->data.sequence.items.top; it++) {
-            Node *c = convert(ld, yaml_document_get_node(ld->doc, *it), depth + 1);
-            if (!c) goto fail;
-            if (node_append(n, NULL, c)) {
-                node_free(c);
-                goto oom;
-            }
-        }
-        return n;
-    }
-    for (yaml_node_pair_t *p = y->data.mapping.pairs.start; p < y->data.mapping.pairs.top; p++) {
-        Node *k = convert(ld, yaml_document_get_node(ld->doc, p->key), depth + 1);
-        if (!k) goto fail;
-        if (k->kind != NODE_SCALAR) {
-            node_errf(ld->err, k, "a key must be a plain name, not a list or mapping");
-            node_free(k);
-            goto fail;
-        }
-        int dup = index_of(n, k->text);
-        if (dup >= 0) {
-            node_errf(ld->err, k, "duplicate key '%.60s' (first at line %d)", k->text, n->keys[dup]->line);
-            node_free(k);
-            goto fail;
-        }
-        Node *v = convert(ld, yaml_document_get_node(ld->doc, p->value), depth + 1);
-        if (!v || node_append(n, k, v)) {
-            if (v) node_errf(ld->err, v, "out of memory");
+    Node *c = node_new(n->kind, n->file, n->line, n->col, n->text, n->plain);
+    if (!c) return NULL;
+    for (int i = 0; i < n->n; i++) {
+        Node *k = n->keys ? copy_tree(b, n->keys[i], at) : NULL;
+        Node *v = (!n->keys || k) ? copy_tree(b, n->items[i], at) : NULL;
+        if (!v || node_append(c, k, v)) {
             node_free(k);
             node_free(v);
-            goto fail;
+            node_free(c);
+            return NULL;
         }
     }
-    return n;
+    return c;
+}
+
+static int remember_anchor(Builder *b, const char *name, Node *n)
+{
+    Anchor *a = realloc(b->anchors, (size_t)(b->n_anchors + 1) * sizeof *a);
+    if (!a) return -1;
+    b->anchors = a;
+    a[b->n_anchors].name = nn_strdup(name);
+    a[b->n_anchors].node = n;
+    if (!a[b->n_anchors].name) return -1;
+    b->n_anchors++;
+    return 0;
+}
+
+/* Attach a finished node to its parent (or make it the root). */
+static int attach(Builder *b, Node *n)
+{
+    if (b->depth == 0) {
+        b->root = n;
+        return 0;
+    }
+    Node *parent = b->stack[b->depth - 1];
+    if (parent->kind == NODE_SEQ) {
+        if (node_append(parent, NULL, n)) goto oom;
+        return 0;
+    }
+    if (!b->key[b->depth - 1]) { /* n is a key */
+        if (n->kind != NODE_SCALAR) {
+            node_errf(b->err, n, "a key must be a plain name, not a list or mapping");
+            node_free(n);
+            return -1;
+        }
+        for (int i = 0; i < parent->n; i++)
+            if (!strcmp(parent->keys[i]->text, n->text)) {
+                node_errf(b->err, n, "duplicate key '%.60s' (first at line %d)", n->text, parent->keys[i]->line);
+                node_free(n);
+                return -1;
+            }
+        b->key[b->depth - 1] = n;
+        return 0;
+    }
+    if (node_append(parent, b->key[b->depth - 1], n)) goto oom;
+    b->key[b->depth - 1] = NULL;
+    return 0;
 oom:
-    node_errf(ld->err, &pos, "out of memory");
-fail:
+    node_errf(b->err, n, "out of memory");
     node_free(n);
-    return NULL;
+    return -1;
+}
+
+/* One event; 1 when the document is complete, -1 on error. */
+static int on_event(Builder *b, const yaml_event_t *e)
+{
+    Node pos = {.file = b->file, .line = (int)e->start_mark.line + 1, .col = (int)e->start_mark.column + 1};
+    switch (e->type) {
+    case YAML_SCALAR_EVENT: {
+        if (++b->n_nodes > NODE_MAX_NODES)
+            return node_errf(b->err, &pos, "more than %d YAML nodes (after expanding aliases)", NODE_MAX_NODES);
+        const char *text = (const char *)e->data.scalar.value;
+        if (strlen(text) != e->data.scalar.length) return node_errf(b->err, &pos, "NUL character in a value");
+        Node *n = node_new(NODE_SCALAR, b->file, pos.line, pos.col, text,
+                           e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+        if (!n) return node_errf(b->err, &pos, "out of memory");
+        if (e->data.scalar.anchor && remember_anchor(b, (const char *)e->data.scalar.anchor, n)) {
+            node_free(n);
+            return node_errf(b->err, &pos, "out of memory");
+        }
+        return attach(b, n);
+    }
+    case YAML_ALIAS_EVENT: {
+        const char *name = (const char *)e->data.alias.anchor;
+        for (int i = b->n_anchors - 1; i >= 0; i--)
+            if (!strcmp(b->anchors[i].name, name)) {
+                Node *c = copy_tree(b, b->anchors[i].node, &pos);
+                return c ? attach(b, c) : -1;
+            }
+        return node_errf(b->err, &pos, "alias *%.60s names no finished anchor", name);
+    }
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        if (b->depth >= NODE_MAX_DEPTH) return node_errf(b->err, &pos, "nesting deeper than %d levels", NODE_MAX_DEPTH);
+        if (++b->n_nodes > NODE_MAX_NODES)
+            return node_errf(b->err, &pos, "more than %d YAML nodes (after expanding aliases)", NODE_MAX_NODES);
+        int seq = e->type == YAML_SEQUENCE_START_EVENT;
+        const yaml_char_t *anchor = seq ? e->data.sequence_start.anchor : e->data.mapping_start.anchor;
+        Node *n = node_new(seq ? NODE_SEQ : NODE_MAP, b->file, pos.line, pos.col, NULL, 0);
+        char *a = anchor ? nn_strdup((const char *)anchor) : NULL;
+        if (!n || (anchor && !a)) {
+            node_free(n);
+            free(a);
+            return node_errf(b->err, &pos, "out of memory");
+        }
+        b->stack[b->depth] = n;
+        b->key[b->depth] = NULL;
+        b->anchor[b->depth++] = a;
+        return 0;
+    }
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT: {
+        Node *n = b->stack[--b->depth];
+        char *a = b->anchor[b->depth];
+        b->anchor[b->depth] = NULL;
+        int rc = a ? remember_anchor(b, a, n) : 0;
+        free(a);
+        if (rc) {
+            node_free(n);
+            return node_errf(b->err, &pos, "out of memory");
+        }
+        return attach(b, n);
+    }
+    case YAML_DOCUMENT_END_EVENT: return 1;
+    default: return 0;
+    }
+}
+
+static void builder_free(Builder *b)
+{
+    for (int d = b->depth - 1; d >= 0; d--) {
+        node_free(b->key[d]);
+        node_free(b->stack[d]);
+        free(b->anchor[d]);
+    }
+    for (int i = 0; i < b->n_anchors; i++) free(b->anchors[i].name);
+    free(b->anchors);
+}
+
+static int syntax_error(yaml_parser_t *parser, const char *file, char *err)
+{
+    const yaml_mark_t *m = &parser->problem_mark, *c = &parser->context_mark;
+    Node pos = {.file = file, .line = (int)m->line + 1, .col = (int)m->column + 1};
+    char context[256] = "";
+    if (parser->context)
+        snprintf(context, sizeof context, " %s that starts at %d:%d", parser->context, (int)c->line + 1,
+                 (int)c->column + 1);
+    return node_errf(err, &pos, "YAML syntax error: %s%s", parser->problem ? parser->problem : "unknown problem",
+                     context);
 }
 
 Node *node_load(const char *file, const char *text, size_t len, char *err)
 {
     yaml_parser_t parser;
-    yaml_document_t doc;
-    Node *root = NULL;
     if (!yaml_parser_initialize(&parser)) {
         nn_errf(err, "%s: cannot initialise the YAML parser", file);
         return NULL;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m = &parser.problem_mark, *c = &parser.context_mark;
-        Node pos = {.file = file, .line = (int)m->line + 1, .col = (int)m->column + 1};
-        char context[256] = "";
-        if (parser.context)
-            snprintf(context, sizeof context, " %s that starts at %d:%d", parser.context, (int)c->line + 1,
-                     (int)c->column + 1);
-        node_errf(err, &pos, "YAML syntax error: %s%s", parser.problem ? parser.problem : "unknown problem", context);
-        yaml_parser_delete(&parser);
+    Builder b;
+    memset(&b, 0, sizeof b);
+    b.file = file;
+    b.err = err;
+    int rc = 0, documents = 0;
+    while (rc == 0) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&parser, &e)) {
+            rc = syntax_error(&parser, file, err);
+            break;
+        }
+        if (e.type == YAML_DOCUMENT_START_EVENT && documents++) {
+            Node pos = {.file = file, .line = (int)e.start_mark.line + 1, .col = (int)e.start_mark.column + 1};
+            rc = node_errf(err, &pos, "a second YAML document; an experiment file holds one");
+        } else if (e.type == YAML_STREAM_END_EVENT) {
+            rc = 2;
+        } else {
+            int r = on_event(&b, &e);
+            rc = r < 0 ? -1 : 0;
+        }
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&parser);
+    builder_free(&b);
+    if (rc < 0) {
+        node_free(b.root);
         return NULL;
     }
-    yaml_node_t *top = yaml_document_get_root_node(&doc);
-    if (!top) {
+    if (!b.root) {
         Node pos = {.file = file, .line = 1, .col = 1};
         node_errf(err, &pos, "the file is empty");
-    } else {
-        Loader ld = {file, &doc, 0, err};
-        root = convert(&ld, top, 0);
     }
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    return root;
+    return b.root;
 }

@@ -2,11 +2,13 @@
  * fill the rest, the resolved text reads back to the same experiment, and
  * every file under tests/bad/ fails with exactly the message on its first
  * line ("# expect: LINE:COL: message"). */
+#define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "nnlab.h"
@@ -111,6 +113,60 @@ START_TEST(alias_bomb_is_refused)
 }
 END_TEST
 
+START_TEST(deep_nesting_and_huge_files_are_refused)
+{
+    /* 100,000 levels: refused at level 65, without recursing that deep. */
+    size_t depth = 100000, len = 7 + 2 * depth;
+    char *text = malloc(len + 1);
+    memcpy(text, "model: ", 7);
+    memset(text + 7, '[', depth);
+    memset(text + 7 + depth, ']', depth);
+    text[len] = '\0';
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_int_ne(cfg_load_text(&ex, "deep.yaml", text, len, NULL, 0, err), 0);
+    ck_assert_str_eq(err, "deep.yaml:1:71: nesting deeper than 64 levels");
+    free(text);
+    /* A file over 16 MiB is refused before it is parsed. */
+    char path[] = "/tmp/nnlab_huge_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("name: x\n# ", f);
+    for (int i = 0; i < (17 << 10); i++) fputs("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                           "xxxxxxxxxxxxxxxxxxxxxxxx", f);
+    fclose(f);
+    char want[128];
+    snprintf(want, sizeof want, "%s:1:1: the file is larger than 16 MiB; an experiment file is small", path);
+    ck_assert_int_ne(cfg_load(&ex, path, NULL, 0, err), 0);
+    ck_assert_str_eq(err, want);
+    remove(path);
+}
+END_TEST
+
+START_TEST(control_characters_round_trip)
+{
+    /* Found by the fuzzer: C0 and C1 controls must be escaped in the resolved text. */
+    Experiment *a = load_text("name: \"q\\x01\\x91\\u00e9\\t\\\"\"\noutput: \"o\\x7f\"\n");
+    ck_assert_str_eq(a->name, "q\x01\xc2\x91\xc3\xa9\t\"");
+    Experiment *b = load_text(a->resolved);
+    ck_assert_str_eq(b->name, a->name);
+    ck_assert_str_eq(b->output, a->output);
+    ck_assert_str_eq(b->resolved, a->resolved);
+    cfg_free(a);
+    cfg_free(b);
+}
+END_TEST
+
 /* The message a bad file must give, from its first line:
  * "# expect: LINE:COL: message" for a problem in the file itself, or
  * "# expect: {dir}/bases/x.yaml:LINE:COL: message" for one in a base file;
@@ -192,6 +248,8 @@ int main(void)
     tcase_add_test(tc, defaults_are_the_tutorial);
     tcase_add_test(tc, resolved_text_round_trips);
     tcase_add_test(tc, alias_bomb_is_refused);
+    tcase_add_test(tc, deep_nesting_and_huge_files_are_refused);
+    tcase_add_test(tc, control_characters_round_trip);
     tcase_add_test(tc, bad_files_give_exact_messages);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, shipped_experiments_load);
