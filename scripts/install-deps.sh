@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install every system package nnlab needs to build, test and plot.
+# Install every system package nnlab needs to build, test and plot
+# (valgrind, clang and its sanitizer runtimes are for scripts/test.sh).
 # Debian/Ubuntu only (apt-get). Safe to run twice. Needs root (or sudo).
 #   scripts/install-deps.sh          build + test + plotting dependencies
 #   scripts/install-deps.sh --bench  also the benchmark-only packages
@@ -13,6 +14,7 @@ packages=(
   libopenblas-openmp-dev
   zlib1g-dev
   python3 python3-h5py python3-numpy python3-matplotlib
+  valgrind clang-14 libclang-rt-14-dev
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-sklearn dataset-fashion-mnist time)

@@ -16,8 +16,9 @@
 
 #include "nnlab.h"
 
-void h5io_quiet(void)
+void h5io_init(void)
 {
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 

@@ -39,7 +39,9 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
 int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, int *n_missing,
                           char *err);
 
-/* Make HDF5 quiet: library errors become our messages, not stack dumps. */
-void h5io_quiet(void);
+/* Call before any other HDF5 use: HDF5 errors become our messages, not
+ * stack dumps; and HDF5 does not close files at exit, where a file whose
+ * close already failed (disk full) would crash its clean-up. */
+void h5io_init(void);
 
 #endif

@@ -175,10 +175,11 @@ static int cmd_summary(int argc, char **argv)
         }
     }
     if (!path) return bad_usage("%s", "summary needs a results file or an output folder");
-    SummaryTable *t;
+    SummaryTable *t = NULL;
     char err[NN_ERR_LEN];
     if (summary_load(&t, path, err) || summary_sort(t, metric, err)) {
         fprintf(stderr, "nnlab: %s\n", err);
+        summary_free(t);
         return NN_EXIT_INPUT;
     }
     if (t->from_run_files)
@@ -200,7 +201,7 @@ static int cmd_merge(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    h5io_quiet();
+    h5io_init();
     if (argc < 2) return bad_usage("%s", "no command given");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version")) {

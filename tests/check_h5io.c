@@ -82,7 +82,7 @@ static void check_run_group(hid_t f, const char *run, const RunResult *res, int6
 
 START_TEST(write_read_and_merge)
 {
-    h5io_quiet();
+    h5io_init();
     char dir[] = "/tmp/nnlab_h5io_XXXXXX", err[NN_ERR_LEN];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char runs_dir[256];
@@ -184,7 +184,7 @@ END_TEST
 
 START_TEST(unwritable_folder_fails_cleanly)
 {
-    h5io_quiet();
+    h5io_init();
     Experiment *ex;
     char err[NN_ERR_LEN];
     ck_assert_int_eq(cfg_load_text(&ex, "h5.yaml", experiment, strlen(experiment), NULL, 0, err), 0);
