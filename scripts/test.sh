@@ -24,8 +24,9 @@ cmake --build build-fuzz -j "$jobs"
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 cp tests/fuzz/corpus/* experiments/*.yaml configs/*.yaml tests/bad/*.yaml "$corpus"/
+# libFuzzer's progress lines are many; keep the last 40 (a crash report is at the end).
 (cd "$corpus" && "$OLDPWD"/build-fuzz/fuzz_cfg -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="$OLDPWD/build-fuzz/" "$corpus" < /dev/null)
+    -rss_limit_mb=2048 -artifact_prefix="$OLDPWD/build-fuzz/" "$corpus" < /dev/null 2>&1 | tail -n 40)
 
 echo "== 3/3 AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DNNLAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo

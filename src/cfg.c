@@ -637,6 +637,31 @@ static int bind_name(Binder *b, const Node *n, const char *key, char **out)
     return *out ? 0 : nn_errf(b->err, "out of memory");
 }
 
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Index of the first element equal to an earlier one, or -1; O(n log n),
+ * as a hostile file may list a million seeds. */
+static int first_repeat(const int64_t *v, int n)
+{
+    int64_t *sorted = nn_alloc((size_t)n, sizeof *sorted);
+    if (!sorted) return -1;
+    memcpy(sorted, v, (size_t)n * sizeof *v);
+    qsort(sorted, (size_t)n, sizeof *sorted, compare_i64);
+    int found = 0;
+    int64_t repeated = 0;
+    for (int i = 1; i < n && !found; i++)
+        if (sorted[i] == sorted[i - 1]) found = 1, repeated = sorted[i];
+    free(sorted);
+    if (!found) return -1;
+    for (int i = 0, seen = 0; i < n; i++)
+        if (v[i] == repeated && seen++) return i;
+    return -1;
+}
+
 static const SettingDef seed_def = {"seeds", SET_I64, 0, 0, NULL, 0, SEED_MAX, 0, 0};
 static const SettingDef count_def = {"seeds.count", SET_INT, 0, 0, NULL, 1, MAX_SEEDS, 0, 0};
 
@@ -653,11 +678,10 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
         for (int i = 0; i < n->n; i++) {
             if (bind_number(b, n->items[i], "seeds", &seed_def, 1, &v)) return -1;
             ex->seeds[i] = (int64_t)v;
-            for (int j = 0; j < i; j++)
-                if (ex->seeds[j] == ex->seeds[i])
-                    return node_errf(b->err, n->items[i], "seeds: seed %s is listed twice", n->items[i]->text);
         }
         ex->n_seeds = n->n;
+        int dup = first_repeat(ex->seeds, n->n);
+        if (dup >= 0) return node_errf(b->err, n->items[dup], "seeds: seed %s is listed twice", n->items[dup]->text);
         return 0;
     }
     if (n->kind != NODE_MAP) return type_error(b, n, "seeds", "a list such as [1, 2, 3] or {count: 5, start: 1}");
@@ -694,6 +718,42 @@ static void axes_free(Experiment *ex)
     ex->n_axes = 0;
 }
 
+typedef struct {
+    char text[512];
+    int index;
+} AxisValue;
+
+static int compare_axis_values(const void *a, const void *b)
+{
+    const AxisValue *x = a, *y = b;
+    int c = strcmp(x->text, y->text);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* A value listed twice on one axis is an error at its second listing
+ * (sorted, not pairwise: an axis may be long). */
+static int check_axis_repeats(Binder *b, const GridAxis *axis, const Node *list)
+{
+    AxisValue *v = nn_alloc((size_t)axis->n, sizeof *v);
+    if (!v) return nn_errf(b->err, "out of memory");
+    for (int j = 0; j < axis->n; j++) {
+        cfg_format_value(v[j].text, sizeof v[j].text, axis->def, &axis->values[j]);
+        v[j].index = j;
+    }
+    qsort(v, (size_t)axis->n, sizeof *v, compare_axis_values);
+    int second = -1;
+    for (int j = 1; j < axis->n; j++)
+        if (!strcmp(v[j].text, v[j - 1].text) && (second < 0 || v[j].index < second)) second = v[j].index;
+    int rc = 0;
+    if (second >= 0) {
+        char text[512];
+        cfg_format_value(text, sizeof text, axis->def, &axis->values[second]);
+        rc = node_errf(b->err, list->items[second], "grid: %s lists %s twice", axis->def->key, text);
+    }
+    free(v);
+    return rc;
+}
+
 /* grid: {dotted.key: [v1, v2, ...], ...}, bound after the sections so each
  * value is validated like the setting it sweeps. */
 static int bind_grid(Binder *b, const Node *n, Experiment *ex)
@@ -727,15 +787,9 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
         for (int j = 0; j < list->n; j++) {
             axis->values[j] = ex->settings;
             if (bind_setting(b, list->items[j], def, &axis->values[j])) return -1;
-            char a[512], c[512];
-            cfg_format_value(a, sizeof a, def, &axis->values[j]);
-            for (int k = 0; k < j; k++) {
-                cfg_format_value(c, sizeof c, def, &axis->values[k]);
-                if (!strcmp(a, c))
-                    return node_errf(b->err, list->items[j], "grid: %s lists %s twice", def->key, a);
-            }
             axis->n++;
         }
+        if (check_axis_repeats(b, axis, list)) return -1;
         configs *= list->n;
         if (configs > MAX_CONFIGS)
             return node_errf(b->err, list, "grid: more than %d config points", MAX_CONFIGS);

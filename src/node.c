@@ -221,13 +221,7 @@ static int attach(Builder *b, Node *n)
             node_free(n);
             return -1;
         }
-        for (int i = 0; i < parent->n; i++)
-            if (!strcmp(parent->keys[i]->text, n->text)) {
-                node_errf(b->err, n, "duplicate key '%.60s' (first at line %d)", n->text, parent->keys[i]->line);
-                node_free(n);
-                return -1;
-            }
-        b->key[b->depth - 1] = n;
+        b->key[b->depth - 1] = n; /* duplicates are found when the mapping closes */
         return 0;
     }
     if (node_append(parent, b->key[b->depth - 1], n)) goto oom;
@@ -237,6 +231,40 @@ oom:
     node_errf(b->err, n, "out of memory");
     node_free(n);
     return -1;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    const Node *x = *(Node *const *)a, *y = *(Node *const *)b;
+    int c = strcmp(x->text, y->text);
+    if (c) return c;
+    return x->line != y->line ? (x->line > y->line) - (x->line < y->line) : (x->col > y->col) - (x->col < y->col);
+}
+
+static int before(const Node *a, const Node *b)
+{
+    return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/* A key written twice: an error at the earliest second appearance of any
+ * key. Sorted rather than pairwise, as a hostile mapping may have 100,000
+ * keys. */
+static int check_duplicates(const Node *map, char *err)
+{
+    if (map->n < 2) return 0;
+    Node **keys = malloc((size_t)map->n * sizeof *keys);
+    if (!keys) return node_errf(err, map, "out of memory");
+    memcpy(keys, map->keys, (size_t)map->n * sizeof *keys);
+    qsort(keys, (size_t)map->n, sizeof *keys, compare_keys); /* by text, then position */
+    const Node *first = NULL, *second = NULL;
+    for (int i = 1; i < map->n; i++) {
+        int starts_group = i == 1 || strcmp(keys[i - 1]->text, keys[i - 2]->text);
+        if (starts_group && !strcmp(keys[i]->text, keys[i - 1]->text) && (!second || before(keys[i], second)))
+            first = keys[i - 1], second = keys[i];
+    }
+    free(keys);
+    if (!second) return 0;
+    return node_errf(err, second, "duplicate key '%.60s' (first at line %d)", second->text, first->line);
 }
 
 /* One event; 1 when the document is complete, -1 on error. */
@@ -288,7 +316,9 @@ static int on_event(Builder *b, const yaml_event_t *e)
     }
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT: {
-        Node *n = b->stack[--b->depth];
+        Node *n = b->stack[b->depth - 1];
+        if (n->kind == NODE_MAP && check_duplicates(n, b->err)) return -1;
+        b->depth--;
         char *a = b->anchor[b->depth];
         b->anchor[b->depth] = NULL;
         int rc = a ? remember_anchor(b, a, n) : 0;
