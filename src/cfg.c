@@ -19,7 +19,9 @@
 #include "optim.h"
 
 #define MAX_FILE_BYTES (16 << 20)
-#define MAX_SEEDS 1000000
+#define MAX_SEEDS 1000000      /* with {count, start} */
+#define MAX_SEEDS_LISTED 40000 /* in a list; with MAX_GRID_NODES, keeps the resolved text */
+#define MAX_GRID_NODES 50000   /* within NODE_MAX_NODES, so it always loads again */
 #define MAX_CONFIGS 1000000
 #define MAX_BASE_DEPTH 16
 #define SEED_MAX 9007199254740992.0 /* 2^53: every seed is exact in a double */
@@ -672,7 +674,9 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
     ex->seeds = NULL;
     if (n->kind == NODE_SEQ) {
         if (n->n == 0) return node_errf(b->err, n, "seeds: the list is empty");
-        if (n->n > MAX_SEEDS) return node_errf(b->err, n, "seeds: more than %d seeds", MAX_SEEDS);
+        if (n->n > MAX_SEEDS_LISTED)
+            return node_errf(b->err, n, "seeds: more than %d listed; for more use {count: N, start: S}",
+                             MAX_SEEDS_LISTED);
         ex->seeds = nn_alloc((size_t)n->n, sizeof(int64_t));
         if (!ex->seeds) return nn_errf(b->err, "out of memory");
         for (int i = 0; i < n->n; i++) {
@@ -718,6 +722,13 @@ static void axes_free(Experiment *ex)
     ex->n_axes = 0;
 }
 
+static int count_nodes(const Node *n)
+{
+    int count = 1;
+    for (int i = 0; i < n->n; i++) count += count_nodes(n->items[i]) + (n->keys ? 1 : 0);
+    return count;
+}
+
 typedef struct {
     char text[512];
     int index;
@@ -759,6 +770,8 @@ static int check_axis_repeats(Binder *b, const GridAxis *axis, const Node *list)
 static int bind_grid(Binder *b, const Node *n, Experiment *ex)
 {
     if (n->kind != NODE_MAP) return type_error(b, n, "grid", "a mapping of dotted setting names to lists of values");
+    if (count_nodes(n) > MAX_GRID_NODES)
+        return node_errf(b->err, n, "grid: more than %d values in all; split the experiment", MAX_GRID_NODES);
     ex->axes = nn_calloc((size_t)n->n, sizeof *ex->axes);
     if (!ex->axes) return nn_errf(b->err, "out of memory");
     const char *all[N_SETTINGS + 1];
@@ -936,6 +949,12 @@ static void emit_body(Buf *b, const Experiment *ex)
             buf_printf(b, "%s%s", j ? ", " : "", value);
         }
         buf_printf(b, "]\n");
+    }
+    int consecutive = ex->n_seeds > 1;
+    for (int i = 1; i < ex->n_seeds && consecutive; i++) consecutive = ex->seeds[i] == ex->seeds[i - 1] + 1;
+    if (consecutive) {
+        buf_printf(b, "seeds: {count: %d, start: %lld}\n", ex->n_seeds, (long long)ex->seeds[0]);
+        return;
     }
     buf_printf(b, "seeds: [");
     for (int i = 0; i < ex->n_seeds; i++) buf_printf(b, "%s%lld", i ? ", " : "", (long long)ex->seeds[i]);

@@ -18,6 +18,7 @@
 #include "data.h"
 #include "grid.h"
 #include "h5io.h"
+#include "mlp.h"
 #include "nnlab.h"
 #include "train.h"
 
@@ -349,6 +350,7 @@ static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, in
 int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 {
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    mlp_blas_single_thread(); /* after reading OpenMP's default: it sets that to 1 too */
     Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
     int *todo = NULL;

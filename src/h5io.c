@@ -237,7 +237,8 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
 {
     if (attr_i64(g, "run", spec->id) || attr_i64(g, "config", spec->config) || attr_i64(g, "seed", spec->seed) ||
         attr_str(g, "status", run_status_names[res->status]) || attr_i64(g, "epochs_done", res->epochs_done) ||
-        attr_f64(g, "seconds", res->seconds) || attr_str(g, "fingerprint", ex->fingerprint) ||
+        attr_f64(g, "seconds", res->seconds) || attr_f64(g, "train_seconds", res->train_seconds) ||
+        attr_str(g, "fingerprint", ex->fingerprint) ||
         write_settings(g, s))
         return -1;
     hid_t c = group_create(g, "curves");

@@ -6,6 +6,7 @@
  * and about half of the digits' pixels are 0. */
 #include "mlp.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,60 +134,77 @@ void mlp_dropout_sample(const Mlp *m, MlpWork *ws, int B, Rng *rng)
     }
 }
 
-/* out (B, OC) = inp (B, C) · w (C, OC) + b (OC) */
-static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
-                          const float *restrict b, int B, int C, int OC)
+/* Hot kernels are compiled twice, for AVX2 and for baseline x86-64, and the
+ * CPU picks one at load time. Floating-point contraction is off (ISO C mode),
+ * so both clones compute the same bits. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+void mlp_blas_single_thread(void)
 {
-    for (int r = 0; r < B; r++) {
-        float *restrict o = out + (size_t)r * OC;
-        const float *x = inp + (size_t)r * C;
-        memcpy(o, b, (size_t)OC * sizeof(float));
-        for (int i = 0; i < C; i++) {
-            float xi = x[i];
-            if (xi == 0.0f) continue;
-            const float *restrict wi = w + (size_t)i * OC;
-            for (int j = 0; j < OC; j++) o[j] += xi * wi[j];
-        }
-    }
+    openblas_set_num_threads(1);
 }
 
-/* dw (C, OC) = inp^T · dout; db (OC) = Σ_rows dout; dinp (B, C) = dout · w^T
- * (skipped when dinp is NULL: the input layer needs no input gradient).
- * dout (B, OC), inp (B, C), w (C, OC). */
-static void dense_backward(float *restrict dinp, float *restrict dw, float *restrict db,
-                           const float *restrict dout, const float *restrict inp,
-                           const float *restrict w, int B, int C, int OC)
+/* ---- exp and the activations ------------------------------------------- *
+ * libm's expf does not vectorize without -ffast-math (which we never use:
+ * it changes results). This is Cephes' expf: range reduction by
+ * n = round(x·log2 e) (the 1.5·2^23 trick, exact in float), a degree-6
+ * polynomial on [-ln2/2, ln2/2], and 2^n built in the exponent bits.
+ * Relative error below 2.5e-7 (2 ulp) on [-87.3, 88]; inputs outside are
+ * clamped there (exp(88) = 1.65e38, exp(-87.3) = 1.2e-38); NaN stays NaN.
+ * Plain float arithmetic and integer bit operations, no undefined
+ * conversions, so GCC vectorizes every loop that calls it. */
+static inline float exp_approx(float x)
 {
-    memset(dw, 0, (size_t)C * (size_t)OC * sizeof(float));
-    memset(db, 0, (size_t)OC * sizeof(float));
-    for (int r = 0; r < B; r++) {
-        const float *restrict d = dout + (size_t)r * OC;
-        const float *x = inp + (size_t)r * C;
-        for (int j = 0; j < OC; j++) db[j] += d[j];
-        for (int i = 0; i < C; i++) {
-            float xi = x[i];
-            if (xi == 0.0f) continue;
-            float *restrict dwi = dw + (size_t)i * OC;
-            for (int j = 0; j < OC; j++) dwi[j] += xi * d[j];
-        }
-        if (!dinp) continue;
-        for (int i = 0; i < C; i++) {
-            const float *restrict wi = w + (size_t)i * OC;
-            float s = 0.0f;
-            for (int j = 0; j < OC; j++) s += wi[j] * d[j];
-            dinp[(size_t)r * C + i] = s;
-        }
-    }
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -87.33654f ? -87.33654f : x;
+    float t = x * 1.44269504088896341f + 12582912.0f; /* round(x·log2 e) in t's low mantissa bits */
+    float n = t - 12582912.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    uint32_t eb = (tb - 0x4B400000u + 127u) << 23; /* 2^n */
+    float scale;
+    memcpy(&scale, &eb, sizeof scale);
+    return p * scale;
 }
 
-static void activation_forward(float *a, size_t n, int act)
+float mlp_expf(float x)
+{
+    return exp_approx(x);
+}
+
+/* sigmoid with z clamped to >= -80, so an output is never subnormal
+ * (sigmoid(-80) = 1.8e-35); tanh as Cephes' tanhf: an odd polynomial below
+ * |x| = 0.625, 1 - 2/(exp(2|x|) + 1) above. */
+HOT void mlp_activation(float *a, size_t n, int act)
 {
     switch (act) {
     case ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) a[i] = 1.0f / (1.0f + expf(-a[i]));
+        for (size_t i = 0; i < n; i++) {
+            float z = a[i] < -80.0f ? -80.0f : a[i];
+            a[i] = 1.0f / (1.0f + exp_approx(-z));
+        }
         break;
     case ACT_TANH:
-        for (size_t i = 0; i < n; i++) a[i] = tanhf(a[i]);
+        for (size_t i = 0; i < n; i++) {
+            float x = a[i], ax = fabsf(x), z = x * x;
+            float big = 1.0f - 2.0f / (exp_approx(2.0f * (ax > 9.0f ? 9.0f : ax)) + 1.0f);
+            float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                            1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+            a[i] = ax < 0.625f ? small : copysignf(big, x);
+        }
         break;
     case ACT_RELU:
         for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
@@ -198,7 +216,7 @@ static void activation_forward(float *a, size_t n, int act)
 }
 
 /* d (n) *= act'(z), with the derivative written in terms of the output a = act(z). */
-static void activation_backward(float *restrict d, const float *restrict a, size_t n, int act)
+HOT static void activation_backward(float *restrict d, const float *restrict a, size_t n, int act)
 {
     switch (act) {
     case ACT_SIGMOID:
@@ -216,10 +234,69 @@ static void activation_backward(float *restrict d, const float *restrict a, size
     }
 }
 
+/* ---- dense layers -------------------------------------------------------- *
+ * One row (per-example SGD): a loop that skips zero inputs (exact: 0·w adds
+ * nothing, and about half the digits' pixels are 0). Several rows: OpenBLAS
+ * sgemm, single-threaded inside a run. */
+
+/* out (B, OC) = inp (B, C) · w (C, OC) + b (OC) */
+HOT static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
+                              const float *restrict b, int B, int C, int OC)
+{
+    for (int r = 0; r < B; r++) memcpy(out + (size_t)r * OC, b, (size_t)OC * sizeof(float));
+    if (B > 1) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, OC, C, 1.0f, inp, C, w, OC, 1.0f, out, OC);
+        return;
+    }
+    for (int i = 0; i < C; i++) {
+        float xi = inp[i];
+        if (xi == 0.0f) continue;
+        const float *restrict wi = w + (size_t)i * OC;
+        for (int j = 0; j < OC; j++) out[j] += xi * wi[j];
+    }
+}
+
+/* dinp (B, C) = dout (B, OC) · w^T, one row. */
+HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict dout, const float *restrict w, int C,
+                                     int OC)
+{
+    for (int i = 0; i < C; i++) {
+        const float *restrict wi = w + (size_t)i * OC;
+        float s = 0.0f;
+        for (int j = 0; j < OC; j++) s += wi[j] * dout[j];
+        dinp[i] = s;
+    }
+}
+
+/* dw (C, OC) = inp^T · dout; db (OC) = Σ_rows dout; dinp (B, C) = dout · w^T
+ * (skipped when dinp is NULL: the input layer needs no input gradient).
+ * dout (B, OC), inp (B, C), w (C, OC). */
+HOT static void dense_backward(float *restrict dinp, float *restrict dw, float *restrict db,
+                               const float *restrict dout, const float *restrict inp, const float *restrict w, int B,
+                               int C, int OC)
+{
+    memset(db, 0, (size_t)OC * sizeof(float));
+    for (int r = 0; r < B; r++)
+        for (int j = 0; j < OC; j++) db[j] += dout[(size_t)r * OC + j];
+    if (B > 1) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, OC, B, 1.0f, inp, C, dout, OC, 0.0f, dw, OC);
+        if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, C, OC, 1.0f, dout, OC, w, OC, 0.0f, dinp, C);
+        return;
+    }
+    memset(dw, 0, (size_t)C * (size_t)OC * sizeof(float));
+    for (int i = 0; i < C; i++) {
+        float xi = inp[i];
+        if (xi == 0.0f) continue;
+        float *restrict dwi = dw + (size_t)i * OC;
+        for (int j = 0; j < OC; j++) dwi[j] += xi * dout[j];
+    }
+    if (dinp) dense_input_grad_row(dinp, dout, w, C, OC);
+}
+
 /* prob (B, C) = softmax(logits); cross-entropy as log Σ exp(z - max) - (z_y - max),
  * which stays finite when p_y underflows. */
-static void softmax_xent(float *restrict prob, const float *restrict logits, const int32_t *y, int B,
-                         int C, double *loss_sum, int *n_correct)
+HOT static void softmax_xent(float *restrict prob, const float *restrict logits, const int32_t *y, int B, int C,
+                             double *loss_sum, int *n_correct)
 {
     for (int r = 0; r < B; r++) {
         const float *z = logits + (size_t)r * C;
@@ -228,8 +305,9 @@ static void softmax_xent(float *restrict prob, const float *restrict logits, con
         int arg = 0;
         for (int j = 1; j < C; j++)
             if (z[j] > mx) mx = z[j], arg = j;
+        for (int j = 0; j < C; j++) p[j] = exp_approx(z[j] - mx);
         float s = 0.0f;
-        for (int j = 0; j < C; j++) s += (p[j] = expf(z[j] - mx));
+        for (int j = 0; j < C; j++) s += p[j];
         float inv = 1.0f / s;
         for (int j = 0; j < C; j++) p[j] *= inv;
         if (y) {
@@ -246,8 +324,8 @@ static const float *layer_input(const Mlp *m, const MlpWork *ws, const float *x,
     return train && m->dropout > 0.0f ? ws->drop[l - 1] : ws->act[l - 1];
 }
 
-void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y,
-                 int B, int train, double *loss_sum, int *n_correct)
+void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y, int B, int train,
+                 double *loss_sum, int *n_correct)
 {
     int last = m->n_layers - 1;
     for (int l = 0; l < m->n_layers; l++) {
@@ -256,39 +334,91 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
         dense_forward(out, in, params + m->w_off[l], params + m->b_off[l], B, m->size[l], m->size[l + 1]);
         if (l == last) break;
         size_t n = (size_t)B * (size_t)m->size[l + 1];
-        activation_forward(out, n, m->activation);
+        mlp_activation(out, n, m->activation);
         if (train && m->dropout > 0.0f)
             for (size_t i = 0; i < n; i++) ws->drop[l][i] = out[i] * ws->mask[l][i];
     }
     softmax_xent(ws->act[last], ws->logits, y, B, m->size[m->n_layers], loss_sum, n_correct);
 }
 
-void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x,
-                  const int32_t *y, int B, float l2)
+/* dz (B, C) = (p - onehot(y)) / B at the output. */
+static void output_grad(float *restrict dz, const float *restrict p, const int32_t *y, int B, int C)
 {
-    int last = m->n_layers - 1, C = m->size[m->n_layers];
-    float *dz = ws->delta[0], *dnext = ws->delta[1];
     float inv_b = 1.0f / (float)B;
-    const float *p = ws->act[last];
     for (int r = 0; r < B; r++)
         for (int j = 0; j < C; j++)
             dz[(size_t)r * C + j] = (p[(size_t)r * C + j] - (j == y[r] ? 1.0f : 0.0f)) * inv_b;
+}
 
+/* From the gradient at layer l's input (dnext, B rows) to the gradient at
+ * layer l-1's pre-activation: through dropout's mask and act'. */
+static void hidden_grad(const Mlp *m, MlpWork *ws, float *dnext, int l, int B)
+{
+    size_t n = (size_t)B * (size_t)m->size[l];
+    if (m->dropout > 0.0f)
+        for (size_t i = 0; i < n; i++) dnext[i] *= ws->mask[l - 1][i];
+    activation_backward(dnext, ws->act[l - 1], n, m->activation);
+}
+
+void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x, const int32_t *y,
+                  int B, float l2)
+{
+    int last = m->n_layers - 1;
+    float *dz = ws->delta[0], *dnext = ws->delta[1];
+    output_grad(dz, ws->act[last], y, B, m->size[m->n_layers]);
     for (int l = last; l >= 0; l--) {
         int in = m->size[l], out = m->size[l + 1];
         const float *w = params + m->w_off[l];
         float *dw = grads + m->w_off[l];
-        dense_backward(l > 0 ? dnext : NULL, dw, grads + m->b_off[l], dz, layer_input(m, ws, x, l, 1),
-                       w, B, in, out);
+        dense_backward(l > 0 ? dnext : NULL, dw, grads + m->b_off[l], dz, layer_input(m, ws, x, l, 1), w, B, in, out);
         if (l2 != 0.0f) {
             size_t n = (size_t)in * (size_t)out;
             for (size_t i = 0; i < n; i++) dw[i] += l2 * w[i];
         }
         if (l == 0) break;
-        size_t n = (size_t)B * (size_t)in;
-        if (m->dropout > 0.0f)
-            for (size_t i = 0; i < n; i++) dnext[i] *= ws->mask[l - 1][i];
-        activation_backward(dnext, ws->act[l - 1], n, m->activation);
+        hidden_grad(m, ws, dnext, l, B);
+        float *t = dz;
+        dz = dnext;
+        dnext = t;
+    }
+}
+
+/* One layer's SGD update from one example, without a gradient buffer:
+ * w[i][j] -= lr·(0 + x_i·dz_j [+ λ·w[i][j]]), the exact expression that
+ * mlp_backward + optim_step evaluate; rows with x_i = 0 and no L2 change by
+ * exactly 0 and are skipped. */
+HOT static void sgd_row_update(float *restrict w, float *restrict b, const float *restrict x, const float *restrict dz,
+                               int C, int OC, float lr, float l2)
+{
+    for (int i = 0; i < C; i++) {
+        float xi = x[i];
+        float *restrict wi = w + (size_t)i * OC;
+        if (l2 == 0.0f) {
+            if (xi == 0.0f) continue;
+            for (int j = 0; j < OC; j++) wi[j] -= lr * (0.0f + xi * dz[j]);
+        } else {
+            for (int j = 0; j < OC; j++) {
+                float g = 0.0f + xi * dz[j];
+                g += l2 * wi[j];
+                wi[j] -= lr * g;
+            }
+        }
+    }
+    for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
+}
+
+void mlp_sgd_step(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y, float l2, float lr)
+{
+    int last = m->n_layers - 1;
+    float *dz = ws->delta[0], *dnext = ws->delta[1];
+    output_grad(dz, ws->act[last], y, 1, m->size[m->n_layers]);
+    for (int l = last; l >= 0; l--) {
+        int in = m->size[l], out = m->size[l + 1];
+        float *w = params + m->w_off[l];
+        if (l > 0) dense_input_grad_row(dnext, dz, w, in, out); /* with W before its update */
+        sgd_row_update(w, params + m->b_off[l], layer_input(m, ws, x, l, 1), dz, in, out, lr, l2);
+        if (l == 0) break;
+        hidden_grad(m, ws, dnext, l, 1);
         float *t = dz;
         dz = dnext;
         dnext = t;

@@ -73,6 +73,23 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
 void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x,
                   const int32_t *y, int B, float l2);
 
+/* Forward + backward + SGD update of one example, without a gradient
+ * buffer: after a training-mode mlp_forward of x (one row), the same
+ * parameters as mlp_backward (B = 1) followed by optim_step (sgd) give, for
+ * finite values. Rows of zero inputs cost nothing. */
+void mlp_sgd_step(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y, float l2, float lr);
+
+/* exp(x) with relative error below 2.5e-7 on [-87.3, 88] (inputs outside
+ * are clamped there), vectorizable; used by sigmoid, tanh and softmax. */
+float mlp_expf(float x);
+/* a (n) = act(a), in place, as the hidden layers compute it. */
+void mlp_activation(float *a, size_t n, int act);
+
+/* Make OpenBLAS single-threaded: each run is computed by one thread. Call
+ * once, outside any parallel region, before training (the driver does). It
+ * sets OpenMP's default thread count to 1 as well: read that first. */
+void mlp_blas_single_thread(void);
+
 /* (l2/2)·Σ‖W‖² over the weights (not biases), in double. */
 double mlp_l2_penalty(const Mlp *m, const float *params, float l2);
 

@@ -131,12 +131,14 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
             x = d->x_train + (size_t)start * nf;
             y = d->y_train + start;
         }
-        double unused_loss = 0.0;
-        int unused_correct = 0;
         mlp_dropout_sample(&t->mlp, t->ws, rows, dropout_rng);
-        mlp_forward(&t->mlp, t->params, t->ws, x, y, rows, 1, &unused_loss, &unused_correct);
-        mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
-        optim_step(&t->opt, t->params, t->grads, t->vel, t->mlp.n_params);
+        mlp_forward(&t->mlp, t->params, t->ws, x, NULL, rows, 1, NULL, NULL); /* no loss needed here */
+        if (rows == 1 && t->opt.kind == OPT_SGD) {
+            mlp_sgd_step(&t->mlp, t->params, t->ws, x, y, l2, t->opt.lr); /* per-example SGD, fused */
+        } else {
+            mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
+            optim_step(&t->opt, t->params, t->grads, t->vel, t->mlp.n_params);
+        }
     }
 }
 
@@ -185,8 +187,10 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *
     record(&t, d, res, 0);
     if (diverged(res, 0)) res->status = RUN_DIVERGED;
     for (int e = 1; e <= c->epochs && res->status == RUN_OK; e++) {
+        double t_epoch = nn_now();
         if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
         train_epoch(&t, c, d, &dropout_rng);
+        res->train_seconds += nn_now() - t_epoch;
         record(&t, d, res, e);
         res->epochs_done = e;
         if (diverged(res, e)) res->status = RUN_DIVERGED;

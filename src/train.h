@@ -44,6 +44,7 @@ typedef struct {
     int epochs;          /* planned; each curve has epochs + 1 entries */
     int epochs_done;     /* completed epochs (the one that diverged included) */
     double seconds;      /* wall time of the run */
+    double train_seconds;/* of which in training steps (not evaluating the curves) */
     double *curve[N_CURVES]; /* (epochs + 1): index 0 before training, NaN after divergence */
     Mlp mlp;             /* layout of the two buffers below */
     float *init;         /* (n_params) parameters at initialisation */
