@@ -200,7 +200,7 @@ HOT void mlp_activation(float *a, size_t n, int act)
     case ACT_TANH:
         for (size_t i = 0; i < n; i++) {
             float x = a[i], ax = fabsf(x), z = x * x;
-            float big = 1.0f - 2.0f / (exp_approx(2.0f * (ax > 9.0f ? 9.0f : ax)) + 1.0f);
+            float big = 1.0f - 2.0f / (exp_approx(2.0f * (ax > 10.0f ? 10.0f : ax)) + 1.0f); /* 1.0f from 10 on */
             float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
                             1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
             a[i] = ax < 0.625f ? small : copysignf(big, x);

@@ -15,6 +15,7 @@
 #include "data.h"
 #include "grid.h"
 #include "h5io.h"
+#include "mlp.h"
 #include "nnlab.h"
 #include "train.h"
 
@@ -199,6 +200,7 @@ END_TEST
 
 int main(void)
 {
+    mlp_blas_single_thread(); /* as the driver does: each run on one thread */
     Suite *s = suite_create("h5io");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);

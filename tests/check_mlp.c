@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "optim.h"
 #include "rng.h"
 
-enum { N_IN = 6, N_OUT = 3, B = 4 };
+enum { N_IN = 6, N_OUT = 3, MAX_B = 4 };
 
 /* Mean cross-entropy over the batch + L2 penalty, in double. */
-static double objective(const Mlp *m, const float *p, MlpWork *ws, const float *x, const int32_t *y, float l2)
+static double objective(const Mlp *m, const float *p, MlpWork *ws, const float *x, const int32_t *y, int B, float l2)
 {
     double sum = 0;
     int correct = 0;
@@ -22,21 +23,21 @@ static double objective(const Mlp *m, const float *p, MlpWork *ws, const float *
 
 /* Largest violation of |numeric - analytic| <= 1e-3 + 2e-2·|analytic| over
  * every parameter (> 1 means the check fails). */
-static double gradient_check(int activation, int n_hidden, float l2, float dropout)
+static double gradient_check(int activation, int n_hidden, float l2, float dropout, int B)
 {
     const int hidden[3] = {5, 4, 4};
     Mlp m;
     ck_assert_int_eq(mlp_setup(&m, N_IN, hidden, n_hidden, N_OUT, activation, dropout, NULL), 0);
-    MlpWork *ws = mlp_work_create(&m, B);
+    MlpWork *ws = mlp_work_create(&m, MAX_B);
     float *p = malloc(m.n_params * sizeof(float)), *g = malloc(m.n_params * sizeof(float));
     Rng r;
     rng_stream(&r, 1000 + activation * 10 + n_hidden, RNG_INIT);
     mlp_init(&m, p, INIT_XAVIER_UNIFORM, &r);
     for (size_t i = 0; i < m.n_params; i++)
         if (p[i] == 0.0f) p[i] = (float)(0.1 * (rng_uniform(&r) - 0.5)); /* nonzero biases too */
-    float x[B * N_IN];
-    int32_t y[B] = {0, 2, 1, 2};
-    for (int i = 0; i < B * N_IN; i++) x[i] = i % 5 == 0 ? 0.0f : (float)(2 * rng_uniform(&r) - 1);
+    float x[MAX_B * N_IN];
+    int32_t y[MAX_B] = {0, 2, 1, 2};
+    for (int i = 0; i < MAX_B * N_IN; i++) x[i] = i % 5 == 0 ? 0.0f : (float)(2 * rng_uniform(&r) - 1);
     mlp_dropout_sample(&m, ws, B, &r); /* the mask stays fixed from here on */
 
     double sum = 0;
@@ -48,10 +49,10 @@ static double gradient_check(int activation, int n_hidden, float l2, float dropo
         float keep = p[i];
         p[i] = keep + 1e-3f;
         float hi = p[i];
-        double f_hi = objective(&m, p, ws, x, y, l2);
+        double f_hi = objective(&m, p, ws, x, y, B, l2);
         p[i] = keep - 1e-3f;
         float lo = p[i];
-        double f_lo = objective(&m, p, ws, x, y, l2);
+        double f_lo = objective(&m, p, ws, x, y, B, l2);
         p[i] = keep;
         double numeric = (f_hi - f_lo) / ((double)hi - (double)lo);
         double bad = fabs(numeric - g[i]) / (1e-3 + 2e-2 * fabs(g[i]));
@@ -66,13 +67,15 @@ static double gradient_check(int activation, int n_hidden, float l2, float dropo
 START_TEST(gradients_match_finite_differences)
 {
     /* _i: activation; loops: depth 1..3, L2 off/on. */
+    /* Batches of 4 go through sgemm, single rows through the zero-skipping loops. */
     int act = _i;
-    for (int depth = 1; depth <= 3; depth++)
-        for (int with_l2 = 0; with_l2 <= 1; with_l2++) {
-            double worst = gradient_check(act, depth, with_l2 ? 0.3f : 0.0f, 0.0f);
-            ck_assert_msg(worst <= 1.0, "%s, %d hidden, l2 %d: gradient off by %.2f x tolerance",
-                          mlp_activation_names[act], depth, with_l2, worst);
-        }
+    for (int B = 1; B <= MAX_B; B += MAX_B - 1)
+        for (int depth = 1; depth <= 3; depth++)
+            for (int with_l2 = 0; with_l2 <= 1; with_l2++) {
+                double worst = gradient_check(act, depth, with_l2 ? 0.3f : 0.0f, 0.0f, B);
+                ck_assert_msg(worst <= 1.0, "%s, batch %d, %d hidden, l2 %d: gradient off by %.2f x tolerance",
+                              mlp_activation_names[act], B, depth, with_l2, worst);
+            }
 }
 END_TEST
 
@@ -80,7 +83,7 @@ START_TEST(gradients_with_fixed_dropout_mask)
 {
     int act = _i;
     for (int depth = 1; depth <= 3; depth++) {
-        double worst = gradient_check(act, depth, 0.1f, 0.4f);
+        double worst = gradient_check(act, depth, 0.1f, 0.4f, MAX_B);
         ck_assert_msg(worst <= 1.0, "%s, %d hidden, dropout: gradient off by %.2f x tolerance",
                       mlp_activation_names[act], depth, worst);
     }
@@ -168,8 +171,86 @@ START_TEST(softmax_loss_is_stable)
 }
 END_TEST
 
+START_TEST(exp_and_activations_accuracy)
+{
+    /* exp: relative error below 2.5e-7 over its whole range, exact-ish at 0. */
+    double worst = 0;
+    for (double x = -87.3; x <= 88.0; x += 0.00731) {
+        double rel = fabs((double)mlp_expf((float)x) - exp((double)(float)x)) / exp((double)(float)x);
+        worst = rel > worst ? rel : worst;
+    }
+    ck_assert_msg(worst < 2.5e-7, "exp relative error %.3g", worst);
+    ck_assert(mlp_expf(0.0f) == 1.0f);
+    ck_assert(isnan(mlp_expf(NAN)));
+    ck_assert(mlp_expf(-1000.0f) > 0.0f && mlp_expf(-1000.0f) < 1.2e-38f); /* clamped, never subnormal */
+    /* sigmoid and tanh against libm in double: absolute error below 3e-7. */
+    enum { N = 20001 };
+    float *a = malloc(N * sizeof(float)), *t = malloc(N * sizeof(float));
+    for (int i = 0; i < N; i++) a[i] = t[i] = (float)(-20.0 + 40.0 * i / (N - 1));
+    mlp_activation(a, N, ACT_SIGMOID);
+    mlp_activation(t, N, ACT_TANH);
+    double ws = 0, wt = 0;
+    for (int i = 0; i < N; i++) {
+        double x = (float)(-20.0 + 40.0 * i / (N - 1));
+        ws = fmax(ws, fabs(a[i] - 1.0 / (1.0 + exp(-x))));
+        wt = fmax(wt, fabs(t[i] - tanh(x)));
+        ck_assert(t[i] >= -1.0f && t[i] <= 1.0f && a[i] >= 0.0f && a[i] <= 1.0f);
+    }
+    ck_assert_msg(ws < 3e-7, "sigmoid error %.3g", ws);
+    ck_assert_msg(wt < 3e-7, "tanh error %.3g", wt);
+    float edge[4] = {NAN, -200.0f, 1e-30f, -0.3f};
+    mlp_activation(edge, 4, ACT_TANH);
+    ck_assert(isnan(edge[0]) && edge[1] == -1.0f && edge[2] == 1e-30f && fabsf(edge[3] - tanhf(-0.3f)) < 1e-7f);
+    free(a);
+    free(t);
+}
+END_TEST
+
+START_TEST(fused_sgd_step_is_the_general_step)
+{
+    /* Per-example SGD without a gradient buffer gives the bits of
+     * mlp_backward + optim_step, for every activation, with L2 and dropout. */
+    for (int act = 0; act < 4; act++)
+        for (int variant = 0; variant < 3; variant++) {
+            float l2 = variant == 1 ? 0.01f : 0.0f, dropout = variant == 2 ? 0.3f : 0.0f;
+            const int hidden[2] = {7, 5};
+            Mlp m;
+            mlp_setup(&m, 9, hidden, 2, 4, act, dropout, NULL);
+            MlpWork *ws = mlp_work_create(&m, 1);
+            float *a = malloc(m.n_params * sizeof(float)), *b = malloc(m.n_params * sizeof(float));
+            float *g = malloc(m.n_params * sizeof(float));
+            Rng r, da, db;
+            rng_stream(&r, 77, RNG_INIT);
+            mlp_init(&m, a, INIT_HE_NORMAL, &r);
+            memcpy(b, a, m.n_params * sizeof(float));
+            rng_stream(&da, 78, RNG_DROPOUT);
+            db = da;
+            Optim o = {OPT_SGD, 0.05f, 0.0f};
+            for (int step = 0; step < 20; step++) {
+                float x[9];
+                int32_t y[1] = {step % 4};
+                for (int i = 0; i < 9; i++) x[i] = (i + step) % 3 == 0 ? 0.0f : (float)(rng_uniform(&r) * 4 - 1);
+                mlp_dropout_sample(&m, ws, 1, &da);
+                mlp_forward(&m, a, ws, x, NULL, 1, 1, NULL, NULL);
+                mlp_sgd_step(&m, a, ws, x, y, l2, o.lr);
+                mlp_dropout_sample(&m, ws, 1, &db);
+                mlp_forward(&m, b, ws, x, NULL, 1, 1, NULL, NULL);
+                mlp_backward(&m, b, g, ws, x, y, 1, l2);
+                optim_step(&o, b, g, NULL, m.n_params);
+            }
+            ck_assert_msg(memcmp(a, b, m.n_params * sizeof(float)) == 0, "%s variant %d differs",
+                          mlp_activation_names[act], variant);
+            free(a);
+            free(b);
+            free(g);
+            mlp_work_destroy(ws);
+        }
+}
+END_TEST
+
 int main(void)
 {
+    mlp_blas_single_thread();
     Suite *s = suite_create("mlp");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
@@ -179,6 +260,8 @@ int main(void)
     tcase_add_test(tc, init_scales);
     tcase_add_test(tc, dropout_mask_rate_and_scale);
     tcase_add_test(tc, softmax_loss_is_stable);
+    tcase_add_test(tc, exp_and_activations_accuracy);
+    tcase_add_test(tc, fused_sgd_step_is_the_general_step);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

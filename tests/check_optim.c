@@ -90,6 +90,7 @@ END_TEST
 
 int main(void)
 {
+    mlp_blas_single_thread(); /* as the driver does: each run on one thread */
     Suite *s = suite_create("optim");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, sgd_step);

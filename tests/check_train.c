@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "mlp.h"
 #include "nnlab.h"
 #include "optim.h"
 #include "train.h"
@@ -155,6 +156,7 @@ END_TEST
 
 int main(void)
 {
+    mlp_blas_single_thread(); /* as the driver does: each run on one thread */
     Suite *s = suite_create("train");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
