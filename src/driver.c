@@ -124,11 +124,15 @@ static int write_text_file(const char *path, const char *text, char *err)
     return 0;
 }
 
-/* Refuse runs whose state would not fit in memory, before allocating any. */
-static int check_memory(const Experiment *ex, Dataset *const *data, int threads, char *err)
+/* Bytes of a loaded data set. */
+static double data_bytes(const Dataset *d)
 {
-    double page = (double)sysconf(_SC_PAGESIZE), pages = (double)sysconf(_SC_PHYS_PAGES);
-    double machine = page > 0 && pages > 0 ? page * pages : 0;
+    return ((double)d->n_train + d->n_test) * ((double)d->n_features * sizeof(float) + 2 * sizeof(int32_t));
+}
+
+/* The largest state of one run over the config points. */
+static double run_state_bytes(const Experiment *ex, Dataset *const *data)
+{
     double worst = 0;
     for (int c = 0; c < grid_n_configs(ex); c++) {
         Settings s;
@@ -136,6 +140,15 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
         double b = train_state_bytes(&s.train, data[c]);
         worst = b > worst ? b : worst;
     }
+    return worst;
+}
+
+/* Refuse runs whose state would not fit in memory, before allocating any. */
+static int check_memory(const Experiment *ex, Dataset *const *data, int threads, char *err)
+{
+    double page = (double)sysconf(_SC_PAGESIZE), pages = (double)sysconf(_SC_PHYS_PAGES);
+    double machine = page > 0 && pages > 0 ? page * pages : 0;
+    double worst = run_state_bytes(ex, data);
     double need = worst * threads;
     if (machine > 0 && need > machine)
         return nn_errf(err, "%s: one run needs %.3g GiB (%d threads: %.3g GiB) but this machine has %.3g GiB; "
@@ -382,9 +395,14 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     if (!o->quiet) {
         fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds) on %d threads -> %s\n", ex->name, n_runs,
                 grid_n_configs(ex), ex->n_seeds, threads, ex->output);
+        double data_total = 0;
+        for (int i = 0; i < n_owned; i++) data_total += data_bytes(owned[i]);
+        fprintf(stderr, "nnlab: memory: data %.1f MiB, %.2f MiB per run in flight\n", data_total / 1048576.0,
+                run_state_bytes(ex, data) / 1048576.0);
         if (o->resume) fprintf(stderr, "nnlab: resuming: %d runs already done, %d to run\n", n_runs - n_todo, n_todo);
     }
     run_all(&L, threads);
+    double run_phase = nn_now() - L.progress.start;
     int interrupted = stop_requested && !L.write_failed && !(o->fail_fast && L.progress.failed);
     progress_show(&L.progress, 1);
 
@@ -404,8 +422,9 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     } else {
         status = NN_EXIT_OK;
         if (!o->quiet)
-            fprintf(stderr, "nnlab: %d runs done (%d diverged) in %.1fs: %s/results.h5\n", L.progress.done,
-                    L.progress.diverged, nn_now() - L.progress.start, ex->output);
+            fprintf(stderr, "nnlab: %d runs done (%d diverged) in %.3f s (%.2f runs/s), merged in %.3f s: %s/results.h5\n",
+                    L.progress.done, L.progress.diverged, run_phase, run_phase > 0 ? L.progress.done / run_phase : 0.0,
+                    nn_now() - L.progress.start - run_phase, ex->output);
     }
 done:
     signal(SIGINT, SIG_DFL);

@@ -134,11 +134,14 @@ void mlp_dropout_sample(const Mlp *m, MlpWork *ws, int B, Rng *rng)
     }
 }
 
-/* Hot kernels are compiled twice, for AVX2 and for baseline x86-64, and the
- * CPU picks one at load time. Floating-point contraction is off (ISO C mode),
- * so both clones compute the same bits. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HOT __attribute__((target_clones("avx2", "default")))
+/* Hot kernels are compiled twice, for x86-64-v3 (AVX2 + FMA) and for
+ * baseline x86-64, and the CPU picks one at load time. Multiply-adds are
+ * written as fmaf(), which is correctly rounded everywhere (an instruction in
+ * the v3 clone, glibc's exact fmaf elsewhere), and the compiler contracts
+ * nothing on its own (ISO C mode: -ffp-contract=off), so both clones compute
+ * the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define HOT
 #endif
@@ -248,22 +251,51 @@ HOT static void dense_forward(float *restrict out, const float *restrict inp, co
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, OC, C, 1.0f, inp, C, w, OC, 1.0f, out, OC);
         return;
     }
+    /* 64 outputs at a time held in registers across all inputs (each output
+     * still sums its inputs in order i = 0, 1, ...: the same bits). */
+    int j0 = 0;
+    for (; j0 + 64 <= OC; j0 += 64) {
+        float acc[64];
+        memcpy(acc, out + j0, sizeof acc);
+        for (int i = 0; i < C; i++) {
+            float xi = inp[i];
+            if (xi == 0.0f) continue;
+            const float *restrict wi = w + (size_t)i * OC + j0;
+            for (int k = 0; k < 64; k++) acc[k] = fmaf(xi, wi[k], acc[k]);
+        }
+        memcpy(out + j0, acc, sizeof acc);
+    }
+    if (j0 == OC) return;
     for (int i = 0; i < C; i++) {
         float xi = inp[i];
         if (xi == 0.0f) continue;
         const float *restrict wi = w + (size_t)i * OC;
-        for (int j = 0; j < OC; j++) out[j] += xi * wi[j];
+        for (int j = j0; j < OC; j++) out[j] = fmaf(xi, wi[j], out[j]);
     }
 }
 
-/* dinp (B, C) = dout (B, OC) · w^T, one row. */
+/* dinp (C) = w (C, OC) · dout (OC), one row. Four rows at a time: four
+ * independent multiply-add chains instead of one (each row's sum keeps
+ * its order, so the bits do not depend on the blocking). */
 HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict dout, const float *restrict w, int C,
                                      int OC)
 {
-    for (int i = 0; i < C; i++) {
+    int i = 0;
+    for (; i + 4 <= C; i += 4) {
+        const float *restrict w0 = w + (size_t)i * OC;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        for (int j = 0; j < OC; j++) {
+            s0 = fmaf(w0[j], dout[j], s0);
+            s1 = fmaf(w0[OC + j], dout[j], s1);
+            s2 = fmaf(w0[2 * OC + j], dout[j], s2);
+            s3 = fmaf(w0[3 * OC + j], dout[j], s3);
+        }
+        dinp[i] = s0, dinp[i + 1] = s1, dinp[i + 2] = s2, dinp[i + 3] = s3;
+    }
+    for (; i < C; i++) {
         const float *restrict wi = w + (size_t)i * OC;
         float s = 0.0f;
-        for (int j = 0; j < OC; j++) s += wi[j] * dout[j];
+        for (int j = 0; j < OC; j++) s = fmaf(wi[j], dout[j], s);
         dinp[i] = s;
     }
 }
@@ -288,7 +320,7 @@ HOT static void dense_backward(float *restrict dinp, float *restrict dw, float *
         float xi = inp[i];
         if (xi == 0.0f) continue;
         float *restrict dwi = dw + (size_t)i * OC;
-        for (int j = 0; j < OC; j++) dwi[j] += xi * dout[j];
+        for (int j = 0; j < OC; j++) dwi[j] = fmaf(xi, dout[j], dwi[j]);
     }
     if (dinp) dense_input_grad_row(dinp, dout, w, C, OC);
 }
@@ -384,9 +416,9 @@ void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, 
 }
 
 /* One layer's SGD update from one example, without a gradient buffer:
- * w[i][j] -= lr·(0 + x_i·dz_j [+ λ·w[i][j]]), the exact expression that
- * mlp_backward + optim_step evaluate; rows with x_i = 0 and no L2 change by
- * exactly 0 and are skipped. */
+ * w[i][j] -= lr·(fma(x_i, dz_j, 0) [+ λ·w[i][j]]), the exact expression that
+ * mlp_backward (whose gradient starts at 0) + optim_step evaluate; rows with
+ * x_i = 0 and no L2 change by exactly 0 and are skipped. */
 HOT static void sgd_row_update(float *restrict w, float *restrict b, const float *restrict x, const float *restrict dz,
                                int C, int OC, float lr, float l2)
 {
@@ -395,10 +427,10 @@ HOT static void sgd_row_update(float *restrict w, float *restrict b, const float
         float *restrict wi = w + (size_t)i * OC;
         if (l2 == 0.0f) {
             if (xi == 0.0f) continue;
-            for (int j = 0; j < OC; j++) wi[j] -= lr * (0.0f + xi * dz[j]);
+            for (int j = 0; j < OC; j++) wi[j] -= lr * fmaf(xi, dz[j], 0.0f);
         } else {
             for (int j = 0; j < OC; j++) {
-                float g = 0.0f + xi * dz[j];
+                float g = fmaf(xi, dz[j], 0.0f);
                 g += l2 * wi[j];
                 wi[j] -= lr * g;
             }
