@@ -236,32 +236,49 @@ typedef struct {
     char write_err[NN_ERR_LEN];
 } Loop;
 
-/* The single writer: called inside the critical section. */
-static void finish_run(Loop *L, const RunSpec *spec, const Settings *s, const RunResult *res, int train_rc,
-                       const char *train_err)
+/* A run that could not be trained: reported, counted. */
+static void run_failed(Loop *L, const RunSpec *spec, const char *train_err)
 {
     Progress *p = &L->progress;
-    if (train_rc) {
-        p->failed++;
-        fprintf(stderr, "%snnlab: run %d (seed %lld) failed: %s\n", p->tty ? "\n" : "", spec->id,
-                (long long)spec->seed, train_err);
-        if (L->fail_fast) stop_requested = 1;
-        return;
-    }
-    if (L->write_failed) return;
-    char path[4200], err[NN_ERR_LEN];
-    h5io_run_path(path, sizeof path, L->ex->output, spec->id);
-    if (h5io_write_run(path, L->ex, spec, s, res, err)) {
-        L->write_failed = 1;
-        snprintf(L->write_err, sizeof L->write_err, "%s", err);
-        stop_requested = 1;
-        return;
-    }
+    p->failed++;
+    fprintf(stderr, "%snnlab: run %d (seed %lld) failed: %s\n", p->tty ? "\n" : "", spec->id, (long long)spec->seed,
+            train_err);
+    if (L->fail_fast) stop_requested = 1;
+}
+
+/* A write that failed: the experiment stops (the disk is full or gone). */
+static void write_failed(Loop *L, const char *err)
+{
+    if (!L->write_failed) snprintf(L->write_err, sizeof L->write_err, "%s", err);
+    L->write_failed = 1;
+    stop_requested = 1;
+}
+
+static void run_done(Loop *L, const RunResult *res)
+{
+    Progress *p = &L->progress;
     p->done++;
     p->diverged += res->status == RUN_DIVERGED;
     double acc = res->curve[CURVE_TEST_ACC][res->epochs_done];
     if (!isnan(acc) && acc > p->best_acc) p->best_acc = acc;
     progress_show(p, 0);
+}
+
+/* Save a finished run: HDF5 writes the .tmp under the single-writer lock;
+ * its fsync and rename, the slow part, overlap with the other threads. */
+static void save_run(Loop *L, const RunSpec *spec, const Settings *s, const RunResult *res)
+{
+    char path[4200], err[NN_ERR_LEN];
+    h5io_run_path(path, sizeof path, L->ex->output, spec->id);
+    int rc;
+#pragma omp critical(nnlab_writer)
+    rc = L->write_failed ? 1 : h5io_write_run_tmp(path, L->ex, spec, s, res, err);
+    if (rc == 0) rc = h5io_commit_run(path, spec->id, err);
+#pragma omp critical(nnlab_progress)
+    {
+        if (rc < 0) write_failed(L, err);
+        else if (rc == 0) run_done(L, res);
+    }
 }
 
 static void run_all(Loop *L, int threads)
@@ -274,10 +291,13 @@ static void run_all(Loop *L, int threads)
         grid_settings(L->ex, spec->config, &s);
         RunResult res;
         char err[NN_ERR_LEN] = "";
-        int rc = train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &res, err);
-#pragma omp critical(nnlab_writer)
-        finish_run(L, spec, &s, &res, rc, err);
-        if (rc == 0) run_result_free(&res);
+        if (train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &res, err) == 0) {
+            save_run(L, spec, &s, &res);
+            run_result_free(&res);
+        } else {
+#pragma omp critical(nnlab_progress)
+            run_failed(L, spec, err);
+        }
     }
 }
 

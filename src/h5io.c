@@ -251,8 +251,8 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
     return rc;
 }
 
-int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
-                   const RunResult *res, char *err)
+int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                       const RunResult *res, char *err)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -268,12 +268,26 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
         remove(tmp);
         return nn_errf(err, "%s: writing the run file failed (disk full or not writable?)", tmp);
     }
-    nn_crash_point("write", spec->id); /* the crash test: a .tmp written, not yet renamed */
+    return 0;
+}
+
+int h5io_commit_run(const char *path, int run_id, char *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    nn_crash_point("write", run_id); /* the crash test: a .tmp written, not yet renamed */
     if (commit_file(tmp, path, err)) {
         remove(tmp);
         return -1;
     }
     return 0;
+}
+
+int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                   const RunResult *res, char *err)
+{
+    if (h5io_write_run_tmp(path, ex, spec, s, res, err)) return -1;
+    return h5io_commit_run(path, spec->id, err);
 }
 
 int h5io_run_complete(const char *path, const char *fingerprint)

@@ -20,9 +20,14 @@
 /* "<dir>/runs/r000017.h5" into buf. */
 void h5io_run_path(char *buf, size_t cap, const char *dir, int run_id);
 
-/* Write one finished run atomically (tmp + fsync + rename). */
+/* Write one finished run atomically (tmp + fsync + rename): the two steps
+ * below. Only the first calls HDF5 (serialise it); the second, fsync and
+ * rename, may run in parallel with other runs' writing. */
 int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
                    const RunResult *res, char *err);
+int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                       const RunResult *res, char *err);
+int h5io_commit_run(const char *path, int run_id, char *err);
 
 /* 1 if path is a complete run file of the experiment with this
  * fingerprint (it opens, and holds /run with its status, curves and weights). */

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The benchmark driver behind scripts/bench/run.sh: runs every contender,
+prints the table and the targets of issue 6, and writes a JSON file."""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import h5py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+BASELINE = os.path.join(ROOT, "experiments", "seed-baseline.yaml")
+FASHION = os.path.join(ROOT, "experiments", "fashion-mnist.yaml")
+# forward + weight gradients + input gradients (not for the input layer) of 784-256-256-10
+FASHION_FLOPS = 2 * 268800 + 2 * 268800 + 2 * (256 * 256 + 256 * 10)
+
+
+def sh(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), r.stderr))
+    return r
+
+
+def json_lines(cmd):
+    return [json.loads(line) for line in sh(cmd).stdout.splitlines() if line.startswith("{")]
+
+
+def nnlab_runs(nnlab, tmp, name, *args):
+    out = os.path.join(tmp, name)
+    r = sh([nnlab, "run", *args, "-o", out, "--force"])
+    with h5py.File(os.path.join(out, "results.h5"), "r") as f:
+        runs = [dict(f["runs"][k].attrs) for k in f["runs"]]
+        acc = f["summary"]["final_test_acc"]
+    return runs, acc, r.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--nnlab", required=True)
+    ap.add_argument("--sgemm", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions of the Python contenders (median)")
+    args = ap.parse_args()
+    py = sys.executable
+    tmp = tempfile.mkdtemp(prefix="nnlab_bench_")
+    res = {}
+    try:
+        # 1. The tutorial network, per-example SGD, seconds per run on one thread.
+        runs, acc, _ = nnlab_runs(args.nnlab, tmp, "tutorial", BASELINE, "-j", "1", "seeds={count: 5, start: 1}")
+        res["tutorial"] = {"nnlab": statistics.median(r["seconds"] for r in runs),
+                           "nnlab_train_only": statistics.median(r["train_seconds"] for r in runs),
+                           "nnlab_test_acc": float(acc.mean())}
+        for impl, script in (("numpy", "tutorial_numpy.py"), ("pytorch", "tutorial_torch.py"),
+                             ("sklearn", "tutorial_sklearn.py")):
+            lines = json_lines([py, os.path.join(HERE, script), "--runs", str(args.repeat)])
+            res["tutorial"][impl] = statistics.median(line["seconds"] for line in lines)
+            res["tutorial"][impl + "_test_acc"] = statistics.mean(line["test_acc"] for line in lines)
+        # 2. Fashion-MNIST 784-256-256-10, batch 128, one epoch: training samples per second.
+        runs, acc, _ = nnlab_runs(args.nnlab, tmp, "fashion", FASHION, "-j", "1", "training.epochs=1", "seeds=[1]")
+        nn_sps = 60000 / runs[0]["train_seconds"]
+        torch_sps = json_lines([py, os.path.join(HERE, "fashion_torch.py")])[0]["samples_per_s"]
+        sgemm = json_lines([args.sgemm])[0]["gflops"]
+        res["fashion"] = {"nnlab_samples_per_s": nn_sps, "pytorch_samples_per_s": torch_sps,
+                          "nnlab_gflops": nn_sps * FASHION_FLOPS / 1e9, "sgemm_gflops": sgemm,
+                          "nnlab_test_acc_1_epoch": float(acc[0])}
+        # 3. Scaling: 8 runs of the tutorial network on 1 and 2 threads (runs/s of the run phase).
+        rate = {1: [], 2: []}
+        for _ in range(3):
+            for j in (1, 2):
+                _, _, err = nnlab_runs(args.nnlab, tmp, "scale%d" % j, BASELINE, "-j", str(j), "seeds={count: 8, start: 1}")
+                rate[j].append(float(re.search(r"\(([0-9.]+) runs/s\)", err).group(1)))
+        res["scaling"] = {"runs_per_s_1": max(rate[1]), "runs_per_s_2": max(rate[2])}
+        # 4. Memory: peak RSS of a 2-thread Fashion-MNIST grid.
+        out = os.path.join(tmp, "memory")
+        r = sh(["/usr/bin/time", "-v", args.nnlab, "run", FASHION, "-j", "2", "training.epochs=1", "seeds=[1]",
+                "training.learning_rate=0.01,0.02", "-o", out])
+        rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1)) / 1024
+        m = re.search(r"memory: data ([0-9.]+) MiB, ([0-9.]+) MiB per run", r.stderr)
+        res["memory"] = {"peak_rss_mib": rss, "data_mib": float(m.group(1)), "run_state_mib": float(m.group(2))}
+    finally:
+        shutil.rmtree(tmp)
+
+    t, f, s, m = res["tutorial"], res["fashion"], res["scaling"], res["memory"]
+    budget = m["data_mib"] + 2 * m["run_state_mib"] + 64
+    checks = [
+        ("tutorial: nnlab vs numpy", t["numpy"] / t["nnlab"], ">= 50x", t["numpy"] / t["nnlab"] >= 50),
+        ("tutorial: nnlab vs PyTorch", t["pytorch"] / t["nnlab"], "> numpy ratio",
+         t["pytorch"] / t["nnlab"] > t["numpy"] / t["nnlab"]),
+        ("tutorial: nnlab vs scikit-learn", t["sklearn"] / t["nnlab"], "> numpy ratio",
+         t["sklearn"] / t["nnlab"] > t["numpy"] / t["nnlab"]),
+        ("fashion: samples/s vs PyTorch", f["nnlab_samples_per_s"] / f["pytorch_samples_per_s"], ">= 1.0x (aim 1.2x)",
+         f["nnlab_samples_per_s"] >= f["pytorch_samples_per_s"]),
+        ("fashion: GFLOP/s vs sgemm", f["nnlab_gflops"] / f["sgemm_gflops"], ">= 0.5",
+         f["nnlab_gflops"] >= 0.5 * f["sgemm_gflops"]),
+        ("scaling: runs/s -j 2 vs -j 1", s["runs_per_s_2"] / s["runs_per_s_1"], ">= 1.85x",
+         s["runs_per_s_2"] >= 1.85 * s["runs_per_s_1"]),
+        ("memory: peak RSS / budget", m["peak_rss_mib"] / budget, "<= 1", m["peak_rss_mib"] <= budget),
+    ]
+    res["checks"] = [{"what": w, "value": v, "target": tg, "met": bool(ok)} for w, v, tg, ok in checks]
+    print("1. Tutorial network 64-200-10, per-example SGD, 10 epochs (seconds per run, one thread)")
+    print("   nnlab %.4f s (training steps alone %.4f s; curves on both sets every epoch), mean test acc %.4f"
+          % (t["nnlab"], t["nnlab_train_only"], t["nnlab_test_acc"]))
+    for impl in ("numpy", "pytorch", "sklearn"):
+        print("   %-8s %.3f s  (%.1fx nnlab), test acc %.4f" % (impl, t[impl], t[impl] / t["nnlab"], t[impl + "_test_acc"]))
+    print("2. Fashion-MNIST 784-256-256-10, ReLU, Nesterov, batch 128, 1 epoch (training samples/s, one thread)")
+    print("   nnlab %.0f/s (%.1f GFLOP/s), PyTorch %.0f/s; OpenBLAS sgemm at these shapes %.1f GFLOP/s"
+          % (f["nnlab_samples_per_s"], f["nnlab_gflops"], f["pytorch_samples_per_s"], f["sgemm_gflops"]))
+    print("3. Scaling, 8 tutorial runs: %.2f runs/s with -j 1, %.2f with -j 2" % (s["runs_per_s_1"], s["runs_per_s_2"]))
+    print("4. Memory, 2-thread Fashion-MNIST grid: peak RSS %.1f MiB; data %.1f MiB + 2 x %.2f MiB run state + 64 MiB"
+          " = %.1f MiB" % (m["peak_rss_mib"], m["data_mib"], m["run_state_mib"], budget))
+    print()
+    print("%-34s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
+    for w, v, tg, ok in checks:
+        print("%-34s %10.2f  %-20s %s" % (w, v, tg, "yes" if ok else "NO"))
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as fh:
+        json.dump(res, fh, indent=2)
+    print("\nwrote %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()

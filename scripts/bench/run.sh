@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Benchmarks of nnlab against what its users would otherwise use, measured
+# side by side in one run on this machine. Prints a table and writes
+# results/bench.json. Needs the benchmark-only packages (python3-torch,
+# python3-sklearn, dataset-fashion-mnist, time): installs them with
+# scripts/install-deps.sh --bench when run as root (or with sudo), else
+# says which are missing. About 2-3 minutes on the 2-core development machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+py=${NNLAB_PYTHON:-/usr/bin/python3}
+
+missing=()
+"$py" -c "import torch" 2>/dev/null || missing+=(python3-torch)
+"$py" -c "import sklearn" 2>/dev/null || missing+=(python3-sklearn)
+[ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
+    echo "bench: installing ${missing[*]}"
+    scripts/install-deps.sh --bench
+  else
+    echo "bench: missing packages: ${missing[*]} (run scripts/install-deps.sh --bench as root)" >&2
+    exit 1
+  fi
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build -j 2 > /dev/null
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L scripts/bench/sgemm_bench.c $(pkg-config --cflags --libs openblas) \
+  -o build/sgemm_bench
+# Every contender on one thread.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+exec "$py" scripts/bench/bench.py --nnlab build/nnlab --sgemm build/sgemm_bench --out results/bench.json "$@"
