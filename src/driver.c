@@ -111,7 +111,7 @@ static int clear_results(const char *dir, char *err)
 static int write_text_file(const char *path, const char *text, char *err)
 {
     char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()); /* shards may write it at once */
     FILE *f = fopen(tmp, "w");
     if (!f) return nn_errf(err, "%s: cannot create: %s", tmp, strerror(errno));
     int bad = fputs(text, f) < 0;
@@ -301,12 +301,23 @@ static void run_all(Loop *L, int threads)
     }
 }
 
-/* --resume: leftovers of an interrupted write are discarded. */
-static int remove_tmp_files(const char *dir, char *err)
+/* --resume: leftovers of an interrupted write are discarded; with --shard
+ * only this shard's (another shard may be writing its own). */
+static int own_tmp(const char *name, const DriverOptions *o)
+{
+    int id;
+    char rest[16];
+    if (o->shard_n == 0) return 1;
+    if (sscanf(name, "r%d.h5%15s", &id, rest) != 2 || strcmp(rest, ".tmp")) return 0;
+    return id % o->shard_n == o->shard_k;
+}
+
+static int remove_tmp_files(const char *dir, const DriverOptions *o, char *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/results.h5.tmp", dir);
-    if (remove(path) != 0 && errno != ENOENT) return nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
+    if (o->shard_n == 0 && remove(path) != 0 && errno != ENOENT)
+        return nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
     snprintf(path, sizeof path, "%s/runs", dir);
     DIR *d = opendir(path);
     if (!d) return 0;
@@ -314,7 +325,7 @@ static int remove_tmp_files(const char *dir, char *err)
     int rc = 0;
     while (!rc && (e = readdir(d))) {
         size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".tmp")) continue;
+        if (n < 5 || strcmp(e->d_name + n - 4, ".tmp") || !own_tmp(e->d_name, o)) continue;
         snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
         if (remove(path) != 0) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
     }
@@ -324,13 +335,15 @@ static int remove_tmp_files(const char *dir, char *err)
 
 /* --resume into a folder that has results: same experiment, or exit 2 with
  * the settings that differ. */
-static int check_resumable(const Experiment *ex, char *err)
+static int check_resumable(const Experiment *ex, int sharded, char *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/experiment.yaml", ex->output);
-    if (access(path, F_OK) != 0)
+    if (access(path, F_OK) != 0) {
+        if (sharded) return 0; /* another shard created the folder and is about to write it */
         return nn_errf(err, "%s: not empty and has no experiment.yaml: not an nnlab output folder, nothing to resume",
                        ex->output);
+    }
     Experiment *disk = NULL;
     char load_err[NN_ERR_LEN];
     if (cfg_load(&disk, path, NULL, 0, load_err))
@@ -347,11 +360,12 @@ static int check_resumable(const Experiment *ex, char *err)
     return rc;
 }
 
-static int prepare_output(const Experiment *ex, int resume, char *err)
+static int prepare_output(const Experiment *ex, const DriverOptions *o, char *err)
 {
     char runs[4200], path[4200];
+    int resume = o->resume || o->shard_n;
     if (resume) {
-        if (remove_tmp_files(ex->output, err)) return -1;
+        if (remove_tmp_files(ex->output, o, err)) return -1;
     } else if (folder_has_entries(ex->output) && clear_results(ex->output, err)) {
         return -1;
     }
@@ -364,8 +378,10 @@ static int prepare_output(const Experiment *ex, int resume, char *err)
 
 /* The runs still to do: all of them, or with --resume those without a
  * complete run file. */
-static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, int resume, int *n_todo, char *err)
+static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, const DriverOptions *o, int *n_todo,
+                       char *err)
 {
+    int resume = o->resume || o->shard_n;
     int *todo = nn_alloc((size_t)n_runs, sizeof *todo);
     if (!todo) {
         nn_errf(err, "out of memory");
@@ -375,6 +391,7 @@ static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, in
     for (int i = 0; i < n_runs; i++) {
         char path[4200];
         h5io_run_path(path, sizeof path, ex->output, runs[i].id);
+        if (o->shard_n && runs[i].id % o->shard_n != o->shard_k) continue;
         if (!resume || !h5io_run_complete(path, ex->fingerprint)) todo[(*n_todo)++] = i;
     }
     return todo;
@@ -392,8 +409,8 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         check_memory(ex, data, threads < n_runs ? threads : n_runs, err))
         goto done;
     if (folder_has_entries(ex->output)) {
-        if (o->resume && check_resumable(ex, err)) goto done;
-        if (!o->resume && !o->force) {
+        if ((o->resume || o->shard_n) && check_resumable(ex, o->shard_n > 0, err)) goto done;
+        if (!o->resume && !o->shard_n && !o->force) {
             nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
                     "(--resume to finish its runs, --force to replace them, or -o DIR for another folder)",
                     ex->output);
@@ -401,8 +418,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         }
     }
     status = NN_EXIT_RUNTIME;
-    if (prepare_output(ex, o->resume, err) || !(todo = runs_to_do(ex, runs, n_runs, o->resume, &n_todo, err)))
-        goto done;
+    if (prepare_output(ex, o, err) || !(todo = runs_to_do(ex, runs, n_runs, o, &n_todo, err))) goto done;
 
     Loop L = {ex, data, runs, todo, n_todo, o->fail_fast, {0}, 0, ""};
     L.progress.total = n_todo;
@@ -419,7 +435,10 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         for (int i = 0; i < n_owned; i++) data_total += data_bytes(owned[i]);
         fprintf(stderr, "nnlab: memory: data %.1f MiB, %.2f MiB per run in flight\n", data_total / 1048576.0,
                 run_state_bytes(ex, data) / 1048576.0);
-        if (o->resume) fprintf(stderr, "nnlab: resuming: %d runs already done, %d to run\n", n_runs - n_todo, n_todo);
+        if (o->shard_n)
+            fprintf(stderr, "nnlab: shard %d/%d: %d of its runs to run\n", o->shard_k, o->shard_n, n_todo);
+        else if (o->resume)
+            fprintf(stderr, "nnlab: resuming: %d runs already done, %d to run\n", n_runs - n_todo, n_todo);
     }
     run_all(&L, threads);
     double run_phase = nn_now() - L.progress.start;
@@ -429,6 +448,20 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     int n_missing = 0;
     if (L.write_failed) {
         nn_errf(err, "%s (finished run files are intact in %s/runs; --resume runs the rest)", L.write_err, ex->output);
+        goto done;
+    }
+    if (o->shard_n) { /* the shards' runs are merged by `nnlab merge` once all are done */
+        if (interrupted) {
+            nn_errf(err, "interrupted: shard %d/%d stopped; run it again to finish its runs", o->shard_k, o->shard_n);
+            status = NN_EXIT_INTERRUPTED;
+        } else if (L.progress.failed) {
+            nn_errf(err, "%d runs of shard %d/%d failed (see above)", L.progress.failed, o->shard_k, o->shard_n);
+        } else {
+            status = NN_EXIT_OK;
+            if (!o->quiet)
+                fprintf(stderr, "nnlab: shard %d/%d: %d runs done in %.3f s; when every shard is done: nnlab merge %s\n",
+                        o->shard_k, o->shard_n, L.progress.done, run_phase, ex->output);
+        }
         goto done;
     }
     if (h5io_merge(ex->output, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
@@ -470,8 +503,17 @@ int driver_merge(const char *dir, char *err)
     if (h5io_merge(dir, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
     status = NN_EXIT_OK;
     if (n_missing) {
-        nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run files are missing", dir, n_runs - n_missing, n_runs,
-                n_missing);
+        char list[512] = "";
+        size_t len = 0;
+        int shown = 0;
+        for (int i = 0; i < n_runs && shown < 10; i++) {
+            char path[4200];
+            h5io_run_path(path, sizeof path, dir, runs[i].id);
+            if (h5io_run_complete(path, ex->fingerprint)) continue;
+            len += (size_t)snprintf(list + len, sizeof list - len, "%sr%06d", shown++ ? ", " : "", runs[i].id);
+        }
+        nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run files are missing: %s%s", dir, n_runs - n_missing,
+                n_runs, n_missing, list, n_missing > shown ? ", ..." : "");
         status = NN_EXIT_RUNTIME;
     }
 done:

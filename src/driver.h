@@ -15,12 +15,17 @@ typedef struct {
     int force;           /* replace the results in a non-empty output folder */
     int resume;          /* keep the finished runs of the same experiment, run the rest */
     int fail_fast;       /* stop at the first run that fails */
+    int shard_k, shard_n;/* --shard K/N: only runs K, K+N, K+2N, ... (shard_n = 0: all runs) */
     int quiet;           /* no progress line */
 } DriverOptions;
 
 /* Run every run of ex into ex->output. Returns an exit status (NN_EXIT_*);
  * on anything but NN_EXIT_OK a message is in err. Progress goes to stderr. */
 int driver_run(const Experiment *ex, const DriverOptions *o, char *err);
+
+/* With --shard, several processes share one output folder: each keeps the
+ * finished runs of its share (as --resume), writes no results.h5, and
+ * `nnlab merge DIR` joins them when all are done. */
 
 /* Rebuild <dir>/results.h5 from <dir>/experiment.yaml and <dir>/runs/. */
 int driver_merge(const char *dir, char *err);

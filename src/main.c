@@ -13,7 +13,8 @@
 
 static const char usage[] =
     "usage:\n"
-    "  nnlab run EXPERIMENT.yaml [KEY=VALUE ...] [-j THREADS] [-o DIR] [--resume | --force] [--fail-fast] [--quiet]\n"
+    "  nnlab run EXPERIMENT.yaml [KEY=VALUE ...] [-j THREADS] [-o DIR] [--resume | --force] [--shard K/N]\n"
+    "            [--fail-fast] [--quiet]\n"
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
     "  nnlab summary RESULTS.h5|DIR [--sort METRIC] [--top N] [--csv]\n"
@@ -52,7 +53,7 @@ static int load(Experiment **ex, const char *file, char *const *overrides, int n
 
 static int cmd_run(int argc, char **argv)
 {
-    DriverOptions o = {0, 0, 0, 0, 0};
+    DriverOptions o = {0, 0, 0, 0, 0, 0, 0};
     const char *file = NULL, *output = NULL;
     char **overrides = calloc((size_t)argc + 1, sizeof(char *));
     int n_overrides = 0;
@@ -82,6 +83,14 @@ static int cmd_run(int argc, char **argv)
             o.resume = 1;
         } else if (!strcmp(a, "--fail-fast")) {
             o.fail_fast = 1;
+        } else if (!strcmp(a, "--shard")) {
+            char extra;
+            if (i + 1 >= argc || sscanf(argv[i + 1], "%d/%d%c", &o.shard_k, &o.shard_n, &extra) != 2 || o.shard_n < 1 ||
+                o.shard_n > 1000000 || o.shard_k < 0 || o.shard_k >= o.shard_n) {
+                free(overrides);
+                return bad_usage("%s needs K/N with 0 <= K < N, such as --shard 0/4", a);
+            }
+            i++;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o.quiet = 1;
         } else if (a[0] == '-') {
@@ -100,9 +109,9 @@ static int cmd_run(int argc, char **argv)
         free(overrides);
         return bad_usage("%s", "run needs an experiment file");
     }
-    if (o.resume && o.force) {
+    if (o.force && (o.resume || o.shard_n)) {
         free(overrides);
-        return bad_usage("%s", "--resume keeps the finished runs and --force replaces them: choose one");
+        return bad_usage("%s", "--force replaces results, which --resume and --shard keep: choose one");
     }
     Experiment *ex;
     int status = load(&ex, file, overrides, n_overrides);
