@@ -81,7 +81,7 @@ void cfg_defaults(Settings *s)
     s->train.momentum = 0.9;
 }
 
-const SettingDef *cfg_find_setting(const char *key)
+static const SettingDef *find_setting(const char *key)
 {
     for (int i = 0; i < N_SETTINGS; i++)
         if (!strcmp(cfg_settings[i].key, key)) return &cfg_settings[i];
@@ -618,7 +618,7 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
     for (int i = 0; i < n->n; i++) {
         char key[320];
         snprintf(key, sizeof key, "%s.%.300s", section, n->keys[i]->text);
-        const SettingDef *def = cfg_find_setting(key);
+        const SettingDef *def = find_setting(key);
         if (!def) {
             const char *names[N_SETTINGS + 1];
             char hint[800];
@@ -780,7 +780,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
     double configs = 1;
     for (int i = 0; i < n->n; i++) {
         const Node *key = n->keys[i], *list = n->items[i];
-        const SettingDef *def = cfg_find_setting(key->text);
+        const SettingDef *def = find_setting(key->text);
         if (!def) {
             char hint[1200];
             const char *near = near_miss(key->text, all);

@@ -86,6 +86,5 @@ int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t 
 void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settings *s);
 /* Copy one setting's field from src to dst. */
 void cfg_copy_setting(const SettingDef *def, Settings *dst, const Settings *src);
-const SettingDef *cfg_find_setting(const char *key);
 
 #endif

@@ -222,7 +222,8 @@ static void scale_features(Dataset *ds, int how)
     }
 }
 
-int data_split(Dataset **out, const DataRows *rows, const DataConfig *c, char *err)
+/* Split rows into a Dataset (copies; rows stay the caller's). */
+static int split_rows(Dataset **out, const DataRows *rows, const DataConfig *c, char *err)
 {
     int n = rows->n, d = rows->d;
     int n_test = (int)ceil(c->test_fraction * n);
@@ -554,7 +555,7 @@ int data_load(const DataConfig *c, Dataset **out, char *err)
     case DATA_IDX: return load_idx(c, out, err);
     default: return nn_errf(err, "unknown data source %d", c->source);
     }
-    if (rc == 0) rc = data_split(out, &rows, c, err);
+    if (rc == 0) rc = split_rows(out, &rows, c, err);
     data_rows_free(&rows);
     return rc;
 }

@@ -62,7 +62,4 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
                    char *err);
 void data_rows_free(DataRows *rows);
 
-/* Split rows into a Dataset (takes nothing from rows; copies). */
-int data_split(Dataset **out, const DataRows *rows, const DataConfig *c, char *err);
-
 #endif

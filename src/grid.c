@@ -11,7 +11,8 @@ int grid_n_configs(const Experiment *ex)
     return ex->n_configs > 0 ? ex->n_configs : 1;
 }
 
-int grid_value_index(const Experiment *ex, int config, int axis)
+/* Index into axis `axis`'s values of config point `config`: the last axis varies fastest. */
+static int value_index(const Experiment *ex, int config, int axis)
 {
     int stride = 1;
     for (int k = ex->n_axes - 1; k > axis; k--) stride *= ex->axes[k].n;
@@ -22,7 +23,7 @@ void grid_settings(const Experiment *ex, int config, Settings *out)
 {
     *out = ex->settings;
     for (int k = 0; k < ex->n_axes; k++)
-        cfg_copy_setting(ex->axes[k].def, out, &ex->axes[k].values[grid_value_index(ex, config, k)]);
+        cfg_copy_setting(ex->axes[k].def, out, &ex->axes[k].values[value_index(ex, config, k)]);
 }
 
 void grid_describe(char *buf, size_t cap, const Experiment *ex, int config)
@@ -32,7 +33,7 @@ void grid_describe(char *buf, size_t cap, const Experiment *ex, int config)
     for (int k = 0; k < ex->n_axes && len < cap; k++) {
         char value[2200];
         const GridAxis *a = &ex->axes[k];
-        cfg_format_value(value, sizeof value, a->def, &a->values[grid_value_index(ex, config, k)]);
+        cfg_format_value(value, sizeof value, a->def, &a->values[value_index(ex, config, k)]);
         len += (size_t)snprintf(buf + len, cap - len, "%s%s=%s", k ? " " : "", a->def->key, value);
     }
 }

@@ -28,9 +28,6 @@ int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err);
 /* The resolved settings of config point `config`. */
 void grid_settings(const Experiment *ex, int config, Settings *out);
 
-/* Index into axis `axis`'s values of config point `config`. */
-int grid_value_index(const Experiment *ex, int config, int axis);
-
 /* "model.activation=relu training.optimizer=sgd" (empty without a grid). */
 void grid_describe(char *buf, size_t cap, const Experiment *ex, int config);
 

@@ -67,11 +67,6 @@ static size_t work_floats(const Mlp *m, int B)
     return n;
 }
 
-size_t mlp_work_bytes(const Mlp *m, int max_batch)
-{
-    return work_floats(m, max_batch) * sizeof(float) + sizeof(MlpWork);
-}
-
 MlpWork *mlp_work_create(const Mlp *m, int max_batch)
 {
     MlpWork *ws = calloc(1, sizeof *ws);

@@ -48,8 +48,6 @@ typedef struct {
 int mlp_setup(Mlp *m, int n_in, const int *hidden, int n_hidden, int n_out, int activation,
               float dropout, char *err);
 
-/* Bytes mlp_work_create would allocate for max_batch rows. */
-size_t mlp_work_bytes(const Mlp *m, int max_batch);
 /* NULL when out of memory. Free with mlp_work_destroy (NULL is fine). */
 MlpWork *mlp_work_create(const Mlp *m, int max_batch);
 void mlp_work_destroy(MlpWork *ws);

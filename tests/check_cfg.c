@@ -14,6 +14,8 @@
 #include "nnlab.h"
 #include "optim.h"
 
+#include "check_main.h"
+
 static Experiment *load_text(const char *text)
 {
     Experiment *ex = NULL;
@@ -254,9 +256,5 @@ int main(void)
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, shipped_experiments_load);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

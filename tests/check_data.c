@@ -13,6 +13,8 @@
 #include "data.h"
 #include "nnlab.h"
 
+#include "check_main.h"
+
 static Dataset *load(int scale, int64_t split_seed)
 {
     DataConfig c = {.source = DATA_DIGITS, .test_fraction = 0.2, .split_seed = split_seed, .scale = scale};
@@ -399,9 +401,5 @@ int main(void)
     tcase_add_test(tc, idx_source);
     tcase_add_test(tc, idx_defects);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

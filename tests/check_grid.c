@@ -10,6 +10,8 @@
 #include "nnlab.h"
 #include "optim.h"
 
+#include "check_main.h"
+
 static Experiment *load(const char *text, char *const *overrides, int n)
 {
     Experiment *ex = NULL;
@@ -215,9 +217,5 @@ int main(void)
     tcase_add_test(tc, base_chain_merges_child_over_base);
     tcase_add_test(tc, shipped_experiments_expand);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

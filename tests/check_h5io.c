@@ -19,6 +19,8 @@
 #include "nnlab.h"
 #include "train.h"
 
+#include "check_main.h"
+
 static const char *experiment = "name: h5\nmodel: {hidden: [12, 8], activation: tanh}\n"
                                 "training: {epochs: 2, batch_size: 16, learning_rate: 0.1}\n"
                                 "dataset: {scale: minmax}\nseeds: [5, 6]\n";
@@ -207,9 +209,5 @@ int main(void)
     tcase_add_test(tc, write_read_and_merge);
     tcase_add_test(tc, unwritable_folder_fails_cleanly);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

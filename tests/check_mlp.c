@@ -10,6 +10,8 @@
 #include "optim.h"
 #include "rng.h"
 
+#include "check_main.h"
+
 enum { N_IN = 6, N_OUT = 3, MAX_B = 4 };
 
 /* Mean cross-entropy over the batch + L2 penalty, in double. */
@@ -263,9 +265,5 @@ int main(void)
     tcase_add_test(tc, exp_and_activations_accuracy);
     tcase_add_test(tc, fused_sgd_step_is_the_general_step);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

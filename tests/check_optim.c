@@ -8,6 +8,8 @@
 #include "mlp.h"
 #include "optim.h"
 
+#include "check_main.h"
+
 #define TOL 1e-6
 
 START_TEST(sgd_step)
@@ -98,9 +100,5 @@ int main(void)
     tcase_add_test(tc, nesterov_two_steps);
     tcase_add_loop_test(tc, full_step_with_l2, OPT_SGD, OPT_NESTEROV + 1);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

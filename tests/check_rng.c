@@ -6,6 +6,8 @@
 
 #include "rng.h"
 
+#include "check_main.h"
+
 START_TEST(splitmix64_reference)
 {
     /* The first outputs of splitmix64 from state 1234567 (Vigna's reference code). */
@@ -113,9 +115,5 @@ int main(void)
     tcase_add_test(tc, uniform_and_normal_moments);
     tcase_add_test(tc, below_and_shuffle);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -11,6 +11,8 @@
 #include "optim.h"
 #include "train.h"
 
+#include "check_main.h"
+
 static Dataset *digits;
 
 static void setup(void)
@@ -167,9 +169,5 @@ int main(void)
     tcase_add_test(tc, batch_size_not_dividing_the_set);
     tcase_add_test(tc, divergence_is_a_status);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

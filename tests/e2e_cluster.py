@@ -10,6 +10,8 @@ import unittest
 
 import h5py
 
+from nnlab_testing import results_contents as contents
+
 NNLAB = os.environ["NNLAB"]
 EXPERIMENT = """name: shards
 model: {hidden: [24]}
@@ -23,22 +25,6 @@ seeds: [1, 2]
 
 def nnlab(*args):
     return subprocess.run([NNLAB, *args], capture_output=True, text=True, timeout=600)
-
-
-def contents(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        f["runs"].visititems(lambda n, o: out.__setitem__(n, o[()].tobytes()) if isinstance(o, h5py.Dataset) else None)
-        s = f["summary"][()]
-        for col in s.dtype.names:
-            if col != "seconds":
-                out["summary/" + col] = s[col].tobytes()
-        for name, g in f["aggregate"].items():
-            for part in ("mean", "std"):
-                for k in g[part]:
-                    out["aggregate/%s/%s/%s" % (name, part, k)] = g[part][k][()].tobytes()
-        out["fingerprint"] = f.attrs["fingerprint"]  # the experiment text differs only in its output folder
-    return out
 
 
 class Shards(unittest.TestCase):
