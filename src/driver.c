@@ -9,6 +9,7 @@
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,10 @@
 #include "nnlab.h"
 #include "train.h"
 
-/* Set by SIGINT/SIGTERM: no new run starts. The one piece of mutable global
- * state, as a signal handler can reach nothing else. */
-static volatile sig_atomic_t stop_requested;
+/* Set by SIGINT/SIGTERM (and by a failed write): no new run starts. The one
+ * piece of mutable global state, as a signal handler can reach nothing else;
+ * a lock-free atomic, so the handler and every thread may touch it. */
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {
