@@ -84,30 +84,52 @@ static int folder_has_entries(const char *path)
     return found;
 }
 
-/* --force: remove what an earlier run of nnlab wrote, and nothing else. */
-static int clear_results(const char *dir, char *err)
+/* Remove the entries of folder `dir` that `match` accepts. */
+static int remove_matching(const char *dir, int (*match)(const char *name, const DriverOptions *o),
+                           const DriverOptions *o, char *err)
 {
-    char path[4200];
-    const char *files[] = {"results.h5", "results.h5.tmp", "experiment.yaml", "experiment.yaml.tmp"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (remove(path) != 0 && errno != ENOENT) return nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
-    }
-    snprintf(path, sizeof path, "%s/runs", dir);
-    DIR *d = opendir(path);
+    DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
     int rc = 0;
     while (!rc && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        int ours = e->d_name[0] == 'r' && ((n > 3 && !strcmp(e->d_name + n - 3, ".h5")) ||
-                                           (n > 7 && !strcmp(e->d_name + n - 7, ".h5.tmp")));
-        if (!ours) continue;
-        snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
-        if (remove(path) != 0) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
+        if (!match(e->d_name, o)) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (remove(path) != 0 && errno != ENOENT) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
     }
     closedir(d);
     return rc;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* What nnlab writes at the top of an output folder (experiment.yaml's .tmp
+ * carries a process id: shards may write it at once). */
+static int is_ours_top(const char *name, const DriverOptions *o)
+{
+    (void)o;
+    return !strcmp(name, "results.h5") || !strcmp(name, "results.h5.tmp") || !strcmp(name, "experiment.yaml") ||
+           !strncmp(name, "experiment.yaml.tmp", 19);
+}
+
+/* A run file or its .tmp: r000017.h5, r000017.h5.tmp. */
+static int is_run_file(const char *name, const DriverOptions *o)
+{
+    (void)o;
+    return name[0] == 'r' && (ends_with(name, ".h5") || ends_with(name, ".h5.tmp"));
+}
+
+/* --force: remove what an earlier run of nnlab wrote, and nothing else. */
+static int clear_results(const char *dir, const DriverOptions *o, char *err)
+{
+    char runs[4200];
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    return remove_matching(dir, is_ours_top, o, err) || remove_matching(runs, is_run_file, o, err) ? -1 : 0;
 }
 
 static int write_text_file(const char *path, const char *text, char *err)
@@ -309,30 +331,22 @@ static int own_tmp(const char *name, const DriverOptions *o)
 {
     int id;
     char rest[16];
+    if (!ends_with(name, ".tmp")) return 0;
     if (o->shard_n == 0) return 1;
     if (sscanf(name, "r%d.h5%15s", &id, rest) != 2 || strcmp(rest, ".tmp")) return 0;
     return id % o->shard_n == o->shard_k;
 }
 
+static int is_merge_tmp(const char *name, const DriverOptions *o)
+{
+    return o->shard_n == 0 && !strcmp(name, "results.h5.tmp");
+}
+
 static int remove_tmp_files(const char *dir, const DriverOptions *o, char *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/results.h5.tmp", dir);
-    if (o->shard_n == 0 && remove(path) != 0 && errno != ENOENT)
-        return nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/runs", dir);
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    struct dirent *e;
-    int rc = 0;
-    while (!rc && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".tmp") || !own_tmp(e->d_name, o)) continue;
-        snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
-        if (remove(path) != 0) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
-    }
-    closedir(d);
-    return rc;
+    char runs[4200];
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    return remove_matching(dir, is_merge_tmp, o, err) || remove_matching(runs, own_tmp, o, err) ? -1 : 0;
 }
 
 /* --resume into a folder that has results: same experiment, or exit 2 with
@@ -368,7 +382,7 @@ static int prepare_output(const Experiment *ex, const DriverOptions *o, char *er
     int resume = o->resume || o->shard_n;
     if (resume) {
         if (remove_tmp_files(ex->output, o, err)) return -1;
-    } else if (folder_has_entries(ex->output) && clear_results(ex->output, err)) {
+    } else if (folder_has_entries(ex->output) && clear_results(ex->output, o, err)) {
         return -1;
     }
     snprintf(runs, sizeof runs, "%s/runs", ex->output);

@@ -105,6 +105,19 @@ class Baseline(unittest.TestCase):
         self.assertIn("not empty", r.stderr)
         self.assertEqual(os.path.getmtime(os.path.join(self.j2, "results.h5")), before)
 
+    def test_force_replaces_only_what_nnlab_wrote(self):
+        copy = os.path.join(self.tmp, "forced")
+        shutil.copytree(self.j2, copy)
+        with open(os.path.join(copy, "notes.txt"), "w") as f:
+            f.write("mine\n")
+        open(os.path.join(copy, "runs", "r000009.h5.tmp"), "w").close()  # a leftover
+        r = nnlab("run", BASELINE, "-o", copy, "--force", "--quiet", "training.epochs=1", "seeds=[1, 2]")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(os.path.join(copy, "notes.txt")))
+        self.assertEqual(sorted(os.listdir(os.path.join(copy, "runs"))), ["r000000.h5", "r000001.h5"])
+        with h5py.File(os.path.join(copy, "results.h5"), "r") as f:
+            self.assertEqual(f["runs/r000000/curves/test_acc"].shape, (2,))
+
     def test_merge_rebuilds_results(self):
         copy = os.path.join(self.tmp, "merged")
         shutil.copytree(self.j2, copy)

@@ -24,6 +24,13 @@ def load_digits():
     return rows[:, :64], rows[:, 64].astype(int)
 
 
+def split_digits():
+    """The digits and their 80/20 split (test rows first in a seeded permutation)."""
+    X, Y = load_digits()
+    split = np.random.default_rng(0).permutation(len(X))
+    return X, Y, split[360:], split[:360]
+
+
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -61,9 +68,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    X, Y = load_digits()
-    split = np.random.default_rng(0).permutation(len(X))
-    test, train = split[:360], split[360:]
+    X, Y, train, test = split_digits()
     for r in range(args.runs):
         t0 = time.perf_counter()
         net = Network([64, 200, 10], np.random.default_rng(args.seed + r))

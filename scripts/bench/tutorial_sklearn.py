@@ -10,12 +10,11 @@ import sys
 import time
 import warnings
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tutorial_numpy import load_digits  # noqa: E402
+from tutorial_numpy import split_digits  # noqa: E402
 
 
 def main():
@@ -23,9 +22,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    X, Y = load_digits()
-    split = np.random.default_rng(0).permutation(len(X))
-    test, train = split[:360], split[360:]
+    X, Y, train, test = split_digits()
     for r in range(args.runs):
         t0 = time.perf_counter()
         clf = MLPClassifier(hidden_layer_sizes=(200,), activation="logistic", solver="sgd", batch_size=1,

@@ -9,11 +9,10 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tutorial_numpy import load_digits  # noqa: E402
+from tutorial_numpy import split_digits  # noqa: E402
 
 
 def main():
@@ -22,9 +21,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    X, Y = load_digits()
-    split = np.random.default_rng(0).permutation(len(X))
-    test, train = split[:360], split[360:]
+    X, Y, train, test = split_digits()
     Xtr, Ytr = torch.tensor(X[train], dtype=torch.float32), torch.tensor(Y[train])
     Xte, Yte = torch.tensor(X[test], dtype=torch.float32), torch.tensor(Y[test])
     for r in range(args.runs):
