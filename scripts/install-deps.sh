@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev
   python3 python3-h5py python3-numpy python3-matplotlib
   valgrind clang-14 libclang-rt-14-dev
+  openmpi-bin libopenmpi-dev
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-sklearn dataset-fashion-mnist time)

@@ -252,6 +252,7 @@ typedef struct {
     const Experiment *ex;
     Dataset *const *data; /* (n_configs) the data set of each config point */
     const RunSpec *runs;
+    int n_runs_total;
     const int *todo;      /* indices into runs of the runs to do */
     int n_todo;
     int fail_fast;
@@ -392,6 +393,219 @@ static int prepare_output(const Experiment *ex, const DriverOptions *o, char *er
     return write_text_file(path, ex->resolved, err);
 }
 
+#ifdef NNLAB_HAVE_MPI
+/* ---- MPI: rank 0 coordinates and writes, the other ranks train ---------- *
+ * Messages: a worker thread sends TAG_REQUEST and gets back TAG_WORK with an
+ * index into runs (-1: no more work); it sends each finished run as
+ * TAG_RESULT (header, curves, init, weights) or TAG_FAILED (a message). A
+ * worker rank sends TAG_DONE when all its threads are done. MPI calls of a
+ * worker's threads are serialised (MPI_THREAD_SERIALIZED). */
+#include <mpi.h>
+
+enum { TAG_REQUEST = 1, TAG_WORK, TAG_RESULT, TAG_FAILED, TAG_DONE };
+
+typedef struct {
+    int32_t index, status, epochs, epochs_done;
+    int64_t n_params;
+    double seconds, train_seconds;
+} ResultHeader;
+
+static size_t result_bytes(const RunResult *r)
+{
+    return sizeof(ResultHeader) + (size_t)N_CURVES * ((size_t)r->epochs + 1) * sizeof(double) +
+           2 * r->mlp.n_params * sizeof(float);
+}
+
+/* One finished run as one buffer (the caller frees it). */
+static char *pack_result(int index, const RunResult *r, size_t *len)
+{
+    *len = result_bytes(r);
+    char *buf = malloc(*len), *p = buf;
+    if (!buf) return NULL;
+    ResultHeader h = {index, r->status, r->epochs, r->epochs_done, (int64_t)r->mlp.n_params, r->seconds,
+                      r->train_seconds};
+    memcpy(p, &h, sizeof h), p += sizeof h;
+    for (int k = 0; k < N_CURVES; k++) {
+        size_t n = ((size_t)r->epochs + 1) * sizeof(double);
+        memcpy(p, r->curve[k], n), p += n;
+    }
+    memcpy(p, r->init, r->mlp.n_params * sizeof(float)), p += r->mlp.n_params * sizeof(float);
+    memcpy(p, r->weights, r->mlp.n_params * sizeof(float));
+    return buf;
+}
+
+/* A RunResult whose arrays point into buf (do not run_result_free it). */
+static int unpack_result(const char *buf, size_t len, const Loop *L, RunResult *r, int *index)
+{
+    ResultHeader h;
+    if (len < sizeof h) return -1;
+    memcpy(&h, buf, sizeof h);
+    if (h.index < 0 || h.index >= L->n_runs_total) return -1;
+    const RunSpec *spec = &L->runs[h.index];
+    Settings s;
+    grid_settings(L->ex, spec->config, &s);
+    memset(r, 0, sizeof *r);
+    const Dataset *d = L->data[spec->config];
+    if (mlp_setup(&r->mlp, d->n_features, s.train.hidden.units, s.train.hidden.n, d->n_classes, s.train.activation,
+                  (float)s.train.dropout, NULL) || (int64_t)r->mlp.n_params != h.n_params || h.epochs != s.train.epochs)
+        return -1;
+    r->status = h.status, r->epochs = h.epochs, r->epochs_done = h.epochs_done;
+    r->seconds = h.seconds, r->train_seconds = h.train_seconds;
+    if (len != result_bytes(r)) return -1;
+    const char *p = buf + sizeof h;
+    for (int k = 0; k < N_CURVES; k++) r->curve[k] = (double *)p, p += ((size_t)h.epochs + 1) * sizeof(double);
+    r->init = (float *)p, p += r->mlp.n_params * sizeof(float);
+    r->weights = (float *)p;
+    *index = h.index;
+    return 0;
+}
+
+/* When a rank dies, mpirun tears the job down: rank 0 gets SIGTERM and is
+ * killed soon after, so its handler can only say which runs did not finish
+ * and leave. What the handler reads, set by mpi_coordinate (a handler can
+ * reach nothing else). */
+static struct {
+    const RunSpec *runs;
+    const int *todo;
+    int n_todo;
+    volatile unsigned char *saved; /* by run index: its file is written */
+} teardown;
+
+/* Decimal digits of v (>= 0) at p, zero-padded to `width`; returns the end. */
+static char *put_uint(char *p, unsigned long v, int width)
+{
+    char digits[24];
+    int n = 0;
+    do digits[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    while (n < width) digits[n++] = '0';
+    while (n) *p++ = digits[--n];
+    return p;
+}
+
+static void on_teardown(int sig)
+{
+    (void)sig;
+    static char buf[16384];
+    static const char head[] = "\nnnlab: the MPI job is ending (a rank died or it was stopped); runs not finished:";
+    static const char tail[] = "\nnnlab: finished run files are intact; run again with --resume to complete the rest\n";
+    char *p = buf, *end = buf + sizeof buf - sizeof tail - 16;
+    memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
+    int listed = 0;
+    for (int i = 0; i < teardown.n_todo && teardown.saved; i++) {
+        int index = teardown.todo[i];
+        if (teardown.saved[index]) continue;
+        if (p + 9 >= end) {
+            memcpy(p, " ...", 4), p += 4;
+            break;
+        }
+        *p++ = ' ', *p++ = 'r';
+        p = put_uint(p, (unsigned long)teardown.runs[index].id, 6);
+        listed++;
+    }
+    if (!listed) memcpy(p, " none", 5), p += 5;
+    memcpy(p, tail, sizeof tail - 1), p += sizeof tail - 1;
+    ssize_t unused = write(STDERR_FILENO, buf, (size_t)(p - buf));
+    (void)unused;
+    _exit(NN_EXIT_RUNTIME);
+}
+
+/* Rank 0: hand out L->todo, save what comes back, until every worker is done. */
+static void mpi_coordinate(Loop *L, int size)
+{
+    int next = 0, done_ranks = 0;
+    volatile unsigned char *saved = calloc((size_t)L->n_runs_total, 1);
+    teardown.runs = L->runs, teardown.todo = L->todo, teardown.n_todo = L->n_todo, teardown.saved = saved;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_teardown;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    while (done_ranks < size - 1) {
+        MPI_Status st;
+        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        int len;
+        MPI_Get_count(&st, MPI_BYTE, &len);
+        char *buf = malloc(len > 0 ? (size_t)len : 1);
+        MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == TAG_REQUEST) {
+            int index = stop_requested || next >= L->n_todo ? -1 : L->todo[next++];
+            MPI_Send(&index, 1, MPI_INT, st.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
+        } else if (st.MPI_TAG == TAG_RESULT) {
+            RunResult r;
+            int index;
+            if (unpack_result(buf, (size_t)len, L, &r, &index) == 0) {
+                Settings s;
+                grid_settings(L->ex, L->runs[index].config, &s);
+                save_run(L, &L->runs[index], &s, &r);
+                if (saved && !L->write_failed) saved[index] = 1;
+            } else {
+                write_failed(L, "a worker sent a malformed result (mismatched builds of nnlab?)");
+            }
+        } else if (st.MPI_TAG == TAG_FAILED) {
+            int index;
+            memcpy(&index, buf, sizeof index);
+            run_failed(L, &L->runs[index], buf + sizeof index);
+        } else if (st.MPI_TAG == TAG_DONE) {
+            done_ranks++;
+        }
+        free(buf);
+    }
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    teardown.saved = NULL;
+    free((void *)saved);
+}
+
+/* A worker rank: `threads` threads ask rank 0 for runs until there are none. */
+static void mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int threads)
+{
+#pragma omp parallel num_threads(threads)
+    for (;;) {
+        int index, ask = 0;
+#pragma omp critical(nnlab_mpi)
+        {
+            MPI_Send(&ask, 1, MPI_INT, 0, TAG_REQUEST, MPI_COMM_WORLD);
+            MPI_Recv(&index, 1, MPI_INT, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        }
+        if (index < 0) break;
+        const RunSpec *spec = &runs[index];
+        Settings s;
+        grid_settings(ex, spec->config, &s);
+        RunResult r;
+        char err[NN_ERR_LEN] = "", failed[sizeof(int) + NN_ERR_LEN];
+        size_t len = 0;
+        char *buf = NULL;
+        if (train_run(&s.train, data[spec->config], (uint64_t)spec->seed, &r, err) == 0) {
+            buf = pack_result(index, &r, &len);
+            run_result_free(&r);
+            if (!buf) snprintf(err, sizeof err, "out of memory sending run %d", spec->id);
+        }
+        if (!buf) {
+            memcpy(failed, &index, sizeof index);
+            memcpy(failed + sizeof index, err, NN_ERR_LEN);
+        }
+#pragma omp critical(nnlab_mpi)
+        {
+            if (buf) MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+            else MPI_Send(failed, (int)sizeof failed, MPI_BYTE, 0, TAG_FAILED, MPI_COMM_WORLD);
+        }
+        free(buf);
+    }
+    int bye = 0;
+    MPI_Send(&bye, 1, MPI_INT, 0, TAG_DONE, MPI_COMM_WORLD);
+}
+
+/* 1 if any rank reports a failure. */
+static int any_rank(int failed)
+{
+    int any = failed;
+    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return any;
+}
+#endif
+
 /* The runs still to do: all of them, or with --resume those without a
  * complete run file. */
 static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, const DriverOptions *o, int *n_todo,
@@ -421,22 +635,45 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     RunSpec *runs = NULL;
     int *todo = NULL;
     int n_runs = 0, n_owned = 0, n_todo = 0, status = NN_EXIT_INPUT;
-    if (load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err) ||
-        check_memory(ex, data, threads < n_runs ? threads : n_runs, err))
+    int failed = load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err) ||
+                 check_memory(ex, data, threads < n_runs ? threads : n_runs, err);
+#ifdef NNLAB_HAVE_MPI
+    int mpi = o->mpi_size > 1;
+    if (mpi && any_rank(failed) && !failed) {
+        nn_errf(err, "another MPI rank could not load the experiment's data");
+        failed = 1;
+    }
+    if (mpi && !failed && o->mpi_rank > 0) { /* a worker: wait for rank 0's folder, then train */
+        if (any_rank(0)) {
+            status = NN_EXIT_OK; /* rank 0 reports why */
+            goto done;
+        }
+        mpi_work(ex, data, runs, threads);
+        status = NN_EXIT_OK;
         goto done;
+    }
+#endif
+    if (failed) goto done;
+    int prepared = 1;
     if (folder_has_entries(ex->output)) {
-        if ((o->resume || o->shard_n) && check_resumable(ex, o->shard_n > 0, err)) goto done;
-        if (!o->resume && !o->shard_n && !o->force) {
+        if ((o->resume || o->shard_n) && check_resumable(ex, o->shard_n > 0, err)) prepared = 0;
+        else if (!o->resume && !o->shard_n && !o->force) {
             nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
                     "(--resume to finish its runs, --force to replace them, or -o DIR for another folder)",
                     ex->output);
-            goto done;
+            prepared = 0;
         }
     }
-    status = NN_EXIT_RUNTIME;
-    if (prepare_output(ex, o, err) || !(todo = runs_to_do(ex, runs, n_runs, o, &n_todo, err))) goto done;
+    if (prepared) {
+        status = NN_EXIT_RUNTIME;
+        prepared = prepare_output(ex, o, err) == 0 && (todo = runs_to_do(ex, runs, n_runs, o, &n_todo, err)) != NULL;
+    }
+#ifdef NNLAB_HAVE_MPI
+    if (mpi) any_rank(!prepared); /* the workers wait for this */
+#endif
+    if (!prepared) goto done;
 
-    Loop L = {ex, data, runs, todo, n_todo, o->fail_fast, {0}, 0, ""};
+    Loop L = {ex, data, runs, n_runs, todo, n_todo, o->fail_fast, {0}, 0, ""};
     L.progress.total = n_todo;
     L.progress.start = L.progress.last_print = nn_now();
     L.progress.best_acc = -1;
@@ -445,8 +682,8 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     stop_requested = 0;
     install_handlers();
     if (!o->quiet) {
-        fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds) on %d threads -> %s\n", ex->name, n_runs,
-                grid_n_configs(ex), ex->n_seeds, threads, ex->output);
+        fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds) on %d threads%s -> %s\n", ex->name, n_runs,
+                grid_n_configs(ex), ex->n_seeds, threads, o->mpi_size > 1 ? " in each worker rank" : "", ex->output);
         double data_total = 0;
         for (int i = 0; i < n_owned; i++) data_total += data_bytes(owned[i]);
         fprintf(stderr, "nnlab: memory: data %.1f MiB, %.2f MiB per run in flight\n", data_total / 1048576.0,
@@ -456,7 +693,12 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         else if (o->resume)
             fprintf(stderr, "nnlab: resuming: %d runs already done, %d to run\n", n_runs - n_todo, n_todo);
     }
-    run_all(&L, threads);
+#ifdef NNLAB_HAVE_MPI
+    if (mpi)
+        mpi_coordinate(&L, o->mpi_size);
+    else
+#endif
+        run_all(&L, threads);
     double run_phase = nn_now() - L.progress.start;
     int interrupted = stop_requested && !L.write_failed && !(o->fail_fast && L.progress.failed);
     progress_show(&L.progress, 1);

@@ -16,8 +16,14 @@ typedef struct {
     int resume;          /* keep the finished runs of the same experiment, run the rest */
     int fail_fast;       /* stop at the first run that fails */
     int shard_k, shard_n;/* --shard K/N: only runs K, K+N, K+2N, ... (shard_n = 0: all runs) */
+    int mpi_rank, mpi_size;/* under mpirun (MPI build): rank 0 hands out runs and writes, the others train */
     int quiet;           /* no progress line */
 } DriverOptions;
+
+/* Under MPI (mpi_size > 1) every rank calls driver_run: rank 0 prepares the
+ * output folder, hands out run ids one at a time to the threads of the other
+ * ranks, writes every run file as results come back and merges; the others
+ * only train. The files are the same as a single process writes. */
 
 /* Run every run of ex into ex->output. Returns an exit status (NN_EXIT_*);
  * on anything but NN_EXIT_OK a message is in err. Progress goes to stderr. */

@@ -51,9 +51,9 @@ static int load(Experiment **ex, const char *file, char *const *overrides, int n
     return NN_EXIT_OK;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, int mpi_rank, int mpi_size)
 {
-    DriverOptions o = {0, 0, 0, 0, 0, 0, 0};
+    DriverOptions o = {.mpi_rank = mpi_rank, .mpi_size = mpi_size};
     const char *file = NULL, *output = NULL;
     char **overrides = calloc((size_t)argc + 1, sizeof(char *));
     int n_overrides = 0;
@@ -208,8 +208,44 @@ static int cmd_merge(int argc, char **argv)
     return status;
 }
 
+#ifdef NNLAB_HAVE_MPI
+#include <mpi.h>
+#endif
+
+/* Under mpirun (an MPI build, and the launcher's environment): MPI_Init,
+ * and this process's rank and the number of ranks. */
+static void mpi_start(int *argc, char ***argv, int *rank, int *size)
+{
+    *rank = 0, *size = 1;
+#ifdef NNLAB_HAVE_MPI
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE") && !getenv("PMIX_RANK")) return;
+    int provided;
+    MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    MPI_Comm_size(MPI_COMM_WORLD, size);
+    if (provided < MPI_THREAD_SERIALIZED && *size > 1) {
+        fprintf(stderr, "nnlab: this MPI library cannot serve several threads per rank\n");
+        MPI_Abort(MPI_COMM_WORLD, NN_EXIT_RUNTIME);
+    }
+#else
+    (void)argc, (void)argv;
+#endif
+}
+
+static int mpi_stop(int status, int size)
+{
+#ifdef NNLAB_HAVE_MPI
+    if (size > 1 || getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK")) MPI_Finalize();
+#else
+    (void)size;
+#endif
+    return status;
+}
+
 int main(int argc, char **argv)
 {
+    int mpi_rank, mpi_size;
+    mpi_start(&argc, &argv, &mpi_rank, &mpi_size);
     h5io_init();
     if (argc < 2) return bad_usage("%s", "no command given");
     const char *cmd = argv[1];
@@ -221,7 +257,7 @@ int main(int argc, char **argv)
         printf("%s", usage);
         return NN_EXIT_OK;
     }
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) return mpi_stop(cmd_run(argc - 2, argv + 2, mpi_rank, mpi_size), mpi_size);
     if (!strcmp(cmd, "check")) return cmd_check_or_list(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "list")) return cmd_check_or_list(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 2, argv + 2);

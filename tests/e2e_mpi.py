@@ -1,0 +1,99 @@
+"""MPI (an MPI build): `mpirun -np 3 nnlab run ... -j 2` writes the same run
+files and results.h5 as one process, bit for bit; when a worker rank dies,
+rank 0 names the runs that did not finish and the job exits non-zero, and
+--resume completes them."""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from nnlab_testing import results_contents as contents, run_files
+
+NNLAB = os.environ["NNLAB"]
+MPIRUN = os.environ["MPIRUN"]
+EXPERIMENT = """name: mpi
+model: {hidden: [48]}
+training: {epochs: 4, batch_size: 4, learning_rate: 0.05, shuffle: true}
+grid:
+  model.activation: [sigmoid, relu]
+  model.dropout: [0.0, 0.2]
+seeds: {count: 4, start: 1}
+"""
+
+
+def mpirun(np, *args):
+    root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
+    return [MPIRUN, *root, "--oversubscribe", "-np", str(np), NNLAB, *args]
+
+
+def rank_of(pid):
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+        return int(env.get(b"OMPI_COMM_WORLD_RANK", b"-1"))
+    except OSError:
+        return -1
+
+
+class Mpi(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="nnlab_mpi_")
+        cls.exp = os.path.join(cls.tmp, "mpi.yaml")
+        with open(cls.exp, "w") as f:
+            f.write(EXPERIMENT)
+        cls.single = os.path.join(cls.tmp, "single")
+        r = subprocess.run([NNLAB, "run", cls.exp, "-o", cls.single, "-j", "1", "--quiet"], capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        cls.want = contents(os.path.join(cls.single, "results.h5"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_three_ranks_give_the_bits_of_one_process(self):
+        out = os.path.join(self.tmp, "three")
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "-j", "2"), capture_output=True, text=True,
+                           timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("16 runs done", r.stderr)
+        got = contents(os.path.join(out, "results.h5"))
+        self.assertEqual(sorted(got), sorted(self.want))
+        for k in self.want:
+            self.assertEqual(got[k], self.want[k], k)
+
+    def test_a_dead_rank_is_reported_and_resume_completes(self):
+        out = os.path.join(self.tmp, "dead")
+        slower = ["seeds={count: 12, start: 1}", "model.hidden=[200]", "training.batch_size=1", "training.epochs=6"]
+        p = subprocess.Popen(mpirun(3, "run", self.exp, "-o", out, "-j", "1", *slower),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 300
+        while len(run_files(out)) < 3 and p.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        workers = [int(x) for x in subprocess.run(["pgrep", "-f", "^" + NNLAB + " run"], capture_output=True,
+                                                   text=True).stdout.split()]
+        workers = [pid for pid in workers if rank_of(pid) > 0]
+        self.assertTrue(workers, "no worker rank found to kill")
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = p.communicate(timeout=300)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("runs not finished:", err)
+        missing = err.split("runs not finished:")[1].split("\n")[0].split()
+        self.assertTrue(missing and all(m.startswith("r") for m in missing), err)
+        done = {os.path.basename(f)[:7] for f in run_files(out)}
+        self.assertFalse(done & set(missing))
+        self.assertEqual(len(done) + len(missing), 48)
+        r = subprocess.run([NNLAB, "run", self.exp, "-o", out, "--resume", "-j", "2", *slower],
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(run_files(out)), 48)
+        self.assertEqual(glob.glob(os.path.join(out, "runs", "*.tmp")), [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
