@@ -528,6 +528,10 @@ static void mpi_coordinate(Loop *L, int size)
         int len;
         MPI_Get_count(&st, MPI_BYTE, &len);
         char *buf = malloc(len > 0 ? (size_t)len : 1);
+        if (!buf) {
+            fprintf(stderr, "nnlab: rank 0 is out of memory receiving a result of %d bytes\n", len);
+            MPI_Abort(MPI_COMM_WORLD, NN_EXIT_RUNTIME); /* finished run files are intact: --resume */
+        }
         MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (st.MPI_TAG == TAG_REQUEST) {
             int index = stop_requested || next >= L->n_todo ? -1 : L->todo[next++];
