@@ -3,14 +3,12 @@ output folder, `nnlab merge DIR` joins them; the merged results.h5 is
 bit-identical to a single-process run, and a missing shard is reported."""
 import glob
 import os
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 import h5py
 
-from nnlab_testing import results_contents as contents
+from nnlab_testing import ReferenceRun, results_contents as contents
 
 NNLAB = os.environ["NNLAB"]
 EXPERIMENT = """name: shards
@@ -27,21 +25,9 @@ def nnlab(*args):
     return subprocess.run([NNLAB, *args], capture_output=True, text=True, timeout=600)
 
 
-class Shards(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="nnlab_shards_")
-        cls.exp = os.path.join(cls.tmp, "shards.yaml")
-        with open(cls.exp, "w") as f:
-            f.write(EXPERIMENT)
-        cls.single = os.path.join(cls.tmp, "single")
-        r = nnlab("run", cls.exp, "-o", cls.single, "-j", "1", "--quiet")
-        assert r.returncode == 0, r.stderr
-        cls.want = contents(os.path.join(cls.single, "results.h5"))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp)
+class Shards(ReferenceRun):
+    EXPERIMENT = EXPERIMENT
+    NAME = "shards"
 
     def test_three_shards_at_once_then_merge(self):
         out = os.path.join(self.tmp, "three")

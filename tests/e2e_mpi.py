@@ -4,14 +4,12 @@ rank 0 names the runs that did not finish and the job exits non-zero, and
 --resume completes them."""
 import glob
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from nnlab_testing import results_contents as contents, run_files
+from nnlab_testing import ReferenceRun, results_contents as contents, run_files
 
 NNLAB = os.environ["NNLAB"]
 MPIRUN = os.environ["MPIRUN"]
@@ -39,22 +37,9 @@ def rank_of(pid):
         return -1
 
 
-class Mpi(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="nnlab_mpi_")
-        cls.exp = os.path.join(cls.tmp, "mpi.yaml")
-        with open(cls.exp, "w") as f:
-            f.write(EXPERIMENT)
-        cls.single = os.path.join(cls.tmp, "single")
-        r = subprocess.run([NNLAB, "run", cls.exp, "-o", cls.single, "-j", "1", "--quiet"], capture_output=True,
-                           text=True, timeout=600)
-        assert r.returncode == 0, r.stderr
-        cls.want = contents(os.path.join(cls.single, "results.h5"))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp)
+class Mpi(ReferenceRun):
+    EXPERIMENT = EXPERIMENT
+    NAME = "mpi"
 
     def test_three_ranks_give_the_bits_of_one_process(self):
         out = os.path.join(self.tmp, "three")

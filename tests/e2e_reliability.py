@@ -16,7 +16,7 @@ import unittest
 
 import h5py
 
-from nnlab_testing import results_contents as contents, run_files
+from nnlab_testing import ReferenceRun, results_contents as contents, run_files
 
 NNLAB = os.environ["NNLAB"]
 SANITIZED = os.environ.get("NNLAB_SANITIZED") == "1"
@@ -40,22 +40,14 @@ def nnlab(*args, env=None, limits=None):
                           env=dict(os.environ, **(env or {})), preexec_fn=preexec if limits else None)
 
 
-class Crash(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="nnlab_crash_")
-        cls.exp = os.path.join(cls.tmp, "crash.yaml")
-        with open(cls.exp, "w") as f:
-            f.write(EXPERIMENT)
-        cls.ref = os.path.join(cls.tmp, "reference")
-        r = nnlab("run", cls.exp, "-o", cls.ref, "-j", "2", "--quiet")
-        assert r.returncode == 0, r.stderr
-        cls.want = contents(os.path.join(cls.ref, "results.h5"))
-        assert len([k for k in cls.want if k.startswith("runs/") and k.endswith("/W")]) == 12 * 2 * 2
+class Crash(ReferenceRun):
+    EXPERIMENT = EXPERIMENT
+    NAME = "crash"
 
     @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp)
+    def setUpClass(cls):
+        super().setUpClass()
+        assert len([k for k in cls.want if k.startswith("runs/") and k.endswith("/W")]) == 12 * 2 * 2
 
     def resume_and_compare(self, out, expect_done=None):
         r = nnlab("run", self.exp, "-o", out, "--resume", "-j", "2")

@@ -3,7 +3,6 @@ script makes a valid image from a small results file made here, the loader's
 numbers equal those `nnlab summary` prints, and bad input gives a clear
 message (no traceback) and exit status 2."""
 import csv
-import glob
 import io
 import math
 import os

@@ -1,6 +1,10 @@
 """Helpers the end-to-end tests share."""
 import glob
 import os
+import shutil
+import subprocess
+import tempfile
+import unittest
 
 import h5py
 
@@ -26,3 +30,28 @@ def results_contents(path):
                 out["summary/" + col] = s[col].tobytes()
         out["fingerprint"] = f.attrs["fingerprint"]
     return out
+
+
+class ReferenceRun(unittest.TestCase):
+    """Tests that compare against one uninterrupted single-process run: the
+    subclass sets EXPERIMENT (YAML text) and NAME; setUpClass writes it to
+    cls.exp in a fresh cls.tmp, runs it into cls.ref and keeps
+    results_contents of it in cls.want."""
+    EXPERIMENT = None
+    NAME = "experiment"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="nnlab_%s_" % cls.NAME)
+        cls.exp = os.path.join(cls.tmp, cls.NAME + ".yaml")
+        with open(cls.exp, "w") as f:
+            f.write(cls.EXPERIMENT)
+        cls.ref = os.path.join(cls.tmp, "reference")
+        r = subprocess.run([os.environ["NNLAB"], "run", cls.exp, "-o", cls.ref, "-j", "1", "--quiet"],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        cls.want = results_contents(os.path.join(cls.ref, "results.h5"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
