@@ -45,6 +45,11 @@ int mlp_setup(Mlp *m, int n_in, const int *hidden, int n_hidden, int n_out, int 
     return 0;
 }
 
+int mlp_narrow(const Mlp *m, int l)
+{
+    return l > 0 && l < m->n_layers && m->size[l + 1] < MLP_NARROW;
+}
+
 static int widest(const Mlp *m)
 {
     int w = 0;
@@ -64,6 +69,8 @@ static size_t work_floats(const Mlp *m, int B)
     }
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
+    for (int l = 1; l < m->n_layers; l++)
+        if (mlp_narrow(m, l)) n += (size_t)m->size[l] * (size_t)m->size[l + 1];
     return n;
 }
 
@@ -72,8 +79,9 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     MlpWork *ws = calloc(1, sizeof *ws);
     if (!ws) return NULL;
     ws->block = nn_calloc(work_floats(m, max_batch), sizeof(float));
-    if (!ws->block) {
-        free(ws);
+    ws->rows = nn_alloc((size_t)m->size[0], sizeof(int));
+    if (!ws->block || !ws->rows) {
+        mlp_work_destroy(ws);
         return NULL;
     }
     ws->max_batch = max_batch;
@@ -90,7 +98,9 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     }
     ws->logits = p, p += b * (size_t)m->size[m->n_layers];
     ws->delta[0] = p, p += b * (size_t)widest(m);
-    ws->delta[1] = p;
+    ws->delta[1] = p, p += b * (size_t)widest(m);
+    for (int l = 1; l < m->n_layers; l++)
+        if (mlp_narrow(m, l)) ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
     return ws;
 }
 
@@ -98,6 +108,7 @@ void mlp_work_destroy(MlpWork *ws)
 {
     if (!ws) return;
     free(ws->block);
+    free(ws->rows);
     free(ws);
 }
 
@@ -140,6 +151,11 @@ void mlp_dropout_sample(const Mlp *m, MlpWork *ws, int B, Rng *rng)
 #else
 #define HOT
 #endif
+#ifdef __GNUC__
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
 
 void mlp_blas_single_thread(void)
 {
@@ -151,31 +167,37 @@ void mlp_blas_single_thread(void)
  * it changes results). This is Cephes' expf: range reduction by
  * n = round(x·log2 e) (the 1.5·2^23 trick, exact in float), a degree-6
  * polynomial on [-ln2/2, ln2/2], and 2^n built in the exponent bits.
+ * Multiply-adds are fmaf (one rounding, and half the latency of the chain).
  * Relative error below 2.5e-7 (2 ulp) on [-87.3, 88]; inputs outside are
  * clamped there (exp(88) = 1.65e38, exp(-87.3) = 1.2e-38); NaN stays NaN.
  * Plain float arithmetic and integer bit operations, no undefined
  * conversions, so GCC vectorizes every loop that calls it. */
-static inline float exp_approx(float x)
+static inline float exp_core(float x) /* x in [-87.33654, 88] or NaN */
 {
-    x = x > 88.0f ? 88.0f : x;
-    x = x < -87.33654f ? -87.33654f : x;
-    float t = x * 1.44269504088896341f + 12582912.0f; /* round(x·log2 e) in t's low mantissa bits */
+    float t = fmaf(x, 1.44269504088896341f, 12582912.0f); /* round(x·log2 e) in t's low mantissa bits */
     float n = t - 12582912.0f;
     uint32_t tb;
     memcpy(&tb, &t, sizeof tb);
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
+    float r = fmaf(n, -0.693359375f, x); /* x - n·ln 2 in two parts (Cody-Waite) */
+    r = fmaf(n, 2.12194440e-4f, r);
     float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
+    p = fmaf(p, r, 1.3981999507e-3f);
+    p = fmaf(p, r, 8.3334519073e-3f);
+    p = fmaf(p, r, 4.1665795894e-2f);
+    p = fmaf(p, r, 1.6666665459e-1f);
+    p = fmaf(p, r, 5.0000001201e-1f);
+    p = fmaf(p, r * r, r + 1.0f);
     uint32_t eb = (tb - 0x4B400000u + 127u) << 23; /* 2^n */
     float scale;
     memcpy(&scale, &eb, sizeof scale);
     return p * scale;
+}
+
+static inline float exp_approx(float x)
+{
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -87.33654f ? -87.33654f : x;
+    return exp_core(x);
 }
 
 float mlp_expf(float x)
@@ -186,29 +208,43 @@ float mlp_expf(float x)
 /* sigmoid with z clamped to >= -80, so an output is never subnormal
  * (sigmoid(-80) = 1.8e-35); tanh as Cephes' tanhf: an odd polynomial below
  * |x| = 0.625, 1 - 2/(exp(2|x|) + 1) above. */
+static ALWAYS_INLINE float sigmoid(float z)
+{
+    z = z < -80.0f ? -80.0f : z;
+    z = z > 87.33654f ? 87.33654f : z; /* exp's own clamp, done once here */
+    return 1.0f / (1.0f + exp_core(-z));
+}
+
+static ALWAYS_INLINE float tanh_approx(float x)
+{
+    float ax = fabsf(x), z = x * x;
+    float big = 1.0f - 2.0f / (exp_core(2.0f * (ax > 10.0f ? 10.0f : ax)) + 1.0f); /* 1.0f from 10 on */
+    float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                    1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+    return ax < 0.625f ? small : copysignf(big, x);
+}
+
+/* Four vectors per iteration: each exp is a long dependency chain, and
+ * written out side by side they overlap instead of waiting on each other. */
 HOT void mlp_activation(float *a, size_t n, int act)
 {
+    size_t i = 0;
     switch (act) {
     case ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) {
-            float z = a[i] < -80.0f ? -80.0f : a[i];
-            a[i] = 1.0f / (1.0f + exp_approx(-z));
-        }
+        for (; i + 32 <= n; i += 32)
+            for (size_t k = 0; k < 32; k++) a[i + k] = sigmoid(a[i + k]);
+        for (; i < n; i++) a[i] = sigmoid(a[i]);
         break;
     case ACT_TANH:
-        for (size_t i = 0; i < n; i++) {
-            float x = a[i], ax = fabsf(x), z = x * x;
-            float big = 1.0f - 2.0f / (exp_approx(2.0f * (ax > 10.0f ? 10.0f : ax)) + 1.0f); /* 1.0f from 10 on */
-            float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
-                            1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
-            a[i] = ax < 0.625f ? small : copysignf(big, x);
-        }
+        for (; i + 32 <= n; i += 32)
+            for (size_t k = 0; k < 32; k++) a[i + k] = tanh_approx(a[i + k]);
+        for (; i < n; i++) a[i] = tanh_approx(a[i]);
         break;
     case ACT_RELU:
-        for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+        for (; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
         break;
     case ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : LEAKY_SLOPE * a[i];
+        for (; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : LEAKY_SLOPE * a[i];
         break;
     }
 }
@@ -269,6 +305,63 @@ HOT static void dense_forward(float *restrict out, const float *restrict inp, co
     }
 }
 
+/* Σ_i a[i]·w[i·stride], the order of narrow layers: 8 interleaved partial
+ * sums (i mod 8) added pairwise, then the last C mod 8 terms in order. Eight
+ * independent multiply-add chains instead of one per output, which is what
+ * a layer with few outputs needs; any stride gives the same bits, so W and W
+ * transposed agree. */
+static inline float dot_sum(const float *restrict a, const float *restrict w, int C, size_t stride)
+{
+    float s[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    int i = 0;
+    for (; i + 8 <= C; i += 8)
+        for (int k = 0; k < 8; k++) s[k] = fmaf(a[i + k], w[(size_t)(i + k) * stride], s[k]);
+    float t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < C; i++) t = fmaf(a[i], w[(size_t)i * stride], t);
+    return t;
+}
+
+/* dot_sum of four columns of W transposed at once (w0..w3, stride 1): four
+ * independent chains in flight, each with dot_sum's order and bits. */
+static ALWAYS_INLINE void dot_sum4(float *restrict out, const float *restrict a, const float *restrict w0,
+                                   const float *restrict w1, const float *restrict w2, const float *restrict w3,
+                                   int C)
+{
+    float s0[8] = {0}, s1[8] = {0}, s2[8] = {0}, s3[8] = {0};
+    int i = 0;
+    for (; i + 8 <= C; i += 8)
+        for (int k = 0; k < 8; k++) {
+            s0[k] = fmaf(a[i + k], w0[i + k], s0[k]);
+            s1[k] = fmaf(a[i + k], w1[i + k], s1[k]);
+            s2[k] = fmaf(a[i + k], w2[i + k], s2[k]);
+            s3[k] = fmaf(a[i + k], w3[i + k], s3[k]);
+        }
+    float *s[4] = {s0, s1, s2, s3};
+    const float *w[4] = {w0, w1, w2, w3};
+    for (int c = 0; c < 4; c++) {
+        float *p = s[c];
+        float t = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+        for (int r = i; r < C; r++) t = fmaf(a[r], w[c][r], t);
+        out[c] = t;
+    }
+}
+
+/* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a narrow layer, from
+ * w or, when wt is not NULL, from W transposed: wt (OC, C). */
+HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
+                                  const float *restrict wt, const float *restrict b, int C, int OC)
+{
+    int j = 0;
+    if (wt)
+        for (; j + 4 <= OC; j += 4) {
+            const float *w0 = wt + (size_t)j * C;
+            dot_sum4(out + j, inp, w0, w0 + C, w0 + 2 * (size_t)C, w0 + 3 * (size_t)C, C);
+            for (int c = 0; c < 4; c++) out[j + c] += b[j + c];
+        }
+    for (; j < OC; j++)
+        out[j] = b[j] + (wt ? dot_sum(inp, wt + (size_t)j * C, C, 1) : dot_sum(inp, w + j, C, (size_t)OC));
+}
+
 /* dinp (C) = w (C, OC) · dout (OC), one row. Four rows at a time: four
  * independent multiply-add chains instead of one (each row's sum keeps
  * its order, so the bits do not depend on the blocking). */
@@ -292,6 +385,19 @@ HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict
         float s = 0.0f;
         for (int j = 0; j < OC; j++) s = fmaf(wi[j], dout[j], s);
         dinp[i] = s;
+    }
+}
+
+/* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
+ * in order, from 0), vectorized over i. */
+HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
+                                   int OC)
+{
+    memset(dinp, 0, (size_t)C * sizeof(float));
+    for (int j = 0; j < OC; j++) {
+        const float *restrict wj = wt + (size_t)j * C;
+        float d = dout[j];
+        for (int i = 0; i < C; i++) dinp[i] = fmaf(wj[i], d, dinp[i]);
     }
 }
 
@@ -351,19 +457,30 @@ static const float *layer_input(const Mlp *m, const MlpWork *ws, const float *x,
     return train && m->dropout > 0.0f ? ws->drop[l - 1] : ws->act[l - 1];
 }
 
+/* Layer l's hidden output in ws->act[l] (B rows): act(z) in place, then,
+ * in training mode with dropout, the masked copy in ws->drop[l]. */
+static void hidden_output(const Mlp *m, MlpWork *ws, int l, int B, int train)
+{
+    size_t n = (size_t)B * (size_t)m->size[l + 1];
+    float *out = ws->act[l];
+    mlp_activation(out, n, m->activation);
+    if (train && m->dropout > 0.0f)
+        for (size_t i = 0; i < n; i++) ws->drop[l][i] = out[i] * ws->mask[l][i];
+}
+
 void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y, int B, int train,
                  double *loss_sum, int *n_correct)
 {
     int last = m->n_layers - 1;
     for (int l = 0; l < m->n_layers; l++) {
-        const float *in = layer_input(m, ws, x, l, train);
+        const float *in = layer_input(m, ws, x, l, train), *w = params + m->w_off[l], *b = params + m->b_off[l];
         float *out = l == last ? ws->logits : ws->act[l];
-        dense_forward(out, in, params + m->w_off[l], params + m->b_off[l], B, m->size[l], m->size[l + 1]);
+        if (B == 1 && mlp_narrow(m, l))
+            dense_forward_dot(out, in, w, NULL, b, m->size[l], m->size[l + 1]);
+        else
+            dense_forward(out, in, w, b, B, m->size[l], m->size[l + 1]);
         if (l == last) break;
-        size_t n = (size_t)B * (size_t)m->size[l + 1];
-        mlp_activation(out, n, m->activation);
-        if (train && m->dropout > 0.0f)
-            for (size_t i = 0; i < n; i++) ws->drop[l][i] = out[i] * ws->mask[l][i];
+        hidden_output(m, ws, l, B, train);
     }
     softmax_xent(ws->act[last], ws->logits, y, B, m->size[m->n_layers], loss_sum, n_correct);
 }
@@ -434,22 +551,163 @@ HOT static void sgd_row_update(float *restrict w, float *restrict b, const float
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
 }
 
-void mlp_sgd_step(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y, float l2, float lr)
+/* sgd_row_update on W transposed, wt (OC, C): the same expression per
+ * weight; without L2, the weights of zero inputs keep their bits. */
+HOT static void sgd_update_t(float *restrict wt, float *restrict b, const float *restrict a, const float *restrict dz,
+                             int C, int OC, float lr, float l2)
+{
+    for (int j = 0; j < OC; j++) {
+        float *restrict wj = wt + (size_t)j * C;
+        float d = dz[j];
+        if (l2 == 0.0f) {
+            for (int i = 0; i < C; i++) {
+                float u = wj[i] - lr * fmaf(a[i], d, 0.0f);
+                wj[i] = a[i] == 0.0f ? wj[i] : u;
+            }
+        } else {
+            for (int i = 0; i < C; i++) {
+                float g = fmaf(a[i], d, 0.0f);
+                g += l2 * wj[i];
+                wj[i] -= lr * g;
+            }
+        }
+    }
+    for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
+}
+
+/* Row i of w (OC): the update of sgd_row_update with input xi. */
+static ALWAYS_INLINE float sgd_weight(float w, float xi, float d, float lr, float l2)
+{
+    float g = fmaf(xi, d, 0.0f);
+    if (l2 != 0.0f) g += l2 * w;
+    return w - lr * g;
+}
+
+/* Four rows of sgd_forward_layer0 (w0..w3, inputs x·, next inputs n·): update
+ * each and add them to z in row order. */
+static ALWAYS_INLINE void sgd_forward_rows4(float *restrict w0, float *restrict w1, float *restrict w2,
+                                            float *restrict w3, const float *restrict x4, const float *restrict n4,
+                                            const float *restrict dz, float *restrict z, int OC, float lr, float l2)
+{
+    for (int j = 0; j < OC; j++) {
+        float d = dz[j];
+        float v0 = sgd_weight(w0[j], x4[0], d, lr, l2), v1 = sgd_weight(w1[j], x4[1], d, lr, l2);
+        float v2 = sgd_weight(w2[j], x4[2], d, lr, l2), v3 = sgd_weight(w3[j], x4[3], d, lr, l2);
+        w0[j] = v0, w1[j] = v1, w2[j] = v2, w3[j] = v3;
+        z[j] = fmaf(n4[3], v3, fmaf(n4[2], v2, fmaf(n4[1], v1, fmaf(n4[0], v0, z[j]))));
+    }
+}
+
+/* The first layer's sgd_row_update with example x, fused with the next
+ * example's dense_forward through the updated weights: z (OC) = b + xn · w.
+ * Each row of w is loaded and stored once instead of being read twice and
+ * written once, and only rows where x or xn is nonzero (all rows with L2),
+ * four rows at a time so z makes one trip per four rows.
+ * Both steps run unconditionally on those rows instead of branching on
+ * unpredictable zero pixels, with the same bits for finite values: with
+ * x_i = 0, lr·fma(0, dz, +0) = +0 and w - +0 = w; with xn_i = 0,
+ * fma(0, w, acc) = acc because acc is never -0 (it starts at b, and neither
+ * b -= lr·dz from b = +0 nor a sum that cancels exactly gives -0).
+ * rows (C) is scratch. */
+HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const float *restrict x,
+                                   const float *restrict dz, const float *restrict xn, float *restrict z,
+                                   int *restrict rows, int C, int OC, float lr, float l2)
+{
+    int nr = 0;
+    for (int i = 0; i < C; i++)
+        if (l2 != 0.0f || x[i] != 0.0f || xn[i] != 0.0f) rows[nr++] = i;
+    for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
+    memcpy(z, b, (size_t)OC * sizeof(float));
+    int r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        const int *i = rows + r;
+        float x4[4] = {x[i[0]], x[i[1]], x[i[2]], x[i[3]]}, n4[4] = {xn[i[0]], xn[i[1]], xn[i[2]], xn[i[3]]};
+        float *w0 = w + (size_t)i[0] * OC, *w1 = w + (size_t)i[1] * OC;
+        float *w2 = w + (size_t)i[2] * OC, *w3 = w + (size_t)i[3] * OC;
+        if (l2 != 0.0f)
+            sgd_forward_rows4(w0, w1, w2, w3, x4, n4, dz, z, OC, lr, l2);
+        else
+            sgd_forward_rows4(w0, w1, w2, w3, x4, n4, dz, z, OC, lr, 0.0f);
+    }
+    for (; r < nr; r++) {
+        float xi = x[rows[r]], xni = xn[rows[r]];
+        float *restrict wi = w + (size_t)rows[r] * OC;
+        for (int j = 0; j < OC; j++) {
+            float v = sgd_weight(wi[j], xi, dz[j], lr, l2);
+            wi[j] = v;
+            z[j] = fmaf(xni, v, z[j]);
+        }
+    }
+}
+
+/* dst (cols, rows) = src (rows, cols) transposed. */
+static void transpose(float *restrict dst, const float *restrict src, int rows, int cols)
+{
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+}
+
+/* The forward pass of one example from its first layer's pre-activation,
+ * already in ws->act[0] (ws->logits without hidden layers); narrow layers
+ * read their transposed W. */
+static void forward_rest(const Mlp *m, const float *params, MlpWork *ws)
 {
     int last = m->n_layers - 1;
-    float *dz = ws->delta[0], *dnext = ws->delta[1];
-    output_grad(dz, ws->act[last], y, 1, m->size[m->n_layers]);
-    for (int l = last; l >= 0; l--) {
-        int in = m->size[l], out = m->size[l + 1];
-        float *w = params + m->w_off[l];
-        if (l > 0) dense_input_grad_row(dnext, dz, w, in, out); /* with W before its update */
-        sgd_row_update(w, params + m->b_off[l], layer_input(m, ws, x, l, 1), dz, in, out, lr, l2);
-        if (l == 0) break;
-        hidden_grad(m, ws, dnext, l, 1);
-        float *t = dz;
-        dz = dnext;
-        dnext = t;
+    for (int l = 0; l < m->n_layers; l++) {
+        float *out = l == last ? ws->logits : ws->act[l];
+        if (l > 0) {
+            const float *in = layer_input(m, ws, NULL, l, 1), *b = params + m->b_off[l];
+            if (ws->wt[l])
+                dense_forward_dot(out, in, NULL, ws->wt[l], b, m->size[l], m->size[l + 1]);
+            else
+                dense_forward(out, in, params + m->w_off[l], b, 1, m->size[l], m->size[l + 1]);
+        }
+        if (l == last) break;
+        hidden_output(m, ws, l, 1, 1);
     }
+    softmax_xent(ws->act[last], ws->logits, NULL, 1, m->size[m->n_layers], NULL, NULL);
+}
+
+void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y,
+                      const int32_t *order, int n, float l2, float lr, Rng *rng)
+{
+    int last = m->n_layers - 1, n_in = m->size[0];
+    float *w0 = params + m->w_off[0], *b0 = params + m->b_off[0];
+    float *z0 = last == 0 ? ws->logits : ws->act[0];
+    for (int l = 1; l < m->n_layers; l++)
+        if (ws->wt[l]) transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
+    if (n > 0) dense_forward(z0, x + (size_t)(order ? order[0] : 0) * n_in, w0, b0, 1, n_in, m->size[1]);
+    for (int t = 0; t < n; t++) {
+        int row = order ? order[t] : t;
+        const float *xt = x + (size_t)row * n_in;
+        mlp_dropout_sample(m, ws, 1, rng);
+        forward_rest(m, params, ws);
+        float *dz = ws->delta[0], *dnext = ws->delta[1];
+        output_grad(dz, ws->act[last], y + row, 1, m->size[m->n_layers]);
+        for (int l = last; l > 0; l--) {
+            int in = m->size[l], out = m->size[l + 1];
+            float *b = params + m->b_off[l];
+            const float *a = layer_input(m, ws, NULL, l, 1);
+            if (ws->wt[l]) { /* the input gradient with W before its update */
+                dense_input_grad_t(dnext, dz, ws->wt[l], in, out);
+                sgd_update_t(ws->wt[l], b, a, dz, in, out, lr, l2);
+            } else {
+                dense_input_grad_row(dnext, dz, params + m->w_off[l], in, out);
+                sgd_row_update(params + m->w_off[l], b, a, dz, in, out, lr, l2);
+            }
+            hidden_grad(m, ws, dnext, l, 1);
+            float *tmp = dz;
+            dz = dnext;
+            dnext = tmp;
+        }
+        if (t + 1 < n)
+            sgd_forward_layer0(w0, b0, xt, dz, x + (size_t)(order ? order[t + 1] : t + 1) * n_in, z0, ws->rows,
+                               n_in, m->size[1], lr, l2);
+        else
+            sgd_row_update(w0, b0, xt, dz, n_in, m->size[1], lr, l2);
+    }
+    for (int l = 1; l < m->n_layers; l++)
+        if (ws->wt[l]) transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
 }
 
 double mlp_l2_penalty(const Mlp *m, const float *params, float l2)

@@ -16,6 +16,11 @@
 #include "rng.h"
 
 #define MLP_MAX_HIDDEN 16
+/* Layers after the first with fewer outputs than this are "narrow": one
+ * example's forward pass sums each output's inputs as a dot product (8
+ * interleaved partial sums, see mlp.c), and per-example SGD keeps their W
+ * transposed while it runs. */
+#define MLP_NARROW 32
 
 typedef enum { ACT_SIGMOID = 0, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU } MlpActivation;
 typedef enum { INIT_LECUN_NORMAL = 0, INIT_XAVIER_UNIFORM, INIT_HE_NORMAL } MlpInit;
@@ -41,12 +46,17 @@ typedef struct {
     float *drop[MLP_MAX_HIDDEN];     /* (B, size[l+1]) act * mask; NULL without dropout */
     float *logits;                   /* (B, classes) */
     float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
+    float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, narrow layers only, else NULL */
     float *block;                    /* the one allocation behind all of the above */
+    int *rows;                       /* (size[0]) scratch: row indices of the first layer */
 } MlpWork;
 
 /* Fill the layout. Fails (message in err) on a bad size or too many layers. */
 int mlp_setup(Mlp *m, int n_in, const int *hidden, int n_hidden, int n_out, int activation,
               float dropout, char *err);
+
+/* Whether dense layer l is narrow (see MLP_NARROW). */
+int mlp_narrow(const Mlp *m, int l);
 
 /* NULL when out of memory. Free with mlp_work_destroy (NULL is fine). */
 MlpWork *mlp_work_create(const Mlp *m, int max_batch);
@@ -71,11 +81,15 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
 void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x,
                   const int32_t *y, int B, float l2);
 
-/* Forward + backward + SGD update of one example, without a gradient
- * buffer: after a training-mode mlp_forward of x (one row), the same
- * parameters as mlp_backward (B = 1) followed by optim_step (sgd) give, for
- * finite values. Rows of zero inputs cost nothing. */
-void mlp_sgd_step(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y, float l2, float lr);
+/* Per-example SGD over n examples: x[order[t]] (row t when order is NULL)
+ * for t = 0 .. n-1, each one being mlp_dropout_sample (from rng) +
+ * training-mode mlp_forward + mlp_backward (B = 1) + optim_step (sgd), with
+ * the same bits for finite values, but faster: no gradient buffer, zero
+ * inputs cost nothing, and the first layer's update is fused with the next
+ * example's first-layer forward pass (one trip through W instead of two).
+ * Needs ws->max_batch >= 1. */
+void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y,
+                      const int32_t *order, int n, float l2, float lr, Rng *rng);
 
 /* exp(x) with relative error below 2.5e-7 on [-87.3, 88] (inputs outside
  * are clamped there), vectorizable; used by sigmoid, tanh and softmax. */

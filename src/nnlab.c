@@ -20,16 +20,20 @@ int nn_errf(char *err, const char *fmt, ...)
     return -1;
 }
 
+/* Cache-line aligned (so vectors of floats never straddle lines), rounded up
+ * to whole lines as aligned_alloc wants; free() releases it. */
 void *nn_alloc(size_t count, size_t size)
 {
-    if (size != 0 && count > SIZE_MAX / size) return NULL;
-    size_t bytes = count * size;
-    return malloc(bytes > 0 ? bytes : 1);
+    if (size != 0 && count > (SIZE_MAX - NN_ALIGN) / size) return NULL;
+    size_t bytes = (count * size + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN;
+    return aligned_alloc(NN_ALIGN, bytes > 0 ? bytes : NN_ALIGN);
 }
 
 void *nn_calloc(size_t count, size_t size)
 {
-    return calloc(count ? count : 1, size ? size : 1);
+    void *p = nn_alloc(count, size);
+    if (p) memset(p, 0, count * size);
+    return p;
 }
 
 char *nn_strdup(const char *s)

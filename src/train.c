@@ -44,6 +44,13 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
     double rows = work_rows(c), acts = 0;
     for (int l = 0; l < c->hidden.n; l++) acts += c->hidden.units[l];
     bytes += rows * (acts * (c->dropout > 0 ? 3 : 1) + 2 * d->n_classes + 2 * widest) * sizeof(float);
+    prev = c->hidden.n > 0 ? c->hidden.units[0] : d->n_classes; /* narrow layers' transposed W (mlp.h) */
+    for (int l = 1; l <= c->hidden.n; l++) {
+        double units = l < c->hidden.n ? c->hidden.units[l] : d->n_classes;
+        if (units < MLP_NARROW) bytes += prev * units * sizeof(float);
+        prev = units;
+    }
+    bytes += (double)d->n_features * sizeof(int);
     bytes += (double)d->n_train * sizeof(int32_t);
     bytes += (double)c->batch_size * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
     bytes += 4.0 * (c->epochs + 1) * sizeof(double);
@@ -115,6 +122,11 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
 {
     int B = c->batch_size, nf = d->n_features;
     float l2 = (float)c->l2;
+    if (B == 1 && t->opt.kind == OPT_SGD) { /* per-example SGD, fused */
+        mlp_sgd_examples(&t->mlp, t->params, t->ws, d->x_train, d->y_train, t->order, d->n_train, l2, t->opt.lr,
+                         dropout_rng);
+        return;
+    }
     for (int start = 0; start < d->n_train; start += B) {
         int rows = d->n_train - start < B ? d->n_train - start : B;
         const float *x;
@@ -133,12 +145,8 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
         }
         mlp_dropout_sample(&t->mlp, t->ws, rows, dropout_rng);
         mlp_forward(&t->mlp, t->params, t->ws, x, NULL, rows, 1, NULL, NULL); /* no loss needed here */
-        if (rows == 1 && t->opt.kind == OPT_SGD) {
-            mlp_sgd_step(&t->mlp, t->params, t->ws, x, y, l2, t->opt.lr); /* per-example SGD, fused */
-        } else {
-            mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
-            optim_step(&t->opt, t->params, t->grads, t->vel, t->mlp.n_params);
-        }
+        mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
+        optim_step(&t->opt, t->params, t->grads, t->vel, t->mlp.n_params);
     }
 }
 
