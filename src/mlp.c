@@ -50,6 +50,13 @@ int mlp_narrow(const Mlp *m, int l)
     return l > 0 && l < m->n_layers && m->size[l + 1] < MLP_NARROW;
 }
 
+/* Rows of a narrow layer's transposed W: its outputs, rounded up to a
+ * multiple of 4 with rows of zeros that the forward kernel reads. */
+static int padded4(int n)
+{
+    return (n + 3) / 4 * 4;
+}
+
 static int widest(const Mlp *m)
 {
     int w = 0;
@@ -70,7 +77,7 @@ static size_t work_floats(const Mlp *m, int B)
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++)
-        if (mlp_narrow(m, l)) n += (size_t)m->size[l] * (size_t)m->size[l + 1];
+        if (mlp_narrow(m, l)) n += (size_t)m->size[l] * (size_t)padded4(m->size[l + 1]);
     return n;
 }
 
@@ -100,7 +107,7 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     ws->delta[0] = p, p += b * (size_t)widest(m);
     ws->delta[1] = p, p += b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++)
-        if (mlp_narrow(m, l)) ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
+        if (mlp_narrow(m, l)) ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)padded4(m->size[l + 1]);
     return ws;
 }
 
@@ -321,45 +328,49 @@ static inline float dot_sum(const float *restrict a, const float *restrict w, in
     return t;
 }
 
-/* dot_sum of four columns of W transposed at once (w0..w3, stride 1): four
- * independent chains in flight, each with dot_sum's order and bits. */
-static ALWAYS_INLINE void dot_sum4(float *restrict out, const float *restrict a, const float *restrict w0,
-                                   const float *restrict w1, const float *restrict w2, const float *restrict w3,
-                                   int C)
+/* dot_sum of `width` columns of W transposed at once (rows of wt (., C),
+ * stride 1), width <= 12 and constant where inlined: that many independent
+ * chains in flight, each with dot_sum's order and bits. */
+static ALWAYS_INLINE void dot_sums(float *restrict out, const float *restrict a, const float *restrict wt, int C,
+                                   int width)
 {
-    float s0[8] = {0}, s1[8] = {0}, s2[8] = {0}, s3[8] = {0};
+    float s[12][8];
+    for (int c = 0; c < width; c++)
+        for (int k = 0; k < 8; k++) s[c][k] = 0.0f;
     int i = 0;
     for (; i + 8 <= C; i += 8)
-        for (int k = 0; k < 8; k++) {
-            s0[k] = fmaf(a[i + k], w0[i + k], s0[k]);
-            s1[k] = fmaf(a[i + k], w1[i + k], s1[k]);
-            s2[k] = fmaf(a[i + k], w2[i + k], s2[k]);
-            s3[k] = fmaf(a[i + k], w3[i + k], s3[k]);
-        }
-    float *s[4] = {s0, s1, s2, s3};
-    const float *w[4] = {w0, w1, w2, w3};
-    for (int c = 0; c < 4; c++) {
-        float *p = s[c];
+        for (int c = 0; c < width; c++)
+            for (int k = 0; k < 8; k++) s[c][k] = fmaf(a[i + k], wt[(size_t)c * C + i + k], s[c][k]);
+    for (int c = 0; c < width; c++) {
+        const float *p = s[c];
         float t = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-        for (int r = i; r < C; r++) t = fmaf(a[r], w[c][r], t);
+        for (int r = i; r < C; r++) t = fmaf(a[r], wt[(size_t)c * C + r], t);
         out[c] = t;
     }
 }
 
 /* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a narrow layer, from
- * w or, when wt is not NULL, from W transposed: wt (OC, C). */
+ * w or, when wt is not NULL, from W transposed: wt (OC, C) plus zero rows up
+ * to a multiple of 4 (see mlp_work_create). */
 HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
                                   const float *restrict wt, const float *restrict b, int C, int OC)
 {
-    int j = 0;
-    if (wt)
-        for (; j + 4 <= OC; j += 4) {
-            const float *w0 = wt + (size_t)j * C;
-            dot_sum4(out + j, inp, w0, w0 + C, w0 + 2 * (size_t)C, w0 + 3 * (size_t)C, C);
-            for (int c = 0; c < 4; c++) out[j + c] += b[j + c];
-        }
-    for (; j < OC; j++)
-        out[j] = b[j] + (wt ? dot_sum(inp, wt + (size_t)j * C, C, 1) : dot_sum(inp, w + j, C, (size_t)OC));
+    if (!wt) {
+        for (int j = 0; j < OC; j++) out[j] = b[j] + dot_sum(inp, w + j, C, (size_t)OC);
+        return;
+    }
+    float t[12];
+    for (int j = 0; j < OC; j += 12) {
+        int n = OC - j; /* columns left; the last group may read zero rows */
+        const float *wj = wt + (size_t)j * C;
+        if (n > 8)
+            dot_sums(t, inp, wj, C, 12);
+        else if (n > 4)
+            dot_sums(t, inp, wj, C, 8);
+        else
+            dot_sums(t, inp, wj, C, 4);
+        for (int c = 0; c < n && c < 12; c++) out[j + c] = b[j + c] + t[c];
+    }
 }
 
 /* dinp (C) = w (C, OC) · dout (OC), one row. Four rows at a time: four
@@ -385,19 +396,6 @@ HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict
         float s = 0.0f;
         for (int j = 0; j < OC; j++) s = fmaf(wi[j], dout[j], s);
         dinp[i] = s;
-    }
-}
-
-/* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
- * in order, from 0), vectorized over i. */
-HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
-                                   int OC)
-{
-    memset(dinp, 0, (size_t)C * sizeof(float));
-    for (int j = 0; j < OC; j++) {
-        const float *restrict wj = wt + (size_t)j * C;
-        float d = dout[j];
-        for (int i = 0; i < C; i++) dinp[i] = fmaf(wj[i], d, dinp[i]);
     }
 }
 
@@ -551,24 +549,32 @@ HOT static void sgd_row_update(float *restrict w, float *restrict b, const float
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
 }
 
-/* sgd_row_update on W transposed, wt (OC, C): the same expression per
- * weight; without L2, the weights of zero inputs keep their bits. */
-HOT static void sgd_update_t(float *restrict wt, float *restrict b, const float *restrict a, const float *restrict dz,
-                             int C, int OC, float lr, float l2)
+/* dense_input_grad_row then sgd_row_update, for a narrow layer whose W is
+ * held transposed, wt (OC, C), in one pass: each weight is read once, adds
+ * to the input gradient dinp (C) (sums over j in order, from 0, as
+ * dense_input_grad_row) and is updated with the expression of
+ * sgd_row_update; without L2, the weights of zero inputs keep their bits. */
+HOT static void sgd_backward_t(float *restrict dinp, float *restrict wt, float *restrict b, const float *restrict a,
+                               const float *restrict dz, int C, int OC, float lr, float l2)
 {
+    memset(dinp, 0, (size_t)C * sizeof(float));
     for (int j = 0; j < OC; j++) {
         float *restrict wj = wt + (size_t)j * C;
         float d = dz[j];
         if (l2 == 0.0f) {
             for (int i = 0; i < C; i++) {
-                float u = wj[i] - lr * fmaf(a[i], d, 0.0f);
-                wj[i] = a[i] == 0.0f ? wj[i] : u;
+                float w = wj[i];
+                dinp[i] = fmaf(w, d, dinp[i]);
+                float u = w - lr * fmaf(a[i], d, 0.0f);
+                wj[i] = a[i] == 0.0f ? w : u;
             }
         } else {
             for (int i = 0; i < C; i++) {
+                float w = wj[i];
+                dinp[i] = fmaf(w, d, dinp[i]);
                 float g = fmaf(a[i], d, 0.0f);
-                g += l2 * wj[i];
-                wj[i] -= lr * g;
+                g += l2 * w;
+                wj[i] = w - lr * g;
             }
         }
     }
@@ -688,10 +694,9 @@ void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, 
             int in = m->size[l], out = m->size[l + 1];
             float *b = params + m->b_off[l];
             const float *a = layer_input(m, ws, NULL, l, 1);
-            if (ws->wt[l]) { /* the input gradient with W before its update */
-                dense_input_grad_t(dnext, dz, ws->wt[l], in, out);
-                sgd_update_t(ws->wt[l], b, a, dz, in, out, lr, l2);
-            } else {
+            if (ws->wt[l]) {
+                sgd_backward_t(dnext, ws->wt[l], b, a, dz, in, out, lr, l2);
+            } else { /* the input gradient with W before its update */
                 dense_input_grad_row(dnext, dz, params + m->w_off[l], in, out);
                 sgd_row_update(params + m->w_off[l], b, a, dz, in, out, lr, l2);
             }
