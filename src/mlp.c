@@ -613,7 +613,8 @@ static ALWAYS_INLINE void sgd_forward_rows4(float *restrict w0, float *restrict 
  * unpredictable zero pixels, with the same bits for finite values: with
  * x_i = 0, lr·fma(0, dz, +0) = +0 and w - +0 = w; with xn_i = 0,
  * fma(0, w, acc) = acc because acc is never -0 (it starts at b, and neither
- * b -= lr·dz from b = +0 nor a sum that cancels exactly gives -0).
+ * b -= lr·dz from b = +0 nor a sum that cancels exactly gives -0; only a
+ * sum that underflows from below, with products under 1e-45, could).
  * rows (C) is scratch. */
 HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const float *restrict x,
                                    const float *restrict dz, const float *restrict xn, float *restrict z,

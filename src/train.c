@@ -47,7 +47,7 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
     prev = c->hidden.n > 0 ? c->hidden.units[0] : d->n_classes; /* narrow layers' transposed W (mlp.h) */
     for (int l = 1; l <= c->hidden.n; l++) {
         double units = l < c->hidden.n ? c->hidden.units[l] : d->n_classes;
-        if (units < MLP_NARROW) bytes += prev * units * sizeof(float);
+        if (units < MLP_NARROW) bytes += prev * (units + 3) * sizeof(float); /* rows padded to 4 */
         prev = units;
     }
     bytes += (double)d->n_features * sizeof(int);
