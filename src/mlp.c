@@ -50,13 +50,6 @@ int mlp_narrow(const Mlp *m, int l)
     return l > 0 && l < m->n_layers && m->size[l + 1] < MLP_NARROW;
 }
 
-/* Rows of a narrow layer's transposed W: its outputs, rounded up to a
- * multiple of 4 with rows of zeros that the forward kernel reads. */
-static int padded4(int n)
-{
-    return (n + 3) / 4 * 4;
-}
-
 static int widest(const Mlp *m)
 {
     int w = 0;
@@ -77,7 +70,7 @@ static size_t work_floats(const Mlp *m, int B)
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++)
-        if (mlp_narrow(m, l)) n += (size_t)m->size[l] * (size_t)padded4(m->size[l + 1]);
+        if (mlp_narrow(m, l)) n += (size_t)(m->size[l] + 1) * (size_t)(m->size[l + 1] + 1) - 1;
     return n;
 }
 
@@ -107,7 +100,11 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     ws->delta[0] = p, p += b * (size_t)widest(m);
     ws->delta[1] = p, p += b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++)
-        if (mlp_narrow(m, l)) ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)padded4(m->size[l + 1]);
+        if (mlp_narrow(m, l)) {
+            ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
+            ws->pend_a[l] = p, p += (size_t)m->size[l];
+            ws->pend_d[l] = p, p += (size_t)m->size[l + 1];
+        }
     return ws;
 }
 
@@ -312,65 +309,39 @@ HOT static void dense_forward(float *restrict out, const float *restrict inp, co
     }
 }
 
-/* Σ_i a[i]·w[i·stride], the order of narrow layers: 8 interleaved partial
- * sums (i mod 8) added pairwise, then the last C mod 8 terms in order. Eight
- * independent multiply-add chains instead of one per output, which is what
- * a layer with few outputs needs; any stride gives the same bits, so W and W
- * transposed agree. */
-static inline float dot_sum(const float *restrict a, const float *restrict w, int C, size_t stride)
+/* The 32 partial sums of dot_sum added pairwise: s[k] + s[k+16], then
+ * + s[k+8], and so on down to s[0]. */
+static ALWAYS_INLINE float dot_total(float *restrict s)
 {
-    float s[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-    int i = 0;
-    for (; i + 8 <= C; i += 8)
-        for (int k = 0; k < 8; k++) s[k] = fmaf(a[i + k], w[(size_t)(i + k) * stride], s[k]);
-    float t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    for (; i < C; i++) t = fmaf(a[i], w[(size_t)i * stride], t);
-    return t;
+    for (int k = 0; k < 16; k++) s[k] += s[k + 16];
+    for (int k = 0; k < 8; k++) s[k] += s[k + 8];
+    float t0 = s[0] + s[4], t1 = s[1] + s[5], t2 = s[2] + s[6], t3 = s[3] + s[7];
+    return (t0 + t2) + (t1 + t3);
 }
 
-/* dot_sum of `width` columns of W transposed at once (rows of wt (., C),
- * stride 1), width <= 12 and constant where inlined: that many independent
- * chains in flight, each with dot_sum's order and bits. */
-static ALWAYS_INLINE void dot_sums(float *restrict out, const float *restrict a, const float *restrict wt, int C,
-                                   int width)
+/* Σ_i a[i]·w[i·stride], the order of narrow layers: 32 interleaved partial
+ * sums (s[k] over i = k mod 32, in order of i; four vectors), added
+ * pairwise. Independent multiply-add chains instead of one per output,
+ * which is what a layer with few outputs needs; any stride gives the same
+ * bits, so W and W transposed agree. */
+static ALWAYS_INLINE float dot_sum(const float *restrict a, const float *restrict w, int C, size_t stride)
 {
-    float s[12][8];
-    for (int c = 0; c < width; c++)
-        for (int k = 0; k < 8; k++) s[c][k] = 0.0f;
+    float s[32];
+    for (int k = 0; k < 32; k++) s[k] = 0.0f;
     int i = 0;
-    for (; i + 8 <= C; i += 8)
-        for (int c = 0; c < width; c++)
-            for (int k = 0; k < 8; k++) s[c][k] = fmaf(a[i + k], wt[(size_t)c * C + i + k], s[c][k]);
-    for (int c = 0; c < width; c++) {
-        const float *p = s[c];
-        float t = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-        for (int r = i; r < C; r++) t = fmaf(a[r], wt[(size_t)c * C + r], t);
-        out[c] = t;
-    }
+    for (; i + 32 <= C; i += 32)
+        for (int k = 0; k < 32; k++) s[k] = fmaf(a[i + k], w[(size_t)(i + k) * stride], s[k]);
+    for (int k = 0; i + k < C; k++) s[k] = fmaf(a[i + k], w[(size_t)(i + k) * stride], s[k]);
+    return dot_total(s);
 }
 
 /* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a narrow layer, from
- * w or, when wt is not NULL, from W transposed: wt (OC, C) plus zero rows up
- * to a multiple of 4 (see mlp_work_create). */
+ * w or, when wt is not NULL, from W transposed: wt (OC, C). */
 HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
                                   const float *restrict wt, const float *restrict b, int C, int OC)
 {
-    if (!wt) {
-        for (int j = 0; j < OC; j++) out[j] = b[j] + dot_sum(inp, w + j, C, (size_t)OC);
-        return;
-    }
-    float t[12];
-    for (int j = 0; j < OC; j += 12) {
-        int n = OC - j; /* columns left; the last group may read zero rows */
-        const float *wj = wt + (size_t)j * C;
-        if (n > 8)
-            dot_sums(t, inp, wj, C, 12);
-        else if (n > 4)
-            dot_sums(t, inp, wj, C, 8);
-        else
-            dot_sums(t, inp, wj, C, 4);
-        for (int c = 0; c < n && c < 12; c++) out[j + c] = b[j + c] + t[c];
-    }
+    for (int j = 0; j < OC; j++)
+        out[j] = b[j] + (wt ? dot_sum(inp, wt + (size_t)j * C, C, 1) : dot_sum(inp, w + j, C, (size_t)OC));
 }
 
 /* dinp (C) = w (C, OC) · dout (OC), one row. Four rows at a time: four
@@ -549,36 +520,87 @@ HOT static void sgd_row_update(float *restrict w, float *restrict b, const float
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
 }
 
-/* dense_input_grad_row then sgd_row_update, for a narrow layer whose W is
- * held transposed, wt (OC, C), in one pass: each weight is read once, adds
- * to the input gradient dinp (C) (sums over j in order, from 0, as
- * dense_input_grad_row) and is updated with the expression of
- * sgd_row_update; without L2, the weights of zero inputs keep their bits. */
-HOT static void sgd_backward_t(float *restrict dinp, float *restrict wt, float *restrict b, const float *restrict a,
-                               const float *restrict dz, int C, int OC, float lr, float l2)
+/* Inputs [i0, i0 + width) of dense_input_grad_t, width <= 32 and constant
+ * where inlined: that block of sums stays in registers across the outputs. */
+static ALWAYS_INLINE void input_grad_t_cols(float *restrict dinp, const float *restrict dout,
+                                            const float *restrict wt, int C, int OC, int i0, int width)
 {
-    memset(dinp, 0, (size_t)C * sizeof(float));
+    float s[32];
+    for (int k = 0; k < width; k++) s[k] = 0.0f;
     for (int j = 0; j < OC; j++) {
-        float *restrict wj = wt + (size_t)j * C;
-        float d = dz[j];
-        if (l2 == 0.0f) {
-            for (int i = 0; i < C; i++) {
-                float w = wj[i];
-                dinp[i] = fmaf(w, d, dinp[i]);
-                float u = w - lr * fmaf(a[i], d, 0.0f);
-                wj[i] = a[i] == 0.0f ? w : u;
-            }
-        } else {
-            for (int i = 0; i < C; i++) {
-                float w = wj[i];
-                dinp[i] = fmaf(w, d, dinp[i]);
-                float g = fmaf(a[i], d, 0.0f);
-                g += l2 * w;
-                wj[i] = w - lr * g;
-            }
-        }
+        const float *restrict wj = wt + (size_t)j * C + i0;
+        float d = dout[j];
+        for (int k = 0; k < width; k++) s[k] = fmaf(wj[k], d, s[k]);
     }
-    for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
+    for (int k = 0; k < width; k++) dinp[i0 + k] = s[k];
+}
+
+/* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
+ * in order, from 0), vectorized over i. */
+HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
+                                   int OC)
+{
+    int i0 = 0;
+    for (; i0 + 32 <= C; i0 += 32) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 32);
+    for (; i0 + 8 <= C; i0 += 8) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 8);
+    for (; i0 < C; i0++) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 1);
+}
+
+/* sgd_row_update's expression for one weight of W transposed, input a.
+ * Without L2, the weights of zero inputs keep their bits, as in the rows
+ * that sgd_row_update skips: fma(0, d, +0) = +0 for finite d, and
+ * w - lr·(+0) = w for every w, -0 included. */
+static ALWAYS_INLINE float sgd_weight_t(float w, float a, float d, float lr, float l2)
+{
+    float g = fmaf(a, d, 0.0f);
+    if (l2 != 0.0f) g += l2 * w;
+    return w - lr * g;
+}
+
+/* One row of wt (one output): apply the pending update (input a, output
+ * gradient d) and return dot_sum(an, updated row) with dot_sum's bits. */
+static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict w, const float *restrict a,
+                                       float d, int C, float lr, float l2)
+{
+    float s[32];
+    for (int k = 0; k < 32; k++) s[k] = 0.0f;
+    int i = 0;
+    for (; i + 32 <= C; i += 32)
+        for (int k = 0; k < 32; k++) {
+            float u = sgd_weight_t(w[i + k], a[i + k], d, lr, l2);
+            w[i + k] = u;
+            s[k] = fmaf(an[i + k], u, s[k]);
+        }
+    for (int k = 0; i + k < C; k++) {
+        float u = sgd_weight_t(w[i + k], a[i + k], d, lr, l2);
+        w[i + k] = u;
+        s[k] = fmaf(an[i + k], u, s[k]);
+    }
+    return dot_total(s);
+}
+
+/* A narrow layer's pending SGD update (input a (C), output gradient d (OC),
+ * bias already updated) fused with the next example's forward pass through
+ * the updated weights: out (OC) = b + an · W. Each weight is read and
+ * written once instead of read twice and written once; the bits are those
+ * of sgd_row_update then dense_forward_dot. */
+HOT static void sgd_forward_t(float *restrict out, const float *restrict an, float *restrict wt,
+                              const float *restrict b, const float *restrict a, const float *restrict d, int C,
+                              int OC, float lr, float l2)
+{
+    for (int j = 0; j < OC; j++) {
+        float *wj = wt + (size_t)j * C;
+        float t = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
+        out[j] = b[j] + t;
+    }
+}
+
+/* Apply a narrow layer's pending update alone (at the end of an epoch). */
+HOT static void sgd_update_t(float *restrict wt, const float *restrict a, const float *restrict d, int C, int OC,
+                             float lr, float l2)
+{
+    for (int j = 0; j < OC; j++)
+        for (int i = 0; i < C; i++) wt[(size_t)j * C + i] = sgd_weight_t(wt[(size_t)j * C + i], a[i], d[j], lr, l2);
 }
 
 /* Row i of w (OC): the update of sgd_row_update with input xi. */
@@ -655,19 +677,23 @@ static void transpose(float *restrict dst, const float *restrict src, int rows, 
 }
 
 /* The forward pass of one example from its first layer's pre-activation,
- * already in ws->act[0] (ws->logits without hidden layers); narrow layers
- * read their transposed W. */
-static void forward_rest(const Mlp *m, const float *params, MlpWork *ws)
+ * already in ws->act[0] (ws->logits without hidden layers). Narrow layers
+ * read their transposed W and, when pending (not the first example of the
+ * epoch), apply the previous example's update on the way. */
+static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pending, float lr, float l2)
 {
     int last = m->n_layers - 1;
     for (int l = 0; l < m->n_layers; l++) {
         float *out = l == last ? ws->logits : ws->act[l];
         if (l > 0) {
             const float *in = layer_input(m, ws, NULL, l, 1), *b = params + m->b_off[l];
-            if (ws->wt[l])
-                dense_forward_dot(out, in, NULL, ws->wt[l], b, m->size[l], m->size[l + 1]);
+            int C = m->size[l], OC = m->size[l + 1];
+            if (ws->wt[l] && pending)
+                sgd_forward_t(out, in, ws->wt[l], b, ws->pend_a[l], ws->pend_d[l], C, OC, lr, l2);
+            else if (ws->wt[l])
+                dense_forward_dot(out, in, NULL, ws->wt[l], b, C, OC);
             else
-                dense_forward(out, in, params + m->w_off[l], b, 1, m->size[l], m->size[l + 1]);
+                dense_forward(out, in, params + m->w_off[l], b, 1, C, OC);
         }
         if (l == last) break;
         hidden_output(m, ws, l, 1, 1);
@@ -688,15 +714,18 @@ void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, 
         int row = order ? order[t] : t;
         const float *xt = x + (size_t)row * n_in;
         mlp_dropout_sample(m, ws, 1, rng);
-        forward_rest(m, params, ws);
+        forward_rest(m, params, ws, t > 0, lr, l2);
         float *dz = ws->delta[0], *dnext = ws->delta[1];
         output_grad(dz, ws->act[last], y + row, 1, m->size[m->n_layers]);
         for (int l = last; l > 0; l--) {
             int in = m->size[l], out = m->size[l + 1];
             float *b = params + m->b_off[l];
             const float *a = layer_input(m, ws, NULL, l, 1);
-            if (ws->wt[l]) {
-                sgd_backward_t(dnext, ws->wt[l], b, a, dz, in, out, lr, l2);
+            if (ws->wt[l]) { /* the update waits for the next example's forward pass */
+                dense_input_grad_t(dnext, dz, ws->wt[l], in, out);
+                memcpy(ws->pend_a[l], a, (size_t)in * sizeof(float));
+                memcpy(ws->pend_d[l], dz, (size_t)out * sizeof(float));
+                for (int j = 0; j < out; j++) b[j] -= lr * (0.0f + dz[j]);
             } else { /* the input gradient with W before its update */
                 dense_input_grad_row(dnext, dz, params + m->w_off[l], in, out);
                 sgd_row_update(params + m->w_off[l], b, a, dz, in, out, lr, l2);
@@ -713,7 +742,10 @@ void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, 
             sgd_row_update(w0, b0, xt, dz, n_in, m->size[1], lr, l2);
     }
     for (int l = 1; l < m->n_layers; l++)
-        if (ws->wt[l]) transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
+        if (ws->wt[l]) {
+            if (n > 0) sgd_update_t(ws->wt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1], lr, l2);
+            transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
+        }
 }
 
 double mlp_l2_penalty(const Mlp *m, const float *params, float l2)

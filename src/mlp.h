@@ -17,7 +17,7 @@
 
 #define MLP_MAX_HIDDEN 16
 /* Layers after the first with fewer outputs than this are "narrow": one
- * example's forward pass sums each output's inputs as a dot product (8
+ * example's forward pass sums each output's inputs as a dot product (32
  * interleaved partial sums, see mlp.c), and per-example SGD keeps their W
  * transposed while it runs. */
 #define MLP_NARROW 32
@@ -47,6 +47,8 @@ typedef struct {
     float *logits;                   /* (B, classes) */
     float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
     float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, narrow layers only, else NULL */
+    float *pend_a[MLP_MAX_HIDDEN + 1]; /* (size[l]) input and (size[l+1]) output gradient of a narrow */
+    float *pend_d[MLP_MAX_HIDDEN + 1]; /* layer's update not yet applied, else NULL */
     float *block;                    /* the one allocation behind all of the above */
     int *rows;                       /* (size[0]) scratch: row indices of the first layer */
 } MlpWork;

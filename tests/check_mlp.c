@@ -229,7 +229,14 @@ static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2
     if (shuffled) rng_shuffle(&r, order, N);
     rng_stream(&da, 78, RNG_DROPOUT);
     db = da;
-    mlp_sgd_examples(&m, a, ws, x, y, shuffled ? order : NULL, N, l2, 0.05f, &da);
+    /* two calls, as two epochs: nothing may stay pending between them */
+    if (shuffled) {
+        mlp_sgd_examples(&m, a, ws, x, y, order, N / 2, l2, 0.05f, &da);
+        mlp_sgd_examples(&m, a, ws, x, y, order + N / 2, N - N / 2, l2, 0.05f, &da);
+    } else {
+        mlp_sgd_examples(&m, a, ws, x, y, NULL, N / 2, l2, 0.05f, &da);
+        mlp_sgd_examples(&m, a, ws, x + N / 2 * N_IN, y + N / 2, NULL, N - N / 2, l2, 0.05f, &da);
+    }
     Optim o = {OPT_SGD, 0.05f, 0.0f};
     for (int t = 0; t < N; t++) {
         const float *xt = x + order[t] * N_IN;
