@@ -642,9 +642,11 @@ HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const f
                                    const float *restrict dz, const float *restrict xn, float *restrict z,
                                    int *restrict rows, int C, int OC, float lr, float l2)
 {
-    int nr = 0;
-    for (int i = 0; i < C; i++)
-        if (l2 != 0.0f || x[i] != 0.0f || xn[i] != 0.0f) rows[nr++] = i;
+    int nr = 0, all = l2 != 0.0f;
+    for (int i = 0; i < C; i++) { /* no branch: the pixels are unpredictable */
+        rows[nr] = i;
+        nr += all | (x[i] != 0.0f) | (xn[i] != 0.0f);
+    }
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
     memcpy(z, b, (size_t)OC * sizeof(float));
     int r = 0;
