@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -289,16 +290,97 @@ static void run_done(Loop *L, const RunResult *res)
     progress_show(p, 0);
 }
 
+/* Run files are made durable (fsync, rename, fsync of the folder: a few
+ * milliseconds of waiting on the disk, as long as a tenth of a small run) by
+ * one background thread, so the threads that train never wait on the disk.
+ * HDF5, which is not thread-safe, writes each .tmp on the training thread
+ * under the writer lock. A crash before the commit leaves a .tmp, which
+ * --resume discards and runs again, as for a crash during training. */
+typedef struct {
+    const char *output;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int *ids;             /* (capacity) run ids to commit, in order; head .. tail queued */
+    int head, tail, closed;
+    atomic_int failed;    /* a commit failed: err says why */
+    char err[NN_ERR_LEN];
+} Committer;
+
+static void *committer_main(void *arg)
+{
+    Committer *c = arg;
+    char path[4200], err[NN_ERR_LEN];
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->head == c->tail && !c->closed) pthread_cond_wait(&c->cv, &c->mu);
+        if (c->head == c->tail) break;
+        int id = c->ids[c->head++];
+        pthread_mutex_unlock(&c->mu);
+        h5io_run_path(path, sizeof path, c->output, id);
+        int rc = atomic_load(&c->failed) ? 0 : h5io_commit_run(path, id, err);
+        pthread_mutex_lock(&c->mu);
+        if (rc && !atomic_load(&c->failed)) {
+            snprintf(c->err, sizeof c->err, "%s", err);
+            atomic_store(&c->failed, 1);
+            stop_requested = 1;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static int committer_start(Committer *c, const char *output, int capacity, char *err)
+{
+    memset(c, 0, sizeof *c);
+    c->output = output;
+    c->ids = nn_alloc(capacity > 0 ? (size_t)capacity : 1, sizeof *c->ids);
+    if (!c->ids) return nn_errf(err, "out of memory");
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c->ids);
+        return nn_errf(err, "cannot start the thread that commits run files");
+    }
+    return 0;
+}
+
+static void committer_push(Committer *c, int id)
+{
+    pthread_mutex_lock(&c->mu);
+    c->ids[c->tail++] = id;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Commit everything queued, stop the thread; nonzero if a commit failed. */
+static int committer_finish(Committer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->closed = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c->ids);
+    return atomic_load(&c->failed);
+}
+
 /* Save a finished run: HDF5 writes the .tmp under the single-writer lock;
- * its fsync and rename, the slow part, overlap with the other threads. */
-static void save_run(Loop *L, const RunSpec *spec, const Settings *s, const RunResult *res)
+ * the committer c makes it durable while this thread trains the next run
+ * (without one, as rank 0 of an MPI job, this thread commits it). */
+static void save_run(Loop *L, Committer *c, const RunSpec *spec, const Settings *s, const RunResult *res)
 {
     char path[4200], err[NN_ERR_LEN];
     h5io_run_path(path, sizeof path, L->ex->output, spec->id);
     int rc;
 #pragma omp critical(nnlab_writer)
-    rc = L->write_failed ? 1 : h5io_write_run_tmp(path, L->ex, spec, s, res, err);
-    if (rc == 0) rc = h5io_commit_run(path, spec->id, err);
+    rc = L->write_failed || (c && atomic_load(&c->failed)) ? 1 : h5io_write_run_tmp(path, L->ex, spec, s, res, err);
+    if (rc == 0 && c) committer_push(c, spec->id);
+    else if (rc == 0) rc = h5io_commit_run(path, spec->id, err);
 #pragma omp critical(nnlab_progress)
     {
         if (rc < 0) write_failed(L, err);
@@ -306,7 +388,7 @@ static void save_run(Loop *L, const RunSpec *spec, const Settings *s, const RunR
     }
 }
 
-static void run_all(Loop *L, int threads)
+static void run_all(Loop *L, Committer *c, int threads)
 {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int i = 0; i < L->n_todo; i++) {
@@ -317,7 +399,7 @@ static void run_all(Loop *L, int threads)
         RunResult res;
         char err[NN_ERR_LEN] = "";
         if (train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &res, err) == 0) {
-            save_run(L, spec, &s, &res);
+            save_run(L, c, spec, &s, &res);
             run_result_free(&res);
         } else {
 #pragma omp critical(nnlab_progress)
@@ -542,7 +624,7 @@ static void mpi_coordinate(Loop *L, int size)
             if (unpack_result(buf, (size_t)len, L, &r, &index) == 0) {
                 Settings s;
                 grid_settings(L->ex, L->runs[index].config, &s);
-                save_run(L, &L->runs[index], &s, &r);
+                save_run(L, NULL, &L->runs[index], &s, &r);
                 if (saved && !L->write_failed) saved[index] = 1;
             } else {
                 write_failed(L, "a worker sent a malformed result (mismatched builds of nnlab?)");
@@ -702,7 +784,12 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         mpi_coordinate(&L, o->mpi_size);
     else
 #endif
-        run_all(&L, threads);
+    {
+        Committer c;
+        if (committer_start(&c, ex->output, n_todo, err)) goto done;
+        run_all(&L, &c, threads);
+        if (committer_finish(&c)) write_failed(&L, c.err);
+    }
     double run_phase = nn_now() - L.progress.start;
     int interrupted = stop_requested && !L.write_failed && !(o->fail_fast && L.progress.failed);
     progress_show(&L.progress, 1);
