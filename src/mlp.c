@@ -496,6 +496,17 @@ void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, 
     }
 }
 
+/* sgd_row_update's expression for one weight w with input x and output
+ * gradient d. Without L2, a weight of a zero input keeps its bits, as in the
+ * rows that sgd_row_update skips: fma(0, d, +0) = +0 for finite d, and
+ * w - lr·(+0) = w for every w, -0 included. */
+static ALWAYS_INLINE float sgd_weight(float w, float x, float d, float lr, float l2)
+{
+    float g = fmaf(x, d, 0.0f);
+    if (l2 != 0.0f) g += l2 * w;
+    return w - lr * g;
+}
+
 /* One layer's SGD update from one example, without a gradient buffer:
  * w[i][j] -= lr·(fma(x_i, dz_j, 0) [+ λ·w[i][j]]), the exact expression that
  * mlp_backward (whose gradient starts at 0) + optim_step evaluate; rows with
@@ -508,13 +519,9 @@ HOT static void sgd_row_update(float *restrict w, float *restrict b, const float
         float *restrict wi = w + (size_t)i * OC;
         if (l2 == 0.0f) {
             if (xi == 0.0f) continue;
-            for (int j = 0; j < OC; j++) wi[j] -= lr * fmaf(xi, dz[j], 0.0f);
+            for (int j = 0; j < OC; j++) wi[j] = sgd_weight(wi[j], xi, dz[j], lr, 0.0f);
         } else {
-            for (int j = 0; j < OC; j++) {
-                float g = fmaf(xi, dz[j], 0.0f);
-                g += l2 * wi[j];
-                wi[j] -= lr * g;
-            }
+            for (int j = 0; j < OC; j++) wi[j] = sgd_weight(wi[j], xi, dz[j], lr, l2);
         }
     }
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
@@ -546,17 +553,6 @@ HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict d
     for (; i0 < C; i0++) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 1);
 }
 
-/* sgd_row_update's expression for one weight of W transposed, input a.
- * Without L2, the weights of zero inputs keep their bits, as in the rows
- * that sgd_row_update skips: fma(0, d, +0) = +0 for finite d, and
- * w - lr·(+0) = w for every w, -0 included. */
-static ALWAYS_INLINE float sgd_weight_t(float w, float a, float d, float lr, float l2)
-{
-    float g = fmaf(a, d, 0.0f);
-    if (l2 != 0.0f) g += l2 * w;
-    return w - lr * g;
-}
-
 /* One row of wt (one output): apply the pending update (input a, output
  * gradient d) and return dot_sum(an, updated row) with dot_sum's bits. */
 static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict w, const float *restrict a,
@@ -567,12 +563,12 @@ static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict
     int i = 0;
     for (; i + 32 <= C; i += 32)
         for (int k = 0; k < 32; k++) {
-            float u = sgd_weight_t(w[i + k], a[i + k], d, lr, l2);
+            float u = sgd_weight(w[i + k], a[i + k], d, lr, l2);
             w[i + k] = u;
             s[k] = fmaf(an[i + k], u, s[k]);
         }
     for (int k = 0; i + k < C; k++) {
-        float u = sgd_weight_t(w[i + k], a[i + k], d, lr, l2);
+        float u = sgd_weight(w[i + k], a[i + k], d, lr, l2);
         w[i + k] = u;
         s[k] = fmaf(an[i + k], u, s[k]);
     }
@@ -600,15 +596,7 @@ HOT static void sgd_update_t(float *restrict wt, const float *restrict a, const 
                              float lr, float l2)
 {
     for (int j = 0; j < OC; j++)
-        for (int i = 0; i < C; i++) wt[(size_t)j * C + i] = sgd_weight_t(wt[(size_t)j * C + i], a[i], d[j], lr, l2);
-}
-
-/* Row i of w (OC): the update of sgd_row_update with input xi. */
-static ALWAYS_INLINE float sgd_weight(float w, float xi, float d, float lr, float l2)
-{
-    float g = fmaf(xi, d, 0.0f);
-    if (l2 != 0.0f) g += l2 * w;
-    return w - lr * g;
+        for (int i = 0; i < C; i++) wt[(size_t)j * C + i] = sgd_weight(wt[(size_t)j * C + i], a[i], d[j], lr, l2);
 }
 
 /* Four rows of sgd_forward_layer0 (w0..w3, inputs x·, next inputs n·): update

@@ -87,9 +87,9 @@ void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, 
  * for t = 0 .. n-1, each one being mlp_dropout_sample (from rng) +
  * training-mode mlp_forward + mlp_backward (B = 1) + optim_step (sgd), with
  * the same bits for finite values, but faster: no gradient buffer, zero
- * inputs cost nothing, and the first layer's update is fused with the next
- * example's first-layer forward pass (one trip through W instead of two).
- * Needs ws->max_batch >= 1. */
+ * inputs cost nothing, and the update of the first layer and of narrow
+ * layers is fused with the next example's forward pass through them (one
+ * trip through W instead of two). Needs ws->max_batch >= 1. */
 void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y,
                       const int32_t *order, int n, float l2, float lr, Rng *rng);
 
