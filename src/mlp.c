@@ -69,9 +69,15 @@ static size_t work_floats(const Mlp *m, int B)
     }
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
-    for (int l = 1; l < m->n_layers; l++)
-        if (mlp_narrow(m, l)) n += (size_t)(m->size[l] + 1) * (size_t)(m->size[l + 1] + 1) - 1;
+    for (int l = 1; l < m->n_layers; l++) /* wt, pend_a, pend_d */
+        if (mlp_narrow(m, l))
+            n += (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
     return n;
+}
+
+size_t mlp_work_bytes(const Mlp *m, int max_batch)
+{
+    return work_floats(m, max_batch) * sizeof(float) + (size_t)m->size[0] * sizeof(int);
 }
 
 MlpWork *mlp_work_create(const Mlp *m, int max_batch)

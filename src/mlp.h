@@ -63,6 +63,8 @@ int mlp_narrow(const Mlp *m, int l);
 /* NULL when out of memory. Free with mlp_work_destroy (NULL is fine). */
 MlpWork *mlp_work_create(const Mlp *m, int max_batch);
 void mlp_work_destroy(MlpWork *ws);
+/* Bytes mlp_work_create allocates for batches of up to max_batch rows. */
+size_t mlp_work_bytes(const Mlp *m, int max_batch);
 
 /* W from the init scheme, drawn layer by layer in row-major order; b = 0. */
 void mlp_init(const Mlp *m, float *params, int init, Rng *rng);

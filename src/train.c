@@ -32,25 +32,13 @@ static int work_rows(const TrainConfig *c)
 
 double train_state_bytes(const TrainConfig *c, const Dataset *d)
 {
-    double params = 0, widest = d->n_classes, prev = d->n_features;
-    for (int l = 0; l <= c->hidden.n; l++) {
-        double units = l < c->hidden.n ? c->hidden.units[l] : d->n_classes;
-        params += prev * units + units;
-        widest = units > widest ? units : widest;
-        prev = units;
-    }
-    double buffers = c->optimizer == OPT_SGD ? 2 : 3;       /* params, grads, velocity */
-    double bytes = (buffers + 2) * params * sizeof(float);   /* + the result's init and weights */
-    double rows = work_rows(c), acts = 0;
-    for (int l = 0; l < c->hidden.n; l++) acts += c->hidden.units[l];
-    bytes += rows * (acts * (c->dropout > 0 ? 3 : 1) + 2 * d->n_classes + 2 * widest) * sizeof(float);
-    prev = c->hidden.n > 0 ? c->hidden.units[0] : d->n_classes; /* narrow layers' transposed W (mlp.h) */
-    for (int l = 1; l <= c->hidden.n; l++) {
-        double units = l < c->hidden.n ? c->hidden.units[l] : d->n_classes;
-        if (units < MLP_NARROW) bytes += prev * (units + 3) * sizeof(float); /* rows padded to 4 */
-        prev = units;
-    }
-    bytes += (double)d->n_features * sizeof(int);
+    Mlp m;
+    if (mlp_setup(&m, d->n_features, c->hidden.units, c->hidden.n, d->n_classes, c->activation, (float)c->dropout,
+                  NULL))
+        return 0; /* a layout the config check already refused */
+    double buffers = c->optimizer == OPT_SGD ? 2 : 3;            /* params, grads, velocity */
+    double bytes = (buffers + 2) * (double)m.n_params * sizeof(float); /* + the result's init and weights */
+    bytes += (double)mlp_work_bytes(&m, work_rows(c));
     bytes += (double)d->n_train * sizeof(int32_t);
     bytes += (double)c->batch_size * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
     bytes += 4.0 * (c->epochs + 1) * sizeof(double);
