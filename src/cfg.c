@@ -864,7 +864,8 @@ static void format_double(char *buf, size_t cap, double v)
 }
 
 /* A YAML double-quoted string into buf. Characters YAML does not allow
- * raw (C0 and C1 controls, DEL, U+FFFE/U+FFFF) are escaped, so the text
+ * raw (C0 and C1 controls, DEL, U+FFFE/U+FFFF) and the ones it reads as
+ * line breaks (U+0085, U+2028, U+2029) are escaped, so the text
  * always reads back as the same string; the input is valid UTF-8 (libyaml
  * checked it). */
 static void quote(char *buf, size_t cap, const char *s)
@@ -880,6 +881,9 @@ static void quote(char *buf, size_t cap, const char *s)
         } else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* U+0080..U+009F */
             len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", p[1]);
             p++;
+        } else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) { /* U+2028, U+2029: line breaks to YAML 1.1 */
+            len += (size_t)snprintf(buf + len, cap - len, "\\%c", p[2] == 0xa8 ? 'L' : 'P');
+            p += 2;
         } else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) { /* U+FFFE, U+FFFF */
             len += (size_t)snprintf(buf + len, cap - len, "\\uff%s", p[2] == 0xbe ? "fe" : "ff");
             p += 2;

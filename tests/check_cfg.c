@@ -166,6 +166,17 @@ START_TEST(control_characters_round_trip)
     ck_assert_str_eq(b->resolved, a->resolved);
     cfg_free(a);
     cfg_free(b);
+    /* Found by the fuzzer too: U+0085, U+2028 and U+2029 are line breaks to
+     * YAML 1.1, so raw in a quoted string they would fold into spaces. */
+    a = load_text("name: \"a\\Lb\\Pc\\Nd\"\ndataset:\n  source: idx\n  path: \"/p \\Lq\\ \"\n");
+    ck_assert_str_eq(a->name, "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\xc2\x85" "d");
+    b = load_text(a->resolved);
+    ck_assert_str_eq(b->name, a->name);
+    ck_assert_str_eq(b->settings.data.path, a->settings.data.path);
+    ck_assert_str_eq(a->settings.data.path, "/p \xe2\x80\xa8q ");
+    ck_assert_str_eq(b->fingerprint, a->fingerprint);
+    cfg_free(a);
+    cfg_free(b);
 }
 END_TEST
 
