@@ -5,8 +5,8 @@
 #      valgrind memcheck of a small experiment);
 #   2. the libFuzzer target for the experiment parser, for FUZZ_SECONDS
 #      (default 60) from the seed corpus tests/fuzz/corpus/ plus every
-#      shipped and malformed experiment file; any crash or sanitizer report
-#      fails;
+#      shipped and malformed experiment file, with the dictionary
+#      tests/fuzz/yaml.dict; any crash or sanitizer report fails;
 #   3. the AddressSanitizer + UndefinedBehaviorSanitizer build and the whole
 #      ctest suite again under it.
 # Build folders: build/, build-fuzz/, build-asan/. Stops at the first failure.
@@ -26,7 +26,7 @@ trap 'rm -rf "$corpus"' EXIT
 cp tests/fuzz/corpus/* experiments/*.yaml configs/*.yaml tests/bad/*.yaml "$corpus"/
 # libFuzzer's progress lines are many; keep the last 40 (a crash report is at the end).
 (cd "$corpus" && "$OLDPWD"/build-fuzz/fuzz_cfg -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="$OLDPWD/build-fuzz/" "$corpus" < /dev/null 2>&1 | tail -n 40)
+    -dict="$OLDPWD/tests/fuzz/yaml.dict" -rss_limit_mb=2048 -artifact_prefix="$OLDPWD/build-fuzz/" "$corpus" < /dev/null 2>&1 | tail -n 40)
 
 echo "== 3/3 AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DNNLAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
