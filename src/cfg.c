@@ -881,7 +881,7 @@ static void quote(char *buf, size_t cap, const char *s)
         } else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* U+0080..U+009F */
             len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", p[1]);
             p++;
-        } else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) { /* U+2028, U+2029: line breaks to YAML 1.1 */
+        } else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) { /* U+2028, U+2029 */
             len += (size_t)snprintf(buf + len, cap - len, "\\%c", p[2] == 0xa8 ? 'L' : 'P');
             p += 2;
         } else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) { /* U+FFFE, U+FFFF */
