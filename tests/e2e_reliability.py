@@ -16,7 +16,7 @@ import unittest
 
 import h5py
 
-from nnlab_testing import ReferenceRun, results_contents as contents, run_files
+from nnlab_testing import ReferenceRun, results_contents as contents, run_files, wait_for_runs
 
 NNLAB = os.environ["NNLAB"]
 SANITIZED = os.environ.get("NNLAB_SANITIZED") == "1"
@@ -55,18 +55,13 @@ class Crash(ReferenceRun):
         if expect_done is not None:
             self.assertIn("resuming: %d runs already done, %d to run" % (expect_done, 12 - expect_done), r.stderr)
         self.assertEqual(glob.glob(os.path.join(out, "**", "*.tmp"), recursive=True), [])
-        got = contents(os.path.join(out, "results.h5"))
-        self.assertEqual(sorted(got), sorted(self.want))
-        for k in self.want:
-            self.assertEqual(got[k], self.want[k], k)
+        self.assertSameAsReference(os.path.join(out, "results.h5"))
 
     def test_kill_during_training(self):
         out = os.path.join(self.tmp, "kill-training")
         p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "2", "--quiet"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 300
-        while len(run_files(out)) < 3 and p.poll() is None and time.time() < deadline:
-            time.sleep(0.005)
+        wait_for_runs(out, 3, p)
         p.kill()
         p.wait()
         self.assertEqual(p.returncode, -signal.SIGKILL, "the experiment finished before it could be killed")
@@ -100,9 +95,7 @@ class Crash(ReferenceRun):
         out = os.path.join(self.tmp, "sigint")
         p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "1"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 300
-        while len(run_files(out)) < 2 and p.poll() is None and time.time() < deadline:
-            time.sleep(0.005)
+        wait_for_runs(out, 2, p)
         p.send_signal(signal.SIGINT)
         _, stderr = p.communicate(timeout=300)
         self.assertEqual(p.returncode, 130, stderr)
@@ -119,9 +112,7 @@ class Crash(ReferenceRun):
         out = os.path.join(self.tmp, "sigint2")
         p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "2", "--quiet"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 300
-        while len(run_files(out)) < 1 and p.poll() is None and time.time() < deadline:
-            time.sleep(0.005)
+        wait_for_runs(out, 1, p)
         p.send_signal(signal.SIGINT)
         time.sleep(0.01)
         p.send_signal(signal.SIGINT)

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 import h5py
@@ -12,6 +13,13 @@ import h5py
 def run_files(out):
     """The finished run files of an output folder, sorted."""
     return sorted(glob.glob(os.path.join(out, "runs", "r*.h5")))
+
+
+def wait_for_runs(out, n, proc, seconds=300):
+    """Wait until out holds n finished run files, proc has ended, or the time is up."""
+    deadline = time.time() + seconds
+    while len(run_files(out)) < n and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
 
 
 def results_contents(path):
@@ -55,3 +63,10 @@ class ReferenceRun(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp)
+
+    def assertSameAsReference(self, results):
+        """results (a results.h5) holds exactly the reference run's contents."""
+        got = results_contents(results)
+        self.assertEqual(sorted(got), sorted(self.want))
+        for k in self.want:
+            self.assertEqual(got[k], self.want[k], k)
