@@ -52,6 +52,7 @@ const SettingDef cfg_settings[] = {
     {"training.momentum", SET_FLOAT, S(train.momentum), NULL, 0, 1, 0, 1},
     {"training.l2", SET_FLOAT, S(train.l2), NULL, 0, 1e6, 0, 0},
     {"training.shuffle", SET_BOOL, S(train.shuffle), bool_names, 0, 0, 0, 0},
+    {"training.train_curves", SET_BOOL, S(train.train_curves), bool_names, 0, 0, 0, 0},
 };
 #undef S
 const int cfg_n_settings = (int)(sizeof cfg_settings / sizeof cfg_settings[0]);
@@ -79,6 +80,7 @@ void cfg_defaults(Settings *s)
     s->train.learning_rate = 0.01;
     s->train.optimizer = OPT_SGD;
     s->train.momentum = 0.9;
+    s->train.train_curves = 1;
 }
 
 static const SettingDef *find_setting(const char *key)

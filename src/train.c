@@ -1,6 +1,6 @@
 /* train.c — the epoch loop of one run: batches in split order (or reshuffled
  * every epoch), forward, backward, optimizer step, and full-set evaluation
- * after every epoch for the curves. */
+ * after every epoch for the curves (of the training set only if asked). */
 #include "train.h"
 
 #include <math.h>
@@ -97,10 +97,13 @@ void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float 
     *acc = (double)correct / n;
 }
 
-static void record(Trainer *t, const Dataset *d, RunResult *res, int epoch)
+/* The curves at this epoch: the test set, and the training set unless
+ * train_curves is off (its entries then stay NaN). */
+static void record(Trainer *t, const TrainConfig *c, const Dataset *d, RunResult *res, int epoch)
 {
-    train_evaluate(&t->mlp, t->params, t->ws, d->x_train, d->y_train, d->n_train,
-                   &res->curve[CURVE_TRAIN_LOSS][epoch], &res->curve[CURVE_TRAIN_ACC][epoch]);
+    if (c->train_curves)
+        train_evaluate(&t->mlp, t->params, t->ws, d->x_train, d->y_train, d->n_train,
+                       &res->curve[CURVE_TRAIN_LOSS][epoch], &res->curve[CURVE_TRAIN_ACC][epoch]);
     train_evaluate(&t->mlp, t->params, t->ws, d->x_test, d->y_test, d->n_test,
                    &res->curve[CURVE_TEST_LOSS][epoch], &res->curve[CURVE_TEST_ACC][epoch]);
 }
@@ -138,9 +141,10 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
     }
 }
 
-static int diverged(const RunResult *res, int epoch)
+static int diverged(const TrainConfig *c, const RunResult *res, int epoch)
 {
-    return !isfinite(res->curve[CURVE_TRAIN_LOSS][epoch]) || !isfinite(res->curve[CURVE_TEST_LOSS][epoch]);
+    return (c->train_curves && !isfinite(res->curve[CURVE_TRAIN_LOSS][epoch])) ||
+           !isfinite(res->curve[CURVE_TEST_LOSS][epoch]);
 }
 
 void run_result_free(RunResult *res)
@@ -180,16 +184,16 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *
     for (int k = 0; k < N_CURVES; k++)
         for (int e = 0; e <= c->epochs; e++) res->curve[k][e] = NAN;
     res->status = RUN_OK;
-    record(&t, d, res, 0);
-    if (diverged(res, 0)) res->status = RUN_DIVERGED;
+    record(&t, c, d, res, 0);
+    if (diverged(c, res, 0)) res->status = RUN_DIVERGED;
     for (int e = 1; e <= c->epochs && res->status == RUN_OK; e++) {
         double t_epoch = nn_now();
         if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
         train_epoch(&t, c, d, &dropout_rng);
         res->train_seconds += nn_now() - t_epoch;
-        record(&t, d, res, e);
+        record(&t, c, d, res, e);
         res->epochs_done = e;
-        if (diverged(res, e)) res->status = RUN_DIVERGED;
+        if (diverged(c, res, e)) res->status = RUN_DIVERGED;
     }
     memcpy(res->weights, t.params, t.mlp.n_params * sizeof(float));
     trainer_destroy(&t);

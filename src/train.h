@@ -31,6 +31,7 @@ typedef struct {
     double momentum; /* [0, 1) */
     double l2;       /* >= 0 */
     int shuffle;     /* reshuffle the training set every epoch */
+    int train_curves; /* evaluate the training set after every epoch; else its curves stay NaN */
 } TrainConfig;
 
 typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED } RunStatus;

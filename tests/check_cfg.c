@@ -30,7 +30,7 @@ START_TEST(full_file_binds_every_setting)
                                "dataset: {source: digits, test_fraction: 0.25, split_seed: 7, scale: standard}\n"
                                "model: {hidden: [30, 20, 10], activation: leaky_relu, dropout: 0.5, init: he_normal}\n"
                                "training: {epochs: 4, batch_size: 32, learning_rate: 1e-3, optimizer: nesterov,\n"
-                               "           momentum: 0.95, l2: 0.0001, shuffle: true}\n"
+                               "           momentum: 0.95, l2: 0.0001, shuffle: true, train_curves: false}\n"
                                "seeds: [9, 3]\n"
                                "output: out/full\n");
     const Settings *s = &ex->settings;
@@ -51,6 +51,7 @@ START_TEST(full_file_binds_every_setting)
     ck_assert_double_eq(s->train.momentum, 0.95);
     ck_assert_double_eq(s->train.l2, 0.0001);
     ck_assert_int_eq(s->train.shuffle, 1);
+    ck_assert_int_eq(s->train.train_curves, 0);
     ck_assert_int_eq(ex->n_seeds, 2);
     ck_assert_int_eq(ex->seeds[0], 9);
     cfg_free(ex);
@@ -66,6 +67,7 @@ START_TEST(defaults_are_the_tutorial)
     ck_assert_int_eq(want.train.hidden.units[0], 200);
     ck_assert_int_eq(want.train.epochs, 10);
     ck_assert_double_eq(want.train.learning_rate, 0.01);
+    ck_assert_int_eq(want.train.train_curves, 1);
     ck_assert_str_eq(ex->name, "t");
     ck_assert_str_eq(ex->output, "results/t");
     ck_assert_int_eq(ex->n_seeds, 3);

@@ -31,7 +31,8 @@ static TrainConfig small(void)
 {
     TrainConfig c = {.hidden = {1, {32}}, .activation = ACT_SIGMOID, .dropout = 0.0,
                      .init = INIT_LECUN_NORMAL, .epochs = 3, .batch_size = 1, .learning_rate = 0.05,
-                     .optimizer = OPT_SGD, .momentum = 0.9, .l2 = 0.0, .shuffle = 0};
+                     .optimizer = OPT_SGD, .momentum = 0.9, .l2 = 0.0, .shuffle = 0,
+                     .train_curves = 1};
     return c;
 }
 
@@ -113,6 +114,45 @@ START_TEST(curves_and_learning)
 }
 END_TEST
 
+START_TEST(without_train_curves)
+{
+    /* Evaluation never changes training: without the training set's curves,
+     * the weights and the test curves keep their bits, the train curves are
+     * NaN, and divergence is still seen (on the test loss). */
+    TrainConfig c = small();
+    RunResult a, b;
+    run(&c, 4, &a);
+    c.train_curves = 0;
+    run(&c, 4, &b);
+    ck_assert_int_eq(b.status, RUN_OK);
+    ck_assert_int_eq(b.epochs_done, 3);
+    ck_assert_mem_eq(a.weights, b.weights, a.mlp.n_params * sizeof(float));
+    for (int e = 0; e <= 3; e++) {
+        ck_assert(a.curve[CURVE_TEST_LOSS][e] == b.curve[CURVE_TEST_LOSS][e]);
+        ck_assert(a.curve[CURVE_TEST_ACC][e] == b.curve[CURVE_TEST_ACC][e]);
+        ck_assert(isnan(b.curve[CURVE_TRAIN_LOSS][e]) && isnan(b.curve[CURVE_TRAIN_ACC][e]));
+    }
+    run_result_free(&a);
+    run_result_free(&b);
+
+    DataConfig dc = {.source = DATA_DIGITS, .test_fraction = 0.2, .scale = SCALE_NONE};
+    Dataset *raw;
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(data_load(&dc, &raw, err), 0);
+    c.hidden.n = 2;
+    c.hidden.units[0] = c.hidden.units[1] = 64;
+    c.activation = ACT_RELU;
+    c.learning_rate = 1e5;
+    c.batch_size = 8;
+    c.epochs = 5;
+    ck_assert_int_eq(train_run(&c, raw, 3, &b, err), 0);
+    ck_assert_int_eq(b.status, RUN_DIVERGED);
+    ck_assert(!isfinite(b.curve[CURVE_TEST_LOSS][b.epochs_done]));
+    run_result_free(&b);
+    data_free(raw);
+}
+END_TEST
+
 START_TEST(batch_size_not_dividing_the_set)
 {
     /* 1437 = 4·359 + 1: the last batch has one row, and still counts. */
@@ -166,6 +206,7 @@ int main(void)
     tcase_add_test(tc, same_seed_same_bits);
     tcase_add_test(tc, dropout_does_not_change_init);
     tcase_add_test(tc, curves_and_learning);
+    tcase_add_test(tc, without_train_curves);
     tcase_add_test(tc, batch_size_not_dividing_the_set);
     tcase_add_test(tc, divergence_is_a_status);
     suite_add_tcase(s, tc);
