@@ -98,6 +98,27 @@ class Baseline(unittest.TestCase):
                 self.assertEqual(da[name].tobytes(), db[name].tobytes(), name)
             self.assertEqual(a.attrs["fingerprint"], b.attrs["fingerprint"])
 
+    def test_without_train_curves(self):
+        # Only the test set is evaluated: the train curves are NaN, and the weights and test
+        # curves are those of the full run, bit for bit.
+        out = os.path.join(self.tmp, "test-only")
+        r = nnlab("run", BASELINE, "training.train_curves=false", "-o", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f, \
+                h5py.File(os.path.join(self.j1, "results.h5"), "r") as full:
+            self.assertTrue((f["summary"]["status"] == b"ok").all())
+            self.assertTrue(np.isnan(f["summary"]["final_train_loss"]).all())
+            self.assertEqual(f["summary"]["final_test_acc"].tobytes(), full["summary"]["final_test_acc"].tobytes())
+            for run in full["runs"]:
+                a, b = f["runs"][run], full["runs"][run]
+                self.assertEqual(a.attrs["training.train_curves"], 0)
+                self.assertTrue(np.isnan(a["curves/train_loss"][:]).all() and np.isnan(a["curves/train_acc"][:]).all())
+                for name in ("curves/test_loss", "curves/test_acc", "weights/layer0/W", "weights/layer1/W"):
+                    self.assertEqual(a[name][()].tobytes(), b[name][()].tobytes(), name)
+        r = nnlab("summary", os.path.join(out, "results.h5"), "--sort", "final_train_loss")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"c0000 +5 +0\.9")  # sorting on an all-NaN metric still lists the point
+
     def test_existing_results_are_not_overwritten(self):
         before = os.path.getmtime(os.path.join(self.j2, "results.h5"))
         r = nnlab("run", BASELINE, "-o", self.j2)
