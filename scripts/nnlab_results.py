@@ -114,6 +114,12 @@ class Results:
             raise NnlabError("%s: no config point matches %s" % (self.path, where))
         return out
 
+    def require_values(self, metric, rows):
+        """Raise NnlabError unless some of these summary rows have a value of metric."""
+        if np.isnan(self.summary[metric][rows]).all():
+            hint = " (the runs have training.train_curves: false)" if "train" in metric else ""
+            raise NnlabError("%s: no run has a value of %s%s" % (self.path, metric, hint))
+
     def run_group(self, run):
         key = "runs/r%06d" % int(run)
         if key not in self.file:

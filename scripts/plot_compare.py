@@ -42,6 +42,7 @@ def main():
 
     with nr.load(args.results) as res:
         entries = res.configs(nr.parse_where(args.where))
+        res.require_values(args.metric, nr.np.concatenate([e["runs"] for e in entries]))
         sign = -1 if "acc" in args.metric else 1
         entries.sort(key=lambda e: (nr.np.isnan(e["mean"][args.metric]), sign * e["mean"][args.metric]))
         if args.top > 0:

@@ -45,10 +45,13 @@ def main():
         keys = nr.varying(entries)
         fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
         colours = plt.get_cmap("tab10" if len(entries) <= 10 else "tab20")
+        plotted = set()
         for i, e in enumerate(entries):
             agg = res.aggregate(e["config"])
             for ax, curve in zip(axes.flat, nr.CURVES):
                 mean, std = agg["mean"][curve], agg["std"][curve]
+                if not nr.np.isnan(mean).all():
+                    plotted.add(curve)
                 x = nr.np.arange(len(mean))
                 ax.plot(x, mean, color=colours(i), lw=1.6,
                         label="%s (n=%d)" % (nr.label(e, keys), e["n_seeds"]) if curve == "train_loss" else None)
@@ -56,7 +59,12 @@ def main():
         for ax, curve in zip(axes.flat, nr.CURVES):
             ax.set_title(curve.replace("_", " "))
             ax.grid(alpha=0.3)
-            if "loss" in curve:
+            if curve not in plotted:  # runs with training.train_curves: false, or all diverged at once
+                unevaluated = curve.startswith("train") and curve.replace("train", "test") in plotted
+                ax.text(0.5, 0.5, "not evaluated (training.train_curves: false)" if unevaluated else "no values",
+                        ha="center", va="center", transform=ax.transAxes, color="0.4")
+                ax.set_yticks([])
+            elif "loss" in curve:
                 ax.set_yscale("log")
         for ax in axes[1]:
             ax.set_xlabel("epoch (0 = before training)")

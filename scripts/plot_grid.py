@@ -55,6 +55,7 @@ def main():
         rows = nr.np.flatnonzero(keep)
         if rows.size == 0:
             raise nr.NnlabError("%s: no run matches %s" % (res.path, where))
+        res.require_values(args.metric, rows)
         xs, ys = values_of(res, args.x, rows), values_of(res, args.y, rows)
         facets = values_of(res, args.facet, rows) if args.facet else [None]
         averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]

@@ -82,6 +82,29 @@ class Scripts(unittest.TestCase):
             self.assertEqual(r.returncode, 0)
             self.assertIn("usage:", r.stdout)
 
+    def test_results_without_train_curves(self):
+        # training.train_curves=false leaves the train curves NaN: every script still draws.
+        out = os.path.join(self.tmp, "test-only")
+        r = run(NNLAB, "run", os.path.join(self.tmp, "small.yaml"), "training.train_curves=false", "seeds=[1]",
+                "-o", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        results = os.path.join(out, "results.h5")
+        for name, extra in (("plot_curves.py", []), ("plot_compare.py", []),
+                            ("plot_grid.py", ["--x", "training.l2", "--y", "model.activation"]),
+                            ("plot_weights.py", [])):
+            png = os.path.join(self.tmp, "test-only-" + name.replace(".py", ".png"))
+            r = script(name, results, "-o", png, *extra)
+            self.assertEqual(r.returncode, 0, (name, r.stderr))
+            self.check_image(png)
+        # a metric without values is a message, not an empty plot
+        png = os.path.join(self.tmp, "test-only-train-loss.png")
+        for name, extra in (("plot_compare.py", []), ("plot_grid.py", ["--x", "training.l2", "--y", "model.hidden"])):
+            r = script(name, results, "--metric", "final_train_loss", "-o", png, *extra)
+            self.assertEqual(r.returncode, 2, (name, r.stderr))
+            self.assertIn("no run has a value of final_train_loss (the runs have training.train_curves: false)",
+                          r.stderr)
+            self.assertFalse(os.path.exists(png))
+
     def test_script_selections(self):
         out = os.path.join(self.tmp, "sel.png")
         for name, extra in (("plot_curves.py", ["--where", "model.activation=relu", "--config", "5"]),
