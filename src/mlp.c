@@ -581,6 +581,50 @@ static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict
     return dot_total(s);
 }
 
+/* sgd_dot_row for C a multiple of 8, with its 32 partial sums held as four
+ * 8-lane vectors (GCC's vector extension; lane k of sN is s[8N + k]). The
+ * same operations in the same order, so the same bits; but as a float[32]
+ * with a tail indexed at run time GCC keeps the sums on the stack, zeroes
+ * them with rep stos and adds them up one float at a time, which costs more
+ * than the row's arithmetic (measured: 0.64x the time with vectors). */
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+/* Eight weights of sgd_dot_row: update w[0..8), then *s += an · w lane-wise. */
+static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, const float *restrict an, float *restrict w,
+                                        const float *restrict a, float d, float lr, float l2)
+{
+    v8f wv, av, nv, u;
+    memcpy(&wv, w, sizeof wv);
+    memcpy(&av, a, sizeof av);
+    memcpy(&nv, an, sizeof nv);
+    for (int k = 0; k < 8; k++) u[k] = sgd_weight(wv[k], av[k], d, lr, l2);
+    memcpy(w, &u, sizeof u);
+    for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u[k], (*s)[k]);
+}
+
+static ALWAYS_INLINE float sgd_dot_row8(const float *restrict an, float *restrict w, const float *restrict a,
+                                        float d, int C, float lr, float l2)
+{
+    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    int i = 0;
+    for (; i + 32 <= C; i += 32) {
+        sgd_dot_block(&s0, an + i, w + i, a + i, d, lr, l2);
+        sgd_dot_block(&s1, an + i + 8, w + i + 8, a + i + 8, d, lr, l2);
+        sgd_dot_block(&s2, an + i + 16, w + i + 16, a + i + 16, d, lr, l2);
+        sgd_dot_block(&s3, an + i + 24, w + i + 24, a + i + 24, d, lr, l2);
+    }
+    if (i + 8 <= C) sgd_dot_block(&s0, an + i, w + i, a + i, d, lr, l2);
+    if (i + 16 <= C) sgd_dot_block(&s1, an + i + 8, w + i + 8, a + i + 8, d, lr, l2);
+    if (i + 24 <= C) sgd_dot_block(&s2, an + i + 16, w + i + 16, a + i + 16, d, lr, l2);
+    s0 += s2; /* dot_total, a vector at a time */
+    s1 += s3;
+    s0 += s1;
+    v4f lo = {s0[0], s0[1], s0[2], s0[3]}, hi = {s0[4], s0[5], s0[6], s0[7]};
+    v4f t = lo + hi;
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
 /* A narrow layer's pending SGD update (input a (C), output gradient d (OC),
  * bias already updated) fused with the next example's forward pass through
  * the updated weights: out (OC) = b + an · W. Each weight is read and
@@ -592,7 +636,11 @@ HOT static void sgd_forward_t(float *restrict out, const float *restrict an, flo
 {
     for (int j = 0; j < OC; j++) {
         float *wj = wt + (size_t)j * C;
-        float t = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
+        float t;
+        if (C % 8 == 0)
+            t = l2 == 0.0f ? sgd_dot_row8(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row8(an, wj, a, d[j], C, lr, l2);
+        else
+            t = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
         out[j] = b[j] + t;
     }
 }
