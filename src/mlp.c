@@ -533,30 +533,53 @@ HOT static void sgd_row_update(float *restrict w, float *restrict b, const float
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
 }
 
-/* Inputs [i0, i0 + width) of dense_input_grad_t, width <= 32 and constant
- * where inlined: that block of sums stays in registers across the outputs. */
-static ALWAYS_INLINE void input_grad_t_cols(float *restrict dinp, const float *restrict dout,
-                                            const float *restrict wt, int C, int OC, int i0, int width)
+/* 8-lane vectors (GCC's vector extension) for the per-example kernels below.
+ * Sums kept in a float[] are left on the stack by GCC (zeroed with rep stos,
+ * reloaded every step, added up one float at a time); named vectors stay in
+ * registers. Lane by lane they do the same operations in the same order as
+ * the float[] code did, so the bits are the same; measured on the tutorial's
+ * 200 -> 10 layer, the input gradient takes 0.35x the time and the fused
+ * update + dot product 0.64x. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+/* *s += w[0..8) · d, lane by lane. */
+static ALWAYS_INLINE void v8_fma(v8f *restrict s, const float *restrict w, float d)
 {
-    float s[32];
-    for (int k = 0; k < width; k++) s[k] = 0.0f;
-    for (int j = 0; j < OC; j++) {
-        const float *restrict wj = wt + (size_t)j * C + i0;
-        float d = dout[j];
-        for (int k = 0; k < width; k++) s[k] = fmaf(wj[k], d, s[k]);
-    }
-    for (int k = 0; k < width; k++) dinp[i0 + k] = s[k];
+    v8f wv;
+    memcpy(&wv, w, sizeof wv);
+    for (int k = 0; k < 8; k++) (*s)[k] = fmaf(wv[k], d, (*s)[k]);
 }
 
 /* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
- * in order, from 0), vectorized over i. */
+ * in order, from 0), vectorized over i, 64 inputs at a time. */
 HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
                                    int OC)
 {
     int i0 = 0;
-    for (; i0 + 32 <= C; i0 += 32) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 32);
-    for (; i0 + 8 <= C; i0 += 8) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 8);
-    for (; i0 < C; i0++) input_grad_t_cols(dinp, dout, wt, C, OC, i0, 1);
+    for (; i0 + 64 <= C; i0 += 64) {
+        v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0}, s7 = {0};
+        for (int j = 0; j < OC; j++) {
+            const float *restrict wj = wt + (size_t)j * C + i0;
+            float d = dout[j];
+            v8_fma(&s0, wj, d), v8_fma(&s1, wj + 8, d), v8_fma(&s2, wj + 16, d), v8_fma(&s3, wj + 24, d);
+            v8_fma(&s4, wj + 32, d), v8_fma(&s5, wj + 40, d), v8_fma(&s6, wj + 48, d), v8_fma(&s7, wj + 56, d);
+        }
+        memcpy(dinp + i0, &s0, sizeof s0), memcpy(dinp + i0 + 8, &s1, sizeof s1);
+        memcpy(dinp + i0 + 16, &s2, sizeof s2), memcpy(dinp + i0 + 24, &s3, sizeof s3);
+        memcpy(dinp + i0 + 32, &s4, sizeof s4), memcpy(dinp + i0 + 40, &s5, sizeof s5);
+        memcpy(dinp + i0 + 48, &s6, sizeof s6), memcpy(dinp + i0 + 56, &s7, sizeof s7);
+    }
+    for (; i0 + 8 <= C; i0 += 8) {
+        v8f s0 = {0};
+        for (int j = 0; j < OC; j++) v8_fma(&s0, wt + (size_t)j * C + i0, dout[j]);
+        memcpy(dinp + i0, &s0, sizeof s0);
+    }
+    for (; i0 < C; i0++) {
+        float t = 0.0f;
+        for (int j = 0; j < OC; j++) t = fmaf(wt[(size_t)j * C + i0], dout[j], t);
+        dinp[i0] = t;
+    }
 }
 
 /* One row of wt (one output): apply the pending update (input a, output
@@ -582,13 +605,7 @@ static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict
 }
 
 /* sgd_dot_row for C a multiple of 8, with its 32 partial sums held as four
- * 8-lane vectors (GCC's vector extension; lane k of sN is s[8N + k]). The
- * same operations in the same order, so the same bits; but as a float[32]
- * with a tail indexed at run time GCC keeps the sums on the stack, zeroes
- * them with rep stos and adds them up one float at a time, which costs more
- * than the row's arithmetic (measured: 0.64x the time with vectors). */
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
+ * 8-lane vectors: lane k of sN is s[8N + k]. */
 
 /* Eight weights of sgd_dot_row: update w[0..8), then *s += an · w lane-wise. */
 static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, const float *restrict an, float *restrict w,
