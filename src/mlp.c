@@ -701,11 +701,24 @@ HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const f
                                    const float *restrict dz, const float *restrict xn, float *restrict z,
                                    int *restrict rows, int C, int OC, float lr, float l2)
 {
-    int nr = 0, all = l2 != 0.0f;
-    for (int i = 0; i < C; i++) { /* no branch: the pixels are unpredictable */
-        rows[nr] = i;
-        nr += all | (x[i] != 0.0f) | (xn[i] != 0.0f);
-    }
+    int nr = 0;
+    if (l2 != 0.0f)
+        for (; nr < C; nr++) rows[nr] = nr;
+    else
+        for (int i0 = 0; i0 < C; i0 += 64) { /* no branch: the pixels are unpredictable */
+            int n = C - i0 < 64 ? C - i0 : 64;
+            unsigned char nz[64];
+            for (int k = 0; k < n; k++) { /* x != 0 || xn != 0 on the bits, which vectorizes: */
+                uint32_t a, c;           /* only ±0 shift to 0 (NaN counts as nonzero, as for != 0) */
+                memcpy(&a, x + i0 + k, sizeof a);
+                memcpy(&c, xn + i0 + k, sizeof c);
+                nz[k] = ((a | c) << 1) != 0;
+            }
+            for (int k = 0; k < n; k++) {
+                rows[nr] = i0 + k;
+                nr += nz[k];
+            }
+        }
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
     memcpy(z, b, (size_t)OC * sizeof(float));
     int r = 0;
