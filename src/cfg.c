@@ -856,13 +856,15 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
 
 /* ---- the resolved experiment ------------------------------------------- */
 
-/* Shortest %g form that reads back as the same double. */
+/* Shortest %g form that reads back as the same double (at most 24 bytes). */
 static void format_double(char *buf, size_t cap, double v)
 {
+    char text[32];
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return;
+        snprintf(text, sizeof text, "%.*g", prec, v);
+        if (strtod(text, NULL) == v) break;
     }
+    snprintf(buf, cap, "%s", text);
 }
 
 /* A YAML double-quoted string into buf. Characters YAML does not allow
