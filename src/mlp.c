@@ -675,19 +675,40 @@ HOT static void sgd_update_t(float *restrict wt, const float *restrict a, const 
         for (int i = 0; i < C; i++) wt[(size_t)j * C + i] = sgd_weight(wt[(size_t)j * C + i], a[i], d[j], lr, l2);
 }
 
-/* Four rows of sgd_forward_layer0 (w0..w3, inputs x·, next inputs n·): update
- * each and add them to z in row order. */
-static ALWAYS_INLINE void sgd_forward_rows4(float *restrict w0, float *restrict w1, float *restrict w2,
-                                            float *restrict w3, const float *restrict x4, const float *restrict n4,
-                                            const float *restrict dz, float *restrict z, int OC, float lr, float l2)
+/* n (1 to 4, constant where inlined) rows of sgd_forward_layer0 (w0..w3,
+ * inputs x·, next inputs n·): update each and add them to z in row order.
+ * Rows past n are not touched. */
+static ALWAYS_INLINE void sgd_forward_rows(float *restrict w0, float *restrict w1, float *restrict w2,
+                                           float *restrict w3, const float *restrict x4, const float *restrict n4,
+                                           const float *restrict dz, float *restrict z, int OC, float lr, float l2,
+                                           int n)
 {
     for (int j = 0; j < OC; j++) {
-        float d = dz[j];
-        float v0 = sgd_weight(w0[j], x4[0], d, lr, l2), v1 = sgd_weight(w1[j], x4[1], d, lr, l2);
-        float v2 = sgd_weight(w2[j], x4[2], d, lr, l2), v3 = sgd_weight(w3[j], x4[3], d, lr, l2);
-        w0[j] = v0, w1[j] = v1, w2[j] = v2, w3[j] = v3;
-        z[j] = fmaf(n4[3], v3, fmaf(n4[2], v2, fmaf(n4[1], v1, fmaf(n4[0], v0, z[j]))));
+        float d = dz[j], v;
+        v = sgd_weight(w0[j], x4[0], d, lr, l2), w0[j] = v;
+        float acc = fmaf(n4[0], v, z[j]);
+        if (n > 1) v = sgd_weight(w1[j], x4[1], d, lr, l2), w1[j] = v, acc = fmaf(n4[1], v, acc);
+        if (n > 2) v = sgd_weight(w2[j], x4[2], d, lr, l2), w2[j] = v, acc = fmaf(n4[2], v, acc);
+        if (n > 3) v = sgd_weight(w3[j], x4[3], d, lr, l2), w3[j] = v, acc = fmaf(n4[3], v, acc);
+        z[j] = acc;
     }
+}
+
+/* sgd_forward_rows with n and whether there is L2 as constants. */
+static ALWAYS_INLINE void sgd_forward_rows_n(float *restrict w, const int *restrict i, const float *restrict x,
+                                             const float *restrict xn, const float *restrict dz, float *restrict z,
+                                             int OC, float lr, float l2, int n)
+{
+    float x4[4], n4[4];
+    float *wr[4];
+    for (int k = 0; k < 4; k++) { /* rows past n repeat the first, untouched */
+        int q = i[k < n ? k : 0];
+        x4[k] = x[q], n4[k] = xn[q], wr[k] = w + (size_t)q * OC;
+    }
+    if (l2 != 0.0f)
+        sgd_forward_rows(wr[0], wr[1], wr[2], wr[3], x4, n4, dz, z, OC, lr, l2, n);
+    else
+        sgd_forward_rows(wr[0], wr[1], wr[2], wr[3], x4, n4, dz, z, OC, lr, 0.0f, n);
 }
 
 /* The first layer's sgd_row_update with example x, fused with the next
@@ -727,24 +748,11 @@ HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const f
     for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
     memcpy(z, b, (size_t)OC * sizeof(float));
     int r = 0;
-    for (; r + 4 <= nr; r += 4) {
-        const int *i = rows + r;
-        float x4[4] = {x[i[0]], x[i[1]], x[i[2]], x[i[3]]}, n4[4] = {xn[i[0]], xn[i[1]], xn[i[2]], xn[i[3]]};
-        float *w0 = w + (size_t)i[0] * OC, *w1 = w + (size_t)i[1] * OC;
-        float *w2 = w + (size_t)i[2] * OC, *w3 = w + (size_t)i[3] * OC;
-        if (l2 != 0.0f)
-            sgd_forward_rows4(w0, w1, w2, w3, x4, n4, dz, z, OC, lr, l2);
-        else
-            sgd_forward_rows4(w0, w1, w2, w3, x4, n4, dz, z, OC, lr, 0.0f);
-    }
-    for (; r < nr; r++) {
-        float xi = x[rows[r]], xni = xn[rows[r]];
-        float *restrict wi = w + (size_t)rows[r] * OC;
-        for (int j = 0; j < OC; j++) {
-            float v = sgd_weight(wi[j], xi, dz[j], lr, l2);
-            wi[j] = v;
-            z[j] = fmaf(xni, v, z[j]);
-        }
+    for (; r + 4 <= nr; r += 4) sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 4);
+    switch (nr - r) { /* the last one to three rows */
+    case 3: sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 3); break;
+    case 2: sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 2); break;
+    case 1: sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 1); break;
     }
 }
 
