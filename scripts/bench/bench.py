@@ -46,7 +46,9 @@ def main():
     ap.add_argument("--nnlab", required=True)
     ap.add_argument("--sgemm", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--repeat", type=int, default=5, help="pairs of runs per Python contender (median)")
+    ap.add_argument("--repeat", type=int, default=5, help="pairs of runs for PyTorch and scikit-learn (median)")
+    ap.add_argument("--repeat-numpy", type=int, default=9,
+                    help="pairs of runs for the numpy port, whose ratio has a target (median)")
     args = ap.parse_args()
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="nnlab_bench_")
@@ -63,7 +65,7 @@ def main():
         for impl, script in (("numpy", "tutorial_numpy.py"), ("pytorch", "tutorial_torch.py"),
                              ("sklearn", "tutorial_sklearn.py")):
             secs, accs, ratios, ratios_all = [], [], [], []
-            for rep in range(args.repeat):
+            for rep in range(args.repeat_numpy if impl == "numpy" else args.repeat):
                 seeds = "seeds={count: 10, start: %d}" % (10 * rep + 1)
                 runs, acc, _ = nnlab_runs(args.nnlab, tmp, "tutorial", BASELINE, "-j", "1", seeds,
                                           "training.train_curves=false")
