@@ -609,9 +609,6 @@ static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict
     return dot_total(s);
 }
 
-/* sgd_dot_row for C a multiple of 8, with its 32 partial sums held as four
- * 8-lane vectors: lane k of sN is s[8N + k]. */
-
 /* Eight weights of sgd_dot_row: update w[0..8), then *s += an · w lane-wise. */
 static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, const float *restrict an, float *restrict w,
                                         const float *restrict a, float d, float lr, float l2)
@@ -625,6 +622,8 @@ static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, const float *restrict a
     for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u[k], (*s)[k]);
 }
 
+/* sgd_dot_row for C a multiple of 8, with its 32 partial sums held as four
+ * 8-lane vectors: lane k of sN is s[8N + k]. */
 static ALWAYS_INLINE float sgd_dot_row8(const float *restrict an, float *restrict w, const float *restrict a,
                                         float d, int C, float lr, float l2)
 {
