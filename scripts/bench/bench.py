@@ -58,8 +58,9 @@ def main():
         # work is the training and the test set's accuracy after every epoch, so nnlab runs it with
         # test curves only (training.train_curves=false); its default, which also evaluates the
         # training set (4 of the 5 rows) at every epoch, is measured beside it. Each run of a
-        # Python contender is paired with nnlab runs just before it, so that both see the same
-        # machine (its speed drifts by tens of percent), and the median pair's ratio is reported.
+        # Python contender is paired with nnlab runs just before and just after it (their mean),
+        # so that both see the same machine (its speed drifts by tens of percent), and the median
+        # pair's ratio is reported.
         t = res["tutorial"] = {}
         nn, nn_train, nn_all, nn_acc = [], [], [], []
         for impl, script in (("numpy", "tutorial_numpy.py"), ("pytorch", "tutorial_torch.py"),
@@ -67,12 +68,14 @@ def main():
             secs, accs, ratios, ratios_all = [], [], [], []
             for rep in range(args.repeat_numpy if impl == "numpy" else args.repeat):
                 seeds = "seeds={count: 10, start: %d}" % (10 * rep + 1)
-                runs, acc, _ = nnlab_runs(args.nnlab, tmp, "tutorial", BASELINE, "-j", "1", seeds,
-                                          "training.train_curves=false")
                 full, _, _ = nnlab_runs(args.nnlab, tmp, "tutorial-all", BASELINE, "-j", "1", seeds)
+                before, acc, _ = nnlab_runs(args.nnlab, tmp, "tutorial", BASELINE, "-j", "1", seeds,
+                                            "training.train_curves=false")
                 line = json_lines([py, os.path.join(HERE, script), "--runs", "1", "--seed", str(rep + 1)])[0]
-                nn.append(statistics.median(r["seconds"] for r in runs))
-                nn_train.append(statistics.median(r["train_seconds"] for r in runs))
+                after, _, _ = nnlab_runs(args.nnlab, tmp, "tutorial", BASELINE, "-j", "1", seeds,
+                                         "training.train_curves=false")
+                nn.append(statistics.mean(statistics.median(r["seconds"] for r in x) for x in (before, after)))
+                nn_train.append(statistics.median(r["train_seconds"] for r in before + after))
                 nn_all.append(statistics.median(r["seconds"] for r in full))
                 nn_acc.append(float(acc.mean()))
                 secs.append(line["seconds"])
