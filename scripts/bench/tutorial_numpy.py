@@ -63,11 +63,16 @@ class Network:
         return np.mean([np.argmax(self.forward(x)[1]) == y for x, y in zip(X, Y)])
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def bench_args(doc):
+    """The command line shared by the tutorial ports: --runs N (run r uses seed S + r) and --seed S."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main():
+    args = bench_args(__doc__)
     X, Y, train, test = split_digits()
     for r in range(args.runs):
         t0 = time.perf_counter()

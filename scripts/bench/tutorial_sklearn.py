@@ -3,7 +3,6 @@
 benchmark: hidden (200,), logistic, solver sgd, batch_size 1, lr 0.01, no
 momentum, no L2, 10 epochs, no shuffling, on the digits (raw pixels, 80/20
 split). Prints one JSON line per run."""
-import argparse
 import json
 import os
 import sys
@@ -14,14 +13,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tutorial_numpy import split_digits  # noqa: E402
+from tutorial_numpy import bench_args, split_digits  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    args = bench_args(__doc__)
     X, Y, train, test = split_digits()
     for r in range(args.runs):
         t0 = time.perf_counter()

@@ -3,7 +3,6 @@
 sigmoid/softmax, W ~ N(0,1)/sqrt(fan_in), biases 0, per-example SGD (lr 0.01)
 for 10 epochs on the digits (raw pixels, 80/20 split), test accuracy after
 every epoch. Prints one JSON line per run."""
-import argparse
 import json
 import os
 import sys
@@ -12,14 +11,11 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tutorial_numpy import split_digits  # noqa: E402
+from tutorial_numpy import bench_args, split_digits  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    args = bench_args(__doc__)
     torch.set_num_threads(1)
     X, Y, train, test = split_digits()
     Xtr, Ytr = torch.tensor(X[train], dtype=torch.float32), torch.tensor(Y[train])
