@@ -519,9 +519,9 @@ static ALWAYS_INLINE float sgd_weight(float w, float x, float d, float lr, float
 }
 
 /* One layer's SGD update from one example, without a gradient buffer:
- * w[i][j] -= lr·(fma(x_i, dz_j, 0) [+ λ·w[i][j]]), the exact expression that
- * mlp_backward (whose gradient starts at 0) + optim_step evaluate; rows with
- * x_i = 0 and no L2 change by exactly 0 and are skipped. */
+ * w[i][j] = sgd_weight(w[i][j], x_i, dz_j), the bits of mlp_backward (whose
+ * gradient starts at 0) + optim_step; rows with x_i = 0 and no L2 change by
+ * exactly 0 and are skipped. */
 HOT static void sgd_row_update(float *restrict w, float *restrict b, const float *restrict x, const float *restrict dz,
                                int C, int OC, float lr, float l2)
 {
@@ -717,7 +717,7 @@ static ALWAYS_INLINE void sgd_forward_rows_n(float *restrict w, const int *restr
  * four rows at a time so z makes one trip per four rows.
  * Both steps run unconditionally on those rows instead of branching on
  * unpredictable zero pixels, with the same bits for finite values: with
- * x_i = 0, lr·fma(0, dz, +0) = +0 and w - +0 = w; with xn_i = 0,
+ * x_i = 0, x·dz = ±0 and w - lr·(±0) = w (see sgd_weight); with xn_i = 0,
  * fma(0, w, acc) = acc because acc is never -0 (it starts at b, and neither
  * b -= lr·dz from b = +0 nor a sum that cancels exactly gives -0; only a
  * sum that underflows from below, with products under 1e-45, could).
