@@ -264,10 +264,12 @@ START_TEST(fused_sgd_is_the_general_step)
      * gives the bits of mlp_backward + optim_step: every activation, with L2
      * and dropout, in order and shuffled, for layer widths that use every
      * column block (32, 8, single) and narrow and wide later layers; narrow
-     * layers with 8k inputs (40, 56, 64, 24, 8) take the vector path. */
-    static const int shapes[][3] = {{7, 5, 0}, {40, 12, 0}, {37, 33, 0}, {0, 0, 0}, {56, 24, 0}, {64, 8, 0}};
-    static const int n_hidden[] = {2, 2, 2, 0, 2, 2};
-    for (int s = 0; s < 6; s++)
+     * layers with 8k inputs (40, 56, 64, 24, 8) take the vector path, two
+     * outputs at a time, and 24 -> 7 leaves one output for the single path. */
+    static const int shapes[][3] = {{7, 5, 0},  {40, 12, 0}, {37, 33, 0}, {0, 0, 0},
+                                    {56, 24, 0}, {64, 8, 0},  {24, 7, 0}};
+    static const int n_hidden[] = {2, 2, 2, 0, 2, 2, 2};
+    for (int s = 0; s < 7; s++)
         for (int act = 0; act < 4; act++)
             for (int variant = 0; variant < 4; variant++) {
                 float l2 = variant == 1 ? 0.01f : 0.0f, dropout = variant == 2 ? 0.3f : 0.0f;
