@@ -208,6 +208,30 @@ START_TEST(exp_and_activations_accuracy)
 }
 END_TEST
 
+START_TEST(activation_blocks_are_the_one_value_path)
+{
+    /* mlp_activation over n values (blocks of 64, a block of whole vectors,
+     * single values) gives each value the bits of a call on it alone. */
+    enum { N = 203 };
+    float src[N], a[N];
+    Rng r;
+    rng_stream(&r, 5, RNG_INIT);
+    for (int i = 0; i < N; i++) src[i] = (float)(rng_uniform(&r) * 60 - 30);
+    src[3] = -100.0f, src[70] = 100.0f, src[150] = NAN;
+    for (int act = 0; act < 4; act++)
+        for (int n = 1; n <= N; n += n < 80 ? 1 : 41) {
+            memcpy(a, src, sizeof a);
+            mlp_activation(a, (size_t)n, act);
+            for (int i = 0; i < n; i++) {
+                float one = src[i];
+                mlp_activation(&one, 1, act);
+                ck_assert_msg(memcmp(&one, &a[i], sizeof one) == 0, "%s n %d value %d", mlp_activation_names[act],
+                              n, i);
+            }
+        }
+}
+END_TEST
+
 /* Per-example SGD, fused (mlp_sgd_examples) vs the general step, over n
  * examples in the given order; returns whether the parameters are the same bits. */
 static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2, float dropout, int shuffled)
@@ -292,6 +316,7 @@ int main(void)
     tcase_add_test(tc, dropout_mask_rate_and_scale);
     tcase_add_test(tc, softmax_loss_is_stable);
     tcase_add_test(tc, exp_and_activations_accuracy);
+    tcase_add_test(tc, activation_blocks_are_the_one_value_path);
     tcase_add_test(tc, fused_sgd_is_the_general_step);
     suite_add_tcase(s, tc);
     return run_suite(s);
