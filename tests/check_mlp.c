@@ -169,6 +169,14 @@ START_TEST(softmax_loss_is_stable)
     mlp_forward(&m, p, ws, x, y, 1, 0, &loss, &correct);
     ck_assert_double_eq_tol(loss, 400.0, 1e-3);
     ck_assert_int_eq(correct, 0);
+    /* A tie predicts the first of the tied classes. */
+    p[0] = p[1] = 3.0f;
+    y[0] = 0, correct = 0;
+    mlp_forward(&m, p, ws, x, y, 1, 0, &loss, &correct);
+    ck_assert_int_eq(correct, 1);
+    y[0] = 1, correct = 0;
+    mlp_forward(&m, p, ws, x, y, 1, 0, &loss, &correct);
+    ck_assert_int_eq(correct, 0);
     mlp_work_destroy(ws);
 }
 END_TEST
