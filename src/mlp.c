@@ -663,10 +663,9 @@ static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, const float *restrict a
 
 /* dot_total of 32 partial sums held as four 8-lane vectors (lane k of sN is
  * s[8N + k]), a vector at a time. */
-static ALWAYS_INLINE float dot_total8(v8f s0, v8f s1, v8f s2, v8f s3)
+static ALWAYS_INLINE float dot_total8(const v8f *s)
 {
-    s0 += s2;
-    s1 += s3;
+    v8f s0 = s[0] + s[2], s1 = s[1] + s[3]; /* vectors by pointer: by value they would change the ABI */
     s0 += s1;
     v4f lo = {s0[0], s0[1], s0[2], s0[3]}, hi = {s0[4], s0[5], s0[6], s0[7]};
     v4f t = lo + hi;
@@ -688,7 +687,8 @@ static ALWAYS_INLINE float sgd_dot_row8(const float *restrict an, float *restric
     if (i + 8 <= C) sgd_dot_block(&s0, an + i, w + i, a + i, d, lr, l2);
     if (i + 16 <= C) sgd_dot_block(&s1, an + i + 8, w + i + 8, a + i + 8, d, lr, l2);
     if (i + 24 <= C) sgd_dot_block(&s2, an + i + 16, w + i + 16, a + i + 16, d, lr, l2);
-    return dot_total8(s0, s1, s2, s3);
+    v8f s[4] = {s0, s1, s2, s3};
+    return dot_total8(s);
 }
 
 /* sgd_dot_block for two rows of wt (outputs with gradients d0 and d1) that
@@ -726,8 +726,9 @@ static ALWAYS_INLINE void sgd_dot_rows2(float *restrict out, const float *restri
     if (i + 8 <= C) sgd_dot_block2(&s0, &t0, an + i, w0 + i, w1 + i, a + i, d0, d1, lr, l2);
     if (i + 16 <= C) sgd_dot_block2(&s1, &t1, an + i + 8, w0 + i + 8, w1 + i + 8, a + i + 8, d0, d1, lr, l2);
     if (i + 24 <= C) sgd_dot_block2(&s2, &t2, an + i + 16, w0 + i + 16, w1 + i + 16, a + i + 16, d0, d1, lr, l2);
-    out[0] = dot_total8(s0, s1, s2, s3);
-    out[1] = dot_total8(t0, t1, t2, t3);
+    v8f s[4] = {s0, s1, s2, s3}, t[4] = {t0, t1, t2, t3};
+    out[0] = dot_total8(s);
+    out[1] = dot_total8(t);
 }
 
 /* A narrow layer's pending SGD update (input a (C), output gradient d (OC),
