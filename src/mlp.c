@@ -648,19 +648,6 @@ static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict
     return dot_total(s);
 }
 
-/* Eight weights of sgd_dot_row: update w[0..8), then *s += an · w lane-wise. */
-static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, const float *restrict an, float *restrict w,
-                                        const float *restrict a, float d, float lr, float l2)
-{
-    v8f wv, av, nv, u;
-    memcpy(&wv, w, sizeof wv);
-    memcpy(&av, a, sizeof av);
-    memcpy(&nv, an, sizeof nv);
-    for (int k = 0; k < 8; k++) u[k] = sgd_weight(wv[k], av[k], d, lr, l2);
-    memcpy(w, &u, sizeof u);
-    for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u[k], (*s)[k]);
-}
-
 /* dot_total of 32 partial sums held as four 8-lane vectors (lane k of sN is
  * s[8N + k]), a vector at a time. */
 static ALWAYS_INLINE float dot_total8(const v8f *s)
@@ -672,63 +659,52 @@ static ALWAYS_INLINE float dot_total8(const v8f *s)
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* sgd_dot_row for C a multiple of 8, with its partial sums as dot_total8's. */
-static ALWAYS_INLINE float sgd_dot_row8(const float *restrict an, float *restrict w, const float *restrict a,
-                                        float d, int C, float lr, float l2)
+/* Weights i..i+8 of sgd_dot_row for one row of wt, w0 (output gradient d0),
+ * or with two (constant where inlined) also for w1 (d1; NULL without),
+ * sharing the loads of a and an: update them, then *s (and *t) += an · w
+ * lane-wise. */
+static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, v8f *restrict t, const float *restrict an,
+                                        float *restrict w0, float *restrict w1, const float *restrict a, int i,
+                                        float d0, float d1, float lr, float l2, int two)
 {
-    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-    int i = 0;
-    for (; i + 32 <= C; i += 32) {
-        sgd_dot_block(&s0, an + i, w + i, a + i, d, lr, l2);
-        sgd_dot_block(&s1, an + i + 8, w + i + 8, a + i + 8, d, lr, l2);
-        sgd_dot_block(&s2, an + i + 16, w + i + 16, a + i + 16, d, lr, l2);
-        sgd_dot_block(&s3, an + i + 24, w + i + 24, a + i + 24, d, lr, l2);
-    }
-    if (i + 8 <= C) sgd_dot_block(&s0, an + i, w + i, a + i, d, lr, l2);
-    if (i + 16 <= C) sgd_dot_block(&s1, an + i + 8, w + i + 8, a + i + 8, d, lr, l2);
-    if (i + 24 <= C) sgd_dot_block(&s2, an + i + 16, w + i + 16, a + i + 16, d, lr, l2);
-    v8f s[4] = {s0, s1, s2, s3};
-    return dot_total8(s);
+    v8f av, nv, u0, u1 = {0};
+    memcpy(&av, a + i, sizeof av);
+    memcpy(&nv, an + i, sizeof nv);
+    memcpy(&u0, w0 + i, sizeof u0);
+    if (two) memcpy(&u1, w1 + i, sizeof u1);
+    for (int k = 0; k < 8; k++) u0[k] = sgd_weight(u0[k], av[k], d0, lr, l2);
+    if (two)
+        for (int k = 0; k < 8; k++) u1[k] = sgd_weight(u1[k], av[k], d1, lr, l2);
+    memcpy(w0 + i, &u0, sizeof u0);
+    if (two) memcpy(w1 + i, &u1, sizeof u1);
+    for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u0[k], (*s)[k]);
+    if (two)
+        for (int k = 0; k < 8; k++) (*t)[k] = fmaf(nv[k], u1[k], (*t)[k]);
 }
 
-/* sgd_dot_block for two rows of wt (outputs with gradients d0 and d1) that
- * share the loads of a and an. */
-static ALWAYS_INLINE void sgd_dot_block2(v8f *restrict s, v8f *restrict t, const float *restrict an,
-                                         float *restrict w0, float *restrict w1, const float *restrict a, float d0,
-                                         float d1, float lr, float l2)
-{
-    v8f av, nv, u0, u1;
-    memcpy(&av, a, sizeof av);
-    memcpy(&nv, an, sizeof nv);
-    memcpy(&u0, w0, sizeof u0);
-    memcpy(&u1, w1, sizeof u1);
-    for (int k = 0; k < 8; k++) u0[k] = sgd_weight(u0[k], av[k], d0, lr, l2), u1[k] = sgd_weight(u1[k], av[k], d1, lr, l2);
-    memcpy(w0, &u0, sizeof u0);
-    memcpy(w1, &u1, sizeof u1);
-    for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u0[k], (*s)[k]), (*t)[k] = fmaf(nv[k], u1[k], (*t)[k]);
-}
-
-/* Two outputs of sgd_forward_t (rows w0 and w1 of wt) in one pass over a and
- * an, for C a multiple of 8: each row's bits are sgd_dot_row8's. Measured on
- * the tutorial's 200 -> 10 layer, 0.9x the time of one row at a time. */
-static ALWAYS_INLINE void sgd_dot_rows2(float *restrict out, const float *restrict an, float *restrict w0,
+/* sgd_dot_row for C a multiple of 8, its partial sums as dot_total8's, for
+ * one row of wt (out[0]; w1 NULL) or two (out[0..2), rows w0 and w1) in one
+ * pass over a and an: each row's bits are sgd_dot_row's. Two rows at a time
+ * take 0.9x the time of one at a time, measured on the tutorial's 200 -> 10
+ * layer. */
+static ALWAYS_INLINE void sgd_dot_rows8(float *restrict out, const float *restrict an, float *restrict w0,
                                         float *restrict w1, const float *restrict a, float d0, float d1, int C,
-                                        float lr, float l2)
+                                        float lr, float l2, int two)
 {
     v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, t0 = {0}, t1 = {0}, t2 = {0}, t3 = {0};
     int i = 0;
     for (; i + 32 <= C; i += 32) {
-        sgd_dot_block2(&s0, &t0, an + i, w0 + i, w1 + i, a + i, d0, d1, lr, l2);
-        sgd_dot_block2(&s1, &t1, an + i + 8, w0 + i + 8, w1 + i + 8, a + i + 8, d0, d1, lr, l2);
-        sgd_dot_block2(&s2, &t2, an + i + 16, w0 + i + 16, w1 + i + 16, a + i + 16, d0, d1, lr, l2);
-        sgd_dot_block2(&s3, &t3, an + i + 24, w0 + i + 24, w1 + i + 24, a + i + 24, d0, d1, lr, l2);
+        sgd_dot_block(&s0, &t0, an, w0, w1, a, i, d0, d1, lr, l2, two);
+        sgd_dot_block(&s1, &t1, an, w0, w1, a, i + 8, d0, d1, lr, l2, two);
+        sgd_dot_block(&s2, &t2, an, w0, w1, a, i + 16, d0, d1, lr, l2, two);
+        sgd_dot_block(&s3, &t3, an, w0, w1, a, i + 24, d0, d1, lr, l2, two);
     }
-    if (i + 8 <= C) sgd_dot_block2(&s0, &t0, an + i, w0 + i, w1 + i, a + i, d0, d1, lr, l2);
-    if (i + 16 <= C) sgd_dot_block2(&s1, &t1, an + i + 8, w0 + i + 8, w1 + i + 8, a + i + 8, d0, d1, lr, l2);
-    if (i + 24 <= C) sgd_dot_block2(&s2, &t2, an + i + 16, w0 + i + 16, w1 + i + 16, a + i + 16, d0, d1, lr, l2);
+    if (i + 8 <= C) sgd_dot_block(&s0, &t0, an, w0, w1, a, i, d0, d1, lr, l2, two);
+    if (i + 16 <= C) sgd_dot_block(&s1, &t1, an, w0, w1, a, i + 8, d0, d1, lr, l2, two);
+    if (i + 24 <= C) sgd_dot_block(&s2, &t2, an, w0, w1, a, i + 16, d0, d1, lr, l2, two);
     v8f s[4] = {s0, s1, s2, s3}, t[4] = {t0, t1, t2, t3};
     out[0] = dot_total8(s);
-    out[1] = dot_total8(t);
+    if (two) out[1] = dot_total8(t);
 }
 
 /* A narrow layer's pending SGD update (input a (C), output gradient d (OC),
@@ -740,25 +716,20 @@ HOT static void sgd_forward_t(float *restrict out, const float *restrict an, flo
                               const float *restrict b, const float *restrict a, const float *restrict d, int C,
                               int OC, float lr, float l2)
 {
-    int j = 0;
-    if (C % 8 == 0)
-        for (; j + 2 <= OC; j += 2) {
-            float *wj = wt + (size_t)j * C, t[2];
-            if (l2 == 0.0f)
-                sgd_dot_rows2(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, 0.0f);
-            else
-                sgd_dot_rows2(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, l2);
-            out[j] = b[j] + t[0];
-            out[j + 1] = b[j + 1] + t[1];
-        }
-    for (; j < OC; j++) {
-        float *wj = wt + (size_t)j * C;
-        float t;
-        if (C % 8 == 0)
-            t = l2 == 0.0f ? sgd_dot_row8(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row8(an, wj, a, d[j], C, lr, l2);
+    for (int j = 0; j < OC;) {
+        float *wj = wt + (size_t)j * C, t[2];
+        int n = C % 8 ? 1 : OC - j >= 2 ? 2 : 1; /* rows in this pass */
+        if (C % 8)
+            t[0] = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
+        else if (n == 2 && l2 == 0.0f)
+            sgd_dot_rows8(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, 0.0f, 1);
+        else if (n == 2)
+            sgd_dot_rows8(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, l2, 1);
+        else if (l2 == 0.0f)
+            sgd_dot_rows8(t, an, wj, NULL, a, d[j], 0.0f, C, lr, 0.0f, 0);
         else
-            t = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
-        out[j] = b[j] + t;
+            sgd_dot_rows8(t, an, wj, NULL, a, d[j], 0.0f, C, lr, l2, 0);
+        for (int k = 0; k < n; k++, j++) out[j] = b[j] + t[k];
     }
 }
 
