@@ -811,8 +811,7 @@ HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const f
                 nr += nz[k];
             }
         }
-    for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
-    memcpy(z, b, (size_t)OC * sizeof(float));
+    for (int j = 0; j < OC; j++) z[j] = b[j] -= lr * (0.0f + dz[j]);
     int r = 0;
     for (; r + 4 <= nr; r += 4) sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 4);
     switch (nr - r) { /* the last one to three rows */
