@@ -707,6 +707,17 @@ static ALWAYS_INLINE void sgd_dot_rows8(float *restrict out, const float *restri
     if (two) out[1] = dot_total8(t);
 }
 
+/* sgd_dot_rows8 with whether there is L2 as a constant. */
+static ALWAYS_INLINE void sgd_dot_rows8_n(float *restrict out, const float *restrict an, float *restrict w0,
+                                          float *restrict w1, const float *restrict a, float d0, float d1, int C,
+                                          float lr, float l2, int two)
+{
+    if (l2 != 0.0f)
+        sgd_dot_rows8(out, an, w0, w1, a, d0, d1, C, lr, l2, two);
+    else
+        sgd_dot_rows8(out, an, w0, w1, a, d0, d1, C, lr, 0.0f, two);
+}
+
 /* A narrow layer's pending SGD update (input a (C), output gradient d (OC),
  * bias already updated) fused with the next example's forward pass through
  * the updated weights: out (OC) = b + an · W. Each weight is read and
@@ -721,14 +732,10 @@ HOT static void sgd_forward_t(float *restrict out, const float *restrict an, flo
         int n = C % 8 ? 1 : OC - j >= 2 ? 2 : 1; /* rows in this pass */
         if (C % 8)
             t[0] = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
-        else if (n == 2 && l2 == 0.0f)
-            sgd_dot_rows8(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, 0.0f, 1);
         else if (n == 2)
-            sgd_dot_rows8(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, l2, 1);
-        else if (l2 == 0.0f)
-            sgd_dot_rows8(t, an, wj, NULL, a, d[j], 0.0f, C, lr, 0.0f, 0);
+            sgd_dot_rows8_n(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, l2, 1);
         else
-            sgd_dot_rows8(t, an, wj, NULL, a, d[j], 0.0f, C, lr, l2, 0);
+            sgd_dot_rows8_n(t, an, wj, NULL, a, d[j], 0.0f, C, lr, l2, 0);
         for (int k = 0; k < n; k++, j++) out[j] = b[j] + t[k];
     }
 }

@@ -109,7 +109,7 @@ def main():
         # Beside each pair, what this machine gives two independent processes: two nnlab processes of
         # 4 runs each (-j 1) started together, 8 runs over the longer run phase against -j 1 alone
         # (which errs high when one starts late: the two phases then span more than the longer).
-        pairs, ceiling = [], []
+        pairs, apart = [], []
         for _ in range(5):
             rate = {}
             for j in (1, 2):
@@ -122,10 +122,10 @@ def main():
             errs = [p.communicate()[1] for p in procs]
             if any(p.returncode for p in procs):
                 sys.exit("bench: two nnlab processes side by side failed:\n%s" % "".join(errs))
-            ceiling.append(8 / max(run_phase(e)[0] for e in errs) / rate[1])
+            apart.append(8 / max(run_phase(e)[0] for e in errs) / rate[1])
         ratio, r1, r2 = sorted(pairs)[len(pairs) // 2]
         res["scaling"] = {"runs_per_s_1": r1, "runs_per_s_2": r2, "pair_ratios": [p[0] for p in pairs],
-                          "two_processes_ratio": statistics.median(ceiling), "two_processes_ratios": ceiling}
+                          "two_processes_ratio": statistics.median(apart), "two_processes_ratios": apart}
         # 4. Memory: peak RSS of a 2-thread Fashion-MNIST grid.
         out = os.path.join(tmp, "memory")
         r = sh(["/usr/bin/time", "-v", args.nnlab, "run", FASHION, "-j", "2", "training.epochs=1", "seeds=[1]",
