@@ -550,7 +550,9 @@ static struct {
     const RunSpec *runs;
     const int *todo;
     int n_todo;
-    volatile unsigned char *saved; /* by run index: its file is written */
+    volatile unsigned char *saved; /* by run index: SAVING while its file is written, then SAVED */
+    char path[4200];               /* "<output>/runs/r", h5io_run_path up to the id; unused if too long */
+    size_t path_len;
 } teardown;
 
 /* Decimal digits of v (>= 0) at p, zero-padded to `width`; returns the end. */
@@ -565,6 +567,19 @@ static char *put_uint(char *p, unsigned long v, int width)
     return p;
 }
 
+enum { SAVING = 1, SAVED = 2 };
+
+/* Whether run id's file is in place, with async-signal-safe calls only: a
+ * run stopped while SAVING is finished if its file was renamed into place
+ * (the commit) before the signal came. */
+static int run_file_exists(int id)
+{
+    if (!teardown.path_len) return 0;
+    char *p = put_uint(teardown.path + teardown.path_len, (unsigned long)id, 6);
+    memcpy(p, ".h5", 4);
+    return access(teardown.path, F_OK) == 0;
+}
+
 static void on_teardown(int sig)
 {
     (void)sig;
@@ -576,7 +591,9 @@ static void on_teardown(int sig)
     int listed = 0;
     for (int i = 0; i < teardown.n_todo && teardown.saved; i++) {
         int index = teardown.todo[i];
-        if (teardown.saved[index]) continue;
+        if (teardown.saved[index] == SAVED ||
+            (teardown.saved[index] == SAVING && run_file_exists(teardown.runs[index].id)))
+            continue;
         if (p + 9 >= end) {
             memcpy(p, " ...", 4), p += 4;
             break;
@@ -598,6 +615,8 @@ static void mpi_coordinate(Loop *L, int size)
     int next = 0, done_ranks = 0;
     volatile unsigned char *saved = calloc((size_t)L->n_runs_total, 1);
     teardown.runs = L->runs, teardown.todo = L->todo, teardown.n_todo = L->n_todo, teardown.saved = saved;
+    int n = snprintf(teardown.path, sizeof teardown.path, "%s/runs/r", L->ex->output);
+    teardown.path_len = n > 0 && (size_t)n + 32 < sizeof teardown.path ? (size_t)n : 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_teardown;
@@ -624,8 +643,9 @@ static void mpi_coordinate(Loop *L, int size)
             if (unpack_result(buf, (size_t)len, L, &r, &index) == 0) {
                 Settings s;
                 grid_settings(L->ex, L->runs[index].config, &s);
+                if (saved) saved[index] = SAVING;
                 save_run(L, NULL, &L->runs[index], &s, &r);
-                if (saved && !L->write_failed) saved[index] = 1;
+                if (saved) saved[index] = L->write_failed ? 0 : SAVED;
             } else {
                 write_failed(L, "a worker sent a malformed result (mismatched builds of nnlab?)");
             }

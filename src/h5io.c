@@ -280,6 +280,7 @@ int h5io_commit_run(const char *path, int run_id, char *err)
         remove(tmp);
         return -1;
     }
+    nn_crash_point("committed", run_id); /* the MPI teardown test: a run file in place */
     return 0;
 }
 

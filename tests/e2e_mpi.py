@@ -48,6 +48,22 @@ class Mpi(ReferenceRun):
         self.assertIn("16 runs done", r.stderr)
         self.assertSameAsReference(os.path.join(out, "results.h5"))
 
+    def test_a_run_committed_as_the_job_ends_is_not_listed(self):
+        # mpirun's SIGTERM just after rank 0 renamed run 2's file into place, before it noted the run
+        # as saved: that run is finished, so the list of runs not finished leaves it out.
+        out = os.path.join(self.tmp, "committed")
+        env = dict(os.environ, NNLAB_CRASH_AT="committed:2", NNLAB_CRASH_SIGNAL="TERM")
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "-j", "1"), capture_output=True, text=True,
+                           timeout=600, env=env)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("runs not finished:", r.stderr)
+        missing = r.stderr.split("runs not finished:")[1].split("\n")[0].split()
+        done = {os.path.basename(f)[:7] for f in run_files(out)}
+        self.assertIn("r000002", done)
+        self.assertNotIn("r000002", missing)
+        self.assertFalse(done & set(missing))
+        self.assertEqual(len(done) + len(missing), 16, r.stderr)
+
     def test_a_dead_rank_is_reported_and_resume_completes(self):
         out = os.path.join(self.tmp, "dead")
         slower = ["seeds={count: 12, start: 1}", "model.hidden=[200]", "training.batch_size=1", "training.epochs=6"]
