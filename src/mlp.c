@@ -45,9 +45,9 @@ int mlp_setup(Mlp *m, int n_in, const int *hidden, int n_hidden, int n_out, int 
     return 0;
 }
 
-int mlp_narrow(const Mlp *m, int l)
+int mlp_dot_layer(const Mlp *m, int l)
 {
-    return l > 0 && l < m->n_layers && m->size[l + 1] < MLP_NARROW;
+    return l > 0 && l < m->n_layers;
 }
 
 static int widest(const Mlp *m)
@@ -70,7 +70,7 @@ static size_t work_floats(const Mlp *m, int B)
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++) /* wt, pend_a, pend_d */
-        if (mlp_narrow(m, l))
+        if (mlp_dot_layer(m, l))
             n += (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
     return n;
 }
@@ -106,7 +106,7 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     ws->delta[0] = p, p += b * (size_t)widest(m);
     ws->delta[1] = p, p += b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++)
-        if (mlp_narrow(m, l)) {
+        if (mlp_dot_layer(m, l)) {
             ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
             ws->pend_a[l] = p, p += (size_t)m->size[l];
             ws->pend_d[l] = p, p += (size_t)m->size[l + 1];
@@ -319,9 +319,10 @@ HOT static void activation_backward(float *restrict d, const float *restrict a, 
 }
 
 /* ---- dense layers -------------------------------------------------------- *
- * One row (per-example SGD): a loop that skips zero inputs (exact: 0·w adds
- * nothing, and about half the digits' pixels are 0). Several rows: OpenBLAS
- * sgemm, single-threaded inside a run. */
+ * One row through the first layer (per-example training): a loop that skips
+ * zero inputs (exact: 0·w adds nothing, and about half the digits' pixels
+ * are 0); through later layers, dot products (dense_forward_dot). Several
+ * rows: OpenBLAS sgemm, single-threaded inside a run. */
 
 /* out (B, OC) = inp (B, C) · w (C, OC) + b (OC) */
 HOT static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
@@ -365,11 +366,12 @@ static ALWAYS_INLINE float dot_total(float *restrict s)
     return (t0 + t2) + (t1 + t3);
 }
 
-/* Σ_i a[i]·w[i·stride], the order of narrow layers: 32 interleaved partial
+/* Σ_i a[i]·w[i·stride], the order of dot layers: 32 interleaved partial
  * sums (s[k] over i = k mod 32, in order of i; four vectors), added
  * pairwise. Independent multiply-add chains instead of one per output,
- * which is what a layer with few outputs needs; any stride gives the same
- * bits, so W and W transposed agree. */
+ * which a layer with few outputs needs, and rows of W transposed, which the
+ * same layer's input gradient and update want (vectorized over inputs);
+ * any stride gives the same bits, so W and W transposed agree. */
 static ALWAYS_INLINE float dot_sum(const float *restrict a, const float *restrict w, int C, size_t stride)
 {
     float s[32];
@@ -381,7 +383,7 @@ static ALWAYS_INLINE float dot_sum(const float *restrict a, const float *restric
     return dot_total(s);
 }
 
-/* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a narrow layer, from
+/* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a dot layer, from
  * w or, when wt is not NULL, from W transposed: wt (OC, C). */
 HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
                                   const float *restrict wt, const float *restrict b, int C, int OC)
@@ -490,7 +492,7 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
     for (int l = 0; l < m->n_layers; l++) {
         const float *in = layer_input(m, ws, x, l, train), *w = params + m->w_off[l], *b = params + m->b_off[l];
         float *out = l == last ? ws->logits : ws->act[l];
-        if (B == 1 && mlp_narrow(m, l))
+        if (B == 1 && mlp_dot_layer(m, l))
             dense_forward_dot(out, in, w, NULL, b, m->size[l], m->size[l + 1]);
         else
             dense_forward(out, in, w, b, B, m->size[l], m->size[l + 1]);
@@ -718,7 +720,7 @@ static ALWAYS_INLINE void sgd_dot_rows8_n(float *restrict out, const float *rest
         sgd_dot_rows8(out, an, w0, w1, a, d0, d1, C, lr, 0.0f, two);
 }
 
-/* A narrow layer's pending SGD update (input a (C), output gradient d (OC),
+/* A dot layer's pending SGD update (input a (C), output gradient d (OC),
  * bias already updated) fused with the next example's forward pass through
  * the updated weights: out (OC) = b + an · W. Each weight is read and
  * written once instead of read twice and written once; the bits are those
@@ -740,7 +742,7 @@ HOT static void sgd_forward_t(float *restrict out, const float *restrict an, flo
     }
 }
 
-/* Apply a narrow layer's pending update alone (at the end of an epoch). */
+/* Apply a dot layer's pending update alone (at the end of an epoch). */
 HOT static void sgd_update_t(float *restrict wt, const float *restrict a, const float *restrict d, int C, int OC,
                              float lr, float l2)
 {
@@ -836,7 +838,7 @@ static void transpose(float *restrict dst, const float *restrict src, int rows, 
 }
 
 /* The forward pass of one example from its first layer's pre-activation,
- * already in ws->act[0] (ws->logits without hidden layers). Narrow layers
+ * already in ws->act[0] (ws->logits without hidden layers). Later layers
  * read their transposed W and, when pending (not the first example of the
  * epoch), apply the previous example's update on the way. */
 static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pending, float lr, float l2)
@@ -847,12 +849,10 @@ static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pen
         if (l > 0) {
             const float *in = layer_input(m, ws, NULL, l, 1), *b = params + m->b_off[l];
             int C = m->size[l], OC = m->size[l + 1];
-            if (ws->wt[l] && pending)
+            if (pending)
                 sgd_forward_t(out, in, ws->wt[l], b, ws->pend_a[l], ws->pend_d[l], C, OC, lr, l2);
-            else if (ws->wt[l])
-                dense_forward_dot(out, in, NULL, ws->wt[l], b, C, OC);
             else
-                dense_forward(out, in, params + m->w_off[l], b, 1, C, OC);
+                dense_forward_dot(out, in, NULL, ws->wt[l], b, C, OC);
         }
         if (l == last) break;
         hidden_output(m, ws, l, 1, 1);
@@ -866,8 +866,7 @@ void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, 
     int last = m->n_layers - 1, n_in = m->size[0];
     float *w0 = params + m->w_off[0], *b0 = params + m->b_off[0];
     float *z0 = last == 0 ? ws->logits : ws->act[0];
-    for (int l = 1; l < m->n_layers; l++)
-        if (ws->wt[l]) transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
+    for (int l = 1; l < m->n_layers; l++) transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
     if (n > 0) dense_forward(z0, x + (size_t)(order ? order[0] : 0) * n_in, w0, b0, 1, n_in, m->size[1]);
     for (int t = 0; t < n; t++) {
         int row = order ? order[t] : t;
@@ -880,15 +879,11 @@ void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, 
             int in = m->size[l], out = m->size[l + 1];
             float *b = params + m->b_off[l];
             const float *a = layer_input(m, ws, NULL, l, 1);
-            if (ws->wt[l]) { /* the update waits for the next example's forward pass */
-                dense_input_grad_t(dnext, dz, ws->wt[l], in, out);
-                memcpy(ws->pend_a[l], a, (size_t)in * sizeof(float));
-                memcpy(ws->pend_d[l], dz, (size_t)out * sizeof(float));
-                for (int j = 0; j < out; j++) b[j] -= lr * (0.0f + dz[j]);
-            } else { /* the input gradient with W before its update */
-                dense_input_grad_row(dnext, dz, params + m->w_off[l], in, out);
-                sgd_row_update(params + m->w_off[l], b, a, dz, in, out, lr, l2);
-            }
+            /* the input gradient with W before its update, which waits for the next example's forward pass */
+            dense_input_grad_t(dnext, dz, ws->wt[l], in, out);
+            memcpy(ws->pend_a[l], a, (size_t)in * sizeof(float));
+            memcpy(ws->pend_d[l], dz, (size_t)out * sizeof(float));
+            for (int j = 0; j < out; j++) b[j] -= lr * (0.0f + dz[j]);
             hidden_grad(m, ws, dnext, l, 1);
             float *tmp = dz;
             dz = dnext;
@@ -900,11 +895,10 @@ void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, 
         else
             sgd_row_update(w0, b0, xt, dz, n_in, m->size[1], lr, l2);
     }
-    for (int l = 1; l < m->n_layers; l++)
-        if (ws->wt[l]) {
-            if (n > 0) sgd_update_t(ws->wt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1], lr, l2);
-            transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
-        }
+    for (int l = 1; l < m->n_layers; l++) {
+        if (n > 0) sgd_update_t(ws->wt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1], lr, l2);
+        transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
+    }
 }
 
 double mlp_l2_penalty(const Mlp *m, const float *params, float l2)

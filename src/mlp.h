@@ -16,11 +16,6 @@
 #include "rng.h"
 
 #define MLP_MAX_HIDDEN 16
-/* Layers after the first with fewer outputs than this are "narrow": one
- * example's forward pass sums each output's inputs as a dot product (32
- * interleaved partial sums, see mlp.c), and per-example SGD keeps their W
- * transposed while it runs. */
-#define MLP_NARROW 32
 
 typedef enum { ACT_SIGMOID = 0, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU } MlpActivation;
 typedef enum { INIT_LECUN_NORMAL = 0, INIT_XAVIER_UNIFORM, INIT_HE_NORMAL } MlpInit;
@@ -46,8 +41,8 @@ typedef struct {
     float *drop[MLP_MAX_HIDDEN];     /* (B, size[l+1]) act * mask; NULL without dropout */
     float *logits;                   /* (B, classes) */
     float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
-    float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, narrow layers only, else NULL */
-    float *pend_a[MLP_MAX_HIDDEN + 1]; /* (size[l]) input and (size[l+1]) output gradient of a narrow */
+    float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, dot layers only, else NULL */
+    float *pend_a[MLP_MAX_HIDDEN + 1]; /* (size[l]) input and (size[l+1]) output gradient of a dot */
     float *pend_d[MLP_MAX_HIDDEN + 1]; /* layer's update not yet applied, else NULL */
     float *block;                    /* the one allocation behind all of the above */
     int *rows;                       /* (size[0]) scratch: row indices of the first layer */
@@ -57,8 +52,11 @@ typedef struct {
 int mlp_setup(Mlp *m, int n_in, const int *hidden, int n_hidden, int n_out, int activation,
               float dropout, char *err);
 
-/* Whether dense layer l is narrow (see MLP_NARROW). */
-int mlp_narrow(const Mlp *m, int l);
+/* Whether dense layer l is a dot layer: every layer after the first. One
+ * example's forward pass through it sums each output's inputs as a dot
+ * product (32 interleaved partial sums, see mlp.c), and per-example training
+ * keeps its W transposed while it runs. */
+int mlp_dot_layer(const Mlp *m, int l);
 
 /* NULL when out of memory. Free with mlp_work_destroy (NULL is fine). */
 MlpWork *mlp_work_create(const Mlp *m, int max_batch);
@@ -89,7 +87,7 @@ void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, 
  * for t = 0 .. n-1, each one being mlp_dropout_sample (from rng) +
  * training-mode mlp_forward + mlp_backward (B = 1) + optim_step (sgd), with
  * the same bits for finite values, but faster: no gradient buffer, zero
- * inputs cost nothing, and the update of the first layer and of narrow
+ * inputs cost nothing, and the update of the first layer and of dot
  * layers is fused with the next example's forward pass through them (one
  * trip through W instead of two). Needs ws->max_batch >= 1. */
 void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y,

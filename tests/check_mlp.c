@@ -292,12 +292,13 @@ static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2
 START_TEST(fused_sgd_is_the_general_step)
 {
     /* Per-example SGD without a gradient buffer, with the first layer's
-     * update fused into the next forward pass and narrow layers transposed,
+     * update fused into the next forward pass and later layers transposed,
      * gives the bits of mlp_backward + optim_step: every activation, with L2
      * and dropout, in order and shuffled, for layer widths that use every
-     * column block (32, 8, single) and narrow and wide later layers; narrow
-     * layers with 8k inputs (40, 56, 64, 24, 8) take the vector path, two
-     * outputs at a time, and 24 -> 7 leaves one output for the single path. */
+     * column block (32, 8, single) and later layers of few and of many (33)
+     * outputs; later layers with 8k inputs (40, 56, 64, 24, 8) take the
+     * vector path, two outputs at a time, and 24 -> 7 leaves one output for
+     * the single path. */
     static const int shapes[][3] = {{7, 5, 0},  {40, 12, 0}, {37, 33, 0}, {0, 0, 0},
                                     {56, 24, 0}, {64, 8, 0},  {24, 7, 0}};
     static const int n_hidden[] = {2, 2, 2, 0, 2, 2, 2};
