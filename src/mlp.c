@@ -69,9 +69,9 @@ static size_t work_floats(const Mlp *m, int B)
     }
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
-    for (int l = 1; l < m->n_layers; l++) /* wt, pend_a, pend_d */
+    for (int l = 1; l < m->n_layers; l++) /* wt, vt, pend_a, pend_d */
         if (mlp_dot_layer(m, l))
-            n += (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
+            n += 2 * (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
     return n;
 }
 
@@ -108,6 +108,7 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     for (int l = 1; l < m->n_layers; l++)
         if (mlp_dot_layer(m, l)) {
             ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
+            ws->vt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
             ws->pend_a[l] = p, p += (size_t)m->size[l];
             ws->pend_d[l] = p, p += (size_t)m->size[l + 1];
         }
@@ -559,24 +560,62 @@ static ALWAYS_INLINE float sgd_weight(float w, float x, float d, float lr, float
     return w - lr * g;
 }
 
-/* One layer's SGD update from one example, without a gradient buffer:
- * w[i][j] = sgd_weight(w[i][j], x_i, dz_j), the bits of mlp_backward (whose
- * gradient starts at 0) + optim_step; rows with x_i = 0 and no L2 change by
- * exactly 0 and are skipped. */
-HOT static void sgd_row_update(float *restrict w, float *restrict b, const float *restrict x, const float *restrict dz,
-                               int C, int OC, float lr, float l2)
+/* A per-example step: the optimizer (OptimKind), learning rate, L2 and
+ * momentum. The kernels below take it by value and are inlined with kind
+ * and, where it pays, l2 == 0 as constants (see step_consts). */
+typedef struct {
+    int kind;
+    float lr, l2, mu;
+} Step;
+
+/* The momentum or Nesterov step of a parameter p with gradient g, its
+ * velocity *v updated: optim_step's expressions. */
+static ALWAYS_INLINE float velocity_step(float p, float *v, float g, Step s)
+{
+    float u = s.mu * *v + g;
+    *v = u;
+    return s.kind == OPT_MOMENTUM ? p - s.lr * u : p - s.lr * (g + s.mu * u);
+}
+
+/* One weight's step: sgd_weight, or for momentum and Nesterov the gradient
+ * fma(x, d, +0) (+ l2·w), mlp_backward's to the bit (+0 for a zero input,
+ * whose row mlp_backward skips), then velocity_step. v is not touched by SGD. */
+static ALWAYS_INLINE float step_weight(float w, float *v, float x, float d, Step s)
+{
+    if (s.kind == OPT_SGD) return sgd_weight(w, x, d, s.lr, s.l2);
+    float g = fmaf(x, d, 0.0f);
+    if (s.l2 != 0.0f) g += s.l2 * w;
+    return velocity_step(w, v, g, s);
+}
+
+/* A bias's step: its gradient is 0 + d (mlp_backward's sum from 0), no L2. */
+static ALWAYS_INLINE float step_bias(float b, float *v, float d, Step s)
+{
+    float g = 0.0f + d;
+    return s.kind == OPT_SGD ? b - s.lr * g : velocity_step(b, v, g, s);
+}
+
+/* v + i, or NULL for SGD, which has no velocity (and never offsets NULL). */
+static ALWAYS_INLINE float *vel_at(float *v, size_t i, Step s)
+{
+    return s.kind == OPT_SGD ? NULL : v + i;
+}
+
+/* One layer's update from one example, without a gradient buffer:
+ * w[i][j] = step_weight(w[i][j], x_i, dz_j), v and vb the velocities of w
+ * and b (NULL for SGD): the bits of mlp_backward (whose gradient starts at
+ * 0) + optim_step. With SGD and no L2, rows with x_i = 0 change by exactly
+ * 0 and are skipped. Once per epoch: no constants needed. */
+static void sgd_row_update(float *restrict w, float *restrict v, float *restrict b, float *restrict vb,
+                           const float *restrict x, const float *restrict dz, int C, int OC, Step s)
 {
     for (int i = 0; i < C; i++) {
         float xi = x[i];
-        float *restrict wi = w + (size_t)i * OC;
-        if (l2 == 0.0f) {
-            if (xi == 0.0f) continue;
-            for (int j = 0; j < OC; j++) wi[j] = sgd_weight(wi[j], xi, dz[j], lr, 0.0f);
-        } else {
-            for (int j = 0; j < OC; j++) wi[j] = sgd_weight(wi[j], xi, dz[j], lr, l2);
-        }
+        float *restrict wi = w + (size_t)i * OC, *restrict vi = vel_at(v, (size_t)i * OC, s);
+        if (s.kind == OPT_SGD && s.l2 == 0.0f && xi == 0.0f) continue;
+        for (int j = 0; j < OC; j++) wi[j] = step_weight(wi[j], vel_at(vi, j, s), xi, dz[j], s);
     }
-    for (int j = 0; j < OC; j++) b[j] -= lr * (0.0f + dz[j]);
+    for (int j = 0; j < OC; j++) b[j] = step_bias(b[j], vel_at(vb, j, s), dz[j], s);
 }
 
 /* 8-lane vectors (GCC's vector extension) for the per-example kernels below.
@@ -628,22 +667,47 @@ HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict d
     }
 }
 
-/* One row of wt (one output): apply the pending update (input a, output
- * gradient d) and return dot_sum(an, updated row) with dot_sum's bits. */
-static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict w, const float *restrict a,
-                                       float d, int C, float lr, float l2)
+/* Runs stmt with c, a copy of the Step s whose kind and whether there is
+ * L2 are constants where stmt's callee is inlined (a branch on l2 that is
+ * not would be if-converted: both sides computed, then blended). */
+#define WITH_CONST_STEP(s, c, stmt)                                                                                    \
+    do {                                                                                                               \
+        if ((s).l2 != 0.0f)                                                                                            \
+            WITH_CONST_KIND(s, (s).l2, c, stmt);                                                                       \
+        else                                                                                                           \
+            WITH_CONST_KIND(s, 0.0f, c, stmt);                                                                         \
+    } while (0)
+#define WITH_CONST_KIND(s, l2v, c, stmt)                                                                               \
+    do {                                                                                                               \
+        if ((s).kind == OPT_MOMENTUM) {                                                                                \
+            const Step c = {OPT_MOMENTUM, (s).lr, l2v, (s).mu};                                                        \
+            stmt;                                                                                                      \
+        } else if ((s).kind == OPT_NESTEROV) {                                                                         \
+            const Step c = {OPT_NESTEROV, (s).lr, l2v, (s).mu};                                                        \
+            stmt;                                                                                                      \
+        } else {                                                                                                       \
+            const Step c = {OPT_SGD, (s).lr, l2v, 0.0f};                                                               \
+            stmt;                                                                                                      \
+        }                                                                                                              \
+    } while (0)
+
+/* One row of wt (one output; v its velocity): apply the pending update
+ * (input a, output gradient d) and return dot_sum(an, updated row) with
+ * dot_sum's bits. */
+static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict w, float *restrict v,
+                                       const float *restrict a, float d, int C, Step st)
 {
     float s[32];
     for (int k = 0; k < 32; k++) s[k] = 0.0f;
     int i = 0;
     for (; i + 32 <= C; i += 32)
         for (int k = 0; k < 32; k++) {
-            float u = sgd_weight(w[i + k], a[i + k], d, lr, l2);
+            float u = step_weight(w[i + k], vel_at(v, (size_t)(i + k), st), a[i + k], d, st);
             w[i + k] = u;
             s[k] = fmaf(an[i + k], u, s[k]);
         }
     for (int k = 0; i + k < C; k++) {
-        float u = sgd_weight(w[i + k], a[i + k], d, lr, l2);
+        float u = step_weight(w[i + k], vel_at(v, (size_t)(i + k), st), a[i + k], d, st);
         w[i + k] = u;
         s[k] = fmaf(an[i + k], u, s[k]);
     }
@@ -661,149 +725,172 @@ static ALWAYS_INLINE float dot_total8(const v8f *s)
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* Weights i..i+8 of sgd_dot_row for one row of wt, w0 (output gradient d0),
- * or with two (constant where inlined) also for w1 (d1; NULL without),
- * sharing the loads of a and an: update them, then *s (and *t) += an · w
- * lane-wise. */
-static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, v8f *restrict t, const float *restrict an,
-                                        float *restrict w0, float *restrict w1, const float *restrict a, int i,
-                                        float d0, float d1, float lr, float l2, int two)
+/* step_weight on 8 lanes: weights *u with velocities *q (not touched by
+ * SGD), inputs *x, output gradient d. Vectors by pointer: by value they
+ * would change the ABI. */
+static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, const v8f *x, float d, Step st)
 {
-    v8f av, nv, u0, u1 = {0};
+    for (int k = 0; k < 8; k++) {
+        float vk = (*q)[k];
+        (*u)[k] = step_weight((*u)[k], &vk, (*x)[k], d, st);
+        (*q)[k] = vk;
+    }
+}
+
+/* Weights i..i+8 of sgd_dot_row for one row of wt, w0 (velocity v0, output
+ * gradient d0), or with two (constant where inlined) also for w1 (v1, d1;
+ * NULL without), sharing the loads of a and an: update them, then *s (and
+ * *t) += an · w lane-wise. */
+static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, v8f *restrict t, const float *restrict an,
+                                        float *restrict w0, float *restrict w1, float *restrict v0,
+                                        float *restrict v1, const float *restrict a, int i, float d0, float d1,
+                                        Step st, int two)
+{
+    v8f av, nv, u0, u1 = {0}, q0 = {0}, q1 = {0};
     memcpy(&av, a + i, sizeof av);
     memcpy(&nv, an + i, sizeof nv);
     memcpy(&u0, w0 + i, sizeof u0);
     if (two) memcpy(&u1, w1 + i, sizeof u1);
-    for (int k = 0; k < 8; k++) u0[k] = sgd_weight(u0[k], av[k], d0, lr, l2);
-    if (two)
-        for (int k = 0; k < 8; k++) u1[k] = sgd_weight(u1[k], av[k], d1, lr, l2);
+    if (st.kind != OPT_SGD) {
+        memcpy(&q0, v0 + i, sizeof q0);
+        if (two) memcpy(&q1, v1 + i, sizeof q1);
+    }
+    step_lanes(&u0, &q0, &av, d0, st);
+    if (two) step_lanes(&u1, &q1, &av, d1, st);
     memcpy(w0 + i, &u0, sizeof u0);
     if (two) memcpy(w1 + i, &u1, sizeof u1);
+    if (st.kind != OPT_SGD) {
+        memcpy(v0 + i, &q0, sizeof q0);
+        if (two) memcpy(v1 + i, &q1, sizeof q1);
+    }
     for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u0[k], (*s)[k]);
     if (two)
         for (int k = 0; k < 8; k++) (*t)[k] = fmaf(nv[k], u1[k], (*t)[k]);
 }
 
 /* sgd_dot_row for C a multiple of 8, its partial sums as dot_total8's, for
- * one row of wt (out[0]; w1 NULL) or two (out[0..2), rows w0 and w1) in one
- * pass over a and an: each row's bits are sgd_dot_row's. Two rows at a time
- * take 0.9x the time of one at a time, measured on the tutorial's 200 -> 10
- * layer. */
+ * one row of wt (out[0]; w1, v1 NULL) or two (out[0..2), rows w0 and w1) in
+ * one pass over a and an: each row's bits are sgd_dot_row's. Two rows at a
+ * time take 0.9x the time of one at a time, measured on the tutorial's
+ * 200 -> 10 layer. */
 static ALWAYS_INLINE void sgd_dot_rows8(float *restrict out, const float *restrict an, float *restrict w0,
-                                        float *restrict w1, const float *restrict a, float d0, float d1, int C,
-                                        float lr, float l2, int two)
+                                        float *restrict w1, float *restrict v0, float *restrict v1,
+                                        const float *restrict a, float d0, float d1, int C, Step st, int two)
 {
     v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, t0 = {0}, t1 = {0}, t2 = {0}, t3 = {0};
     int i = 0;
     for (; i + 32 <= C; i += 32) {
-        sgd_dot_block(&s0, &t0, an, w0, w1, a, i, d0, d1, lr, l2, two);
-        sgd_dot_block(&s1, &t1, an, w0, w1, a, i + 8, d0, d1, lr, l2, two);
-        sgd_dot_block(&s2, &t2, an, w0, w1, a, i + 16, d0, d1, lr, l2, two);
-        sgd_dot_block(&s3, &t3, an, w0, w1, a, i + 24, d0, d1, lr, l2, two);
+        sgd_dot_block(&s0, &t0, an, w0, w1, v0, v1, a, i, d0, d1, st, two);
+        sgd_dot_block(&s1, &t1, an, w0, w1, v0, v1, a, i + 8, d0, d1, st, two);
+        sgd_dot_block(&s2, &t2, an, w0, w1, v0, v1, a, i + 16, d0, d1, st, two);
+        sgd_dot_block(&s3, &t3, an, w0, w1, v0, v1, a, i + 24, d0, d1, st, two);
     }
-    if (i + 8 <= C) sgd_dot_block(&s0, &t0, an, w0, w1, a, i, d0, d1, lr, l2, two);
-    if (i + 16 <= C) sgd_dot_block(&s1, &t1, an, w0, w1, a, i + 8, d0, d1, lr, l2, two);
-    if (i + 24 <= C) sgd_dot_block(&s2, &t2, an, w0, w1, a, i + 16, d0, d1, lr, l2, two);
+    if (i + 8 <= C) sgd_dot_block(&s0, &t0, an, w0, w1, v0, v1, a, i, d0, d1, st, two);
+    if (i + 16 <= C) sgd_dot_block(&s1, &t1, an, w0, w1, v0, v1, a, i + 8, d0, d1, st, two);
+    if (i + 24 <= C) sgd_dot_block(&s2, &t2, an, w0, w1, v0, v1, a, i + 16, d0, d1, st, two);
     v8f s[4] = {s0, s1, s2, s3}, t[4] = {t0, t1, t2, t3};
     out[0] = dot_total8(s);
     if (two) out[1] = dot_total8(t);
 }
 
-/* sgd_dot_rows8 with whether there is L2 as a constant. */
-static ALWAYS_INLINE void sgd_dot_rows8_n(float *restrict out, const float *restrict an, float *restrict w0,
-                                          float *restrict w1, const float *restrict a, float d0, float d1, int C,
-                                          float lr, float l2, int two)
-{
-    if (l2 != 0.0f)
-        sgd_dot_rows8(out, an, w0, w1, a, d0, d1, C, lr, l2, two);
-    else
-        sgd_dot_rows8(out, an, w0, w1, a, d0, d1, C, lr, 0.0f, two);
-}
-
-/* A dot layer's pending SGD update (input a (C), output gradient d (OC),
- * bias already updated) fused with the next example's forward pass through
- * the updated weights: out (OC) = b + an · W. Each weight is read and
- * written once instead of read twice and written once; the bits are those
- * of sgd_row_update then dense_forward_dot. */
-HOT static void sgd_forward_t(float *restrict out, const float *restrict an, float *restrict wt,
-                              const float *restrict b, const float *restrict a, const float *restrict d, int C,
-                              int OC, float lr, float l2)
+/* A dot layer's pending update (input a (C), output gradient d (OC), bias
+ * already updated; vt the transposed velocity) fused with the next
+ * example's forward pass through the updated weights: out (OC) = b + an · W.
+ * Each weight is read and written once instead of read twice and written
+ * once; the bits are those of sgd_update_t then dense_forward_dot. */
+static ALWAYS_INLINE void forward_t(float *restrict out, const float *restrict an, float *restrict wt,
+                                    float *restrict vt, const float *restrict b, const float *restrict a,
+                                    const float *restrict d, int C, int OC, Step st)
 {
     for (int j = 0; j < OC;) {
-        float *wj = wt + (size_t)j * C, t[2];
+        float *wj = wt + (size_t)j * C, *vj = vel_at(vt, (size_t)j * C, st), t[2];
         int n = C % 8 ? 1 : OC - j >= 2 ? 2 : 1; /* rows in this pass */
         if (C % 8)
-            t[0] = l2 == 0.0f ? sgd_dot_row(an, wj, a, d[j], C, lr, 0.0f) : sgd_dot_row(an, wj, a, d[j], C, lr, l2);
+            t[0] = sgd_dot_row(an, wj, vj, a, d[j], C, st);
         else if (n == 2)
-            sgd_dot_rows8_n(t, an, wj, wj + C, a, d[j], d[j + 1], C, lr, l2, 1);
+            sgd_dot_rows8(t, an, wj, wj + C, vj, vel_at(vj, (size_t)C, st), a, d[j], d[j + 1], C, st, 1);
         else
-            sgd_dot_rows8_n(t, an, wj, NULL, a, d[j], 0.0f, C, lr, l2, 0);
+            sgd_dot_rows8(t, an, wj, NULL, vj, NULL, a, d[j], 0.0f, C, st, 0);
         for (int k = 0; k < n; k++, j++) out[j] = b[j] + t[k];
     }
 }
 
+HOT static void sgd_forward_t(float *restrict out, const float *restrict an, float *restrict wt, float *restrict vt,
+                              const float *restrict b, const float *restrict a, const float *restrict d, int C,
+                              int OC, Step st)
+{
+    WITH_CONST_STEP(st, c, forward_t(out, an, wt, vt, b, a, d, C, OC, c));
+}
+
 /* Apply a dot layer's pending update alone (at the end of an epoch). */
-HOT static void sgd_update_t(float *restrict wt, const float *restrict a, const float *restrict d, int C, int OC,
-                             float lr, float l2)
+static void sgd_update_t(float *restrict wt, float *restrict vt, const float *restrict a, const float *restrict d,
+                         int C, int OC, Step st)
 {
     for (int j = 0; j < OC; j++)
-        for (int i = 0; i < C; i++) wt[(size_t)j * C + i] = sgd_weight(wt[(size_t)j * C + i], a[i], d[j], lr, l2);
+        for (int i = 0; i < C; i++) {
+            size_t k = (size_t)j * C + i;
+            wt[k] = step_weight(wt[k], vel_at(vt, k, st), a[i], d[j], st);
+        }
 }
 
 /* n (1 to 4, constant where inlined) rows of sgd_forward_layer0 (w0..w3,
- * inputs x·, next inputs n·): update each and add them to z in row order.
- * Rows past n are not touched. */
+ * velocities v0..v3, inputs x·, next inputs n·): update each and add them
+ * to z in row order. Rows past n are not touched. */
 static ALWAYS_INLINE void sgd_forward_rows(float *restrict w0, float *restrict w1, float *restrict w2,
-                                           float *restrict w3, const float *restrict x4, const float *restrict n4,
-                                           const float *restrict dz, float *restrict z, int OC, float lr, float l2,
-                                           int n)
+                                           float *restrict w3, float *restrict v0, float *restrict v1,
+                                           float *restrict v2, float *restrict v3, const float *restrict x4,
+                                           const float *restrict n4, const float *restrict dz, float *restrict z,
+                                           int OC, Step st, int n)
 {
     for (int j = 0; j < OC; j++) {
-        float d = dz[j], v;
-        v = sgd_weight(w0[j], x4[0], d, lr, l2), w0[j] = v;
-        float acc = fmaf(n4[0], v, z[j]);
-        if (n > 1) v = sgd_weight(w1[j], x4[1], d, lr, l2), w1[j] = v, acc = fmaf(n4[1], v, acc);
-        if (n > 2) v = sgd_weight(w2[j], x4[2], d, lr, l2), w2[j] = v, acc = fmaf(n4[2], v, acc);
-        if (n > 3) v = sgd_weight(w3[j], x4[3], d, lr, l2), w3[j] = v, acc = fmaf(n4[3], v, acc);
+        float d = dz[j], u;
+        u = step_weight(w0[j], vel_at(v0, (size_t)j, st), x4[0], d, st), w0[j] = u;
+        float acc = fmaf(n4[0], u, z[j]);
+        if (n > 1)
+            u = step_weight(w1[j], vel_at(v1, (size_t)j, st), x4[1], d, st), w1[j] = u, acc = fmaf(n4[1], u, acc);
+        if (n > 2)
+            u = step_weight(w2[j], vel_at(v2, (size_t)j, st), x4[2], d, st), w2[j] = u, acc = fmaf(n4[2], u, acc);
+        if (n > 3)
+            u = step_weight(w3[j], vel_at(v3, (size_t)j, st), x4[3], d, st), w3[j] = u, acc = fmaf(n4[3], u, acc);
         z[j] = acc;
     }
 }
 
-/* sgd_forward_rows with n and whether there is L2 as constants. */
-static ALWAYS_INLINE void sgd_forward_rows_n(float *restrict w, const int *restrict i, const float *restrict x,
-                                             const float *restrict xn, const float *restrict dz, float *restrict z,
-                                             int OC, float lr, float l2, int n)
+/* sgd_forward_rows for the n rows i[0..n) of w (velocity v). */
+static ALWAYS_INLINE void sgd_forward_group(float *restrict w, float *restrict v, const int *restrict i,
+                                            const float *restrict x, const float *restrict xn,
+                                            const float *restrict dz, float *restrict z, int OC, Step st, int n)
 {
     float x4[4], n4[4];
-    float *wr[4];
+    float *wr[4], *vr[4] = {NULL, NULL, NULL, NULL};
     for (int k = 0; k < 4; k++) { /* rows past n repeat the first, untouched */
         int q = i[k < n ? k : 0];
         x4[k] = x[q], n4[k] = xn[q], wr[k] = w + (size_t)q * OC;
+        if (st.kind != OPT_SGD) vr[k] = v + (size_t)q * OC;
     }
-    if (l2 != 0.0f)
-        sgd_forward_rows(wr[0], wr[1], wr[2], wr[3], x4, n4, dz, z, OC, lr, l2, n);
-    else
-        sgd_forward_rows(wr[0], wr[1], wr[2], wr[3], x4, n4, dz, z, OC, lr, 0.0f, n);
+    sgd_forward_rows(wr[0], wr[1], wr[2], wr[3], vr[0], vr[1], vr[2], vr[3], x4, n4, dz, z, OC, st, n);
 }
 
 /* The first layer's sgd_row_update with example x, fused with the next
  * example's dense_forward through the updated weights: z (OC) = b + xn · w.
  * Each row of w is loaded and stored once instead of being read twice and
- * written once, and only rows where x or xn is nonzero (all rows with L2),
- * four rows at a time so z makes one trip per four rows.
+ * written once, four rows at a time so z makes one trip per four rows; with
+ * SGD and no L2, only rows where x or xn is nonzero (with momentum or L2
+ * every weight changes every step).
  * Both steps run unconditionally on those rows instead of branching on
  * unpredictable zero pixels, with the same bits for finite values: with
  * x_i = 0, x·dz = ±0 and w - lr·(±0) = w (see sgd_weight); with xn_i = 0,
  * fma(0, w, acc) = acc because acc is never -0 (it starts at b, and neither
- * b -= lr·dz from b = +0 nor a sum that cancels exactly gives -0; only a
+ * a bias step from b = +0 nor a sum that cancels exactly gives -0; only a
  * sum that underflows from below, with products under 1e-45, could).
  * rows (C) is scratch. */
-HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const float *restrict x,
-                                   const float *restrict dz, const float *restrict xn, float *restrict z,
-                                   int *restrict rows, int C, int OC, float lr, float l2)
+static ALWAYS_INLINE void forward_layer0(float *restrict w, float *restrict v, float *restrict b,
+                                         float *restrict vb, const float *restrict x, const float *restrict dz,
+                                         const float *restrict xn, float *restrict z, int *restrict rows, int C,
+                                         int OC, Step st)
 {
     int nr = 0;
-    if (l2 != 0.0f)
+    if (st.kind != OPT_SGD || st.l2 != 0.0f)
         for (; nr < C; nr++) rows[nr] = nr;
     else
         for (int i0 = 0; i0 < C; i0 += 64) { /* no branch: the pixels are unpredictable */
@@ -820,14 +907,32 @@ HOT static void sgd_forward_layer0(float *restrict w, float *restrict b, const f
                 nr += nz[k];
             }
         }
-    for (int j = 0; j < OC; j++) z[j] = b[j] -= lr * (0.0f + dz[j]);
+    for (int j = 0; j < OC; j++) z[j] = b[j] = step_bias(b[j], vel_at(vb, (size_t)j, st), dz[j], st);
     int r = 0;
-    for (; r + 4 <= nr; r += 4) sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 4);
+    for (; r + 4 <= nr; r += 4) sgd_forward_group(w, v, rows + r, x, xn, dz, z, OC, st, 4);
     switch (nr - r) { /* the last one to three rows */
-    case 3: sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 3); break;
-    case 2: sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 2); break;
-    case 1: sgd_forward_rows_n(w, rows + r, x, xn, dz, z, OC, lr, l2, 1); break;
+    case 3: sgd_forward_group(w, v, rows + r, x, xn, dz, z, OC, st, 3); break;
+    case 2: sgd_forward_group(w, v, rows + r, x, xn, dz, z, OC, st, 2); break;
+    case 1: sgd_forward_group(w, v, rows + r, x, xn, dz, z, OC, st, 1); break;
     }
+}
+
+HOT static void sgd_forward_layer0(float *restrict w, float *restrict v, float *restrict b, float *restrict vb,
+                                   const float *restrict x, const float *restrict dz, const float *restrict xn,
+                                   float *restrict z, int *restrict rows, int C, int OC, Step st)
+{
+    WITH_CONST_STEP(st, c, forward_layer0(w, v, b, vb, x, dz, xn, z, rows, C, OC, c));
+}
+
+/* n biases' steps (velocities vb, NULL for SGD) with output gradients dz. */
+static ALWAYS_INLINE void step_biases(float *restrict b, float *restrict vb, const float *restrict dz, int n, Step st)
+{
+    for (int j = 0; j < n; j++) b[j] = step_bias(b[j], vel_at(vb, (size_t)j, st), dz[j], st);
+}
+
+static void sgd_biases(float *restrict b, float *restrict vb, const float *restrict dz, int n, Step st)
+{
+    WITH_CONST_STEP(st, c, step_biases(b, vb, dz, n, c));
 }
 
 /* dst (cols, rows) = src (rows, cols) transposed. */
@@ -841,7 +946,7 @@ static void transpose(float *restrict dst, const float *restrict src, int rows, 
  * already in ws->act[0] (ws->logits without hidden layers). Later layers
  * read their transposed W and, when pending (not the first example of the
  * epoch), apply the previous example's update on the way. */
-static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pending, float lr, float l2)
+static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pending, Step st)
 {
     int last = m->n_layers - 1;
     for (int l = 0; l < m->n_layers; l++) {
@@ -850,7 +955,7 @@ static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pen
             const float *in = layer_input(m, ws, NULL, l, 1), *b = params + m->b_off[l];
             int C = m->size[l], OC = m->size[l + 1];
             if (pending)
-                sgd_forward_t(out, in, ws->wt[l], b, ws->pend_a[l], ws->pend_d[l], C, OC, lr, l2);
+                sgd_forward_t(out, in, ws->wt[l], ws->vt[l], b, ws->pend_a[l], ws->pend_d[l], C, OC, st);
             else
                 dense_forward_dot(out, in, NULL, ws->wt[l], b, C, OC);
         }
@@ -860,44 +965,50 @@ static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pen
     softmax_xent(ws->act[last], ws->logits, NULL, 1, m->size[m->n_layers], NULL, NULL);
 }
 
-void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y,
-                      const int32_t *order, int n, float l2, float lr, Rng *rng)
+void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, const float *x, const int32_t *y,
+                      const int32_t *order, int n, const Optim *o, float l2, Rng *rng)
 {
+    Step st = {o->kind, o->lr, l2, o->kind == OPT_SGD ? 0.0f : o->momentum};
     int last = m->n_layers - 1, n_in = m->size[0];
     float *w0 = params + m->w_off[0], *b0 = params + m->b_off[0];
+    float *v0 = vel_at(vel, m->w_off[0], st), *vb0 = vel_at(vel, m->b_off[0], st);
     float *z0 = last == 0 ? ws->logits : ws->act[0];
-    for (int l = 1; l < m->n_layers; l++) transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
+    for (int l = 1; l < m->n_layers; l++) {
+        transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
+        if (st.kind != OPT_SGD) transpose(ws->vt[l], vel + m->w_off[l], m->size[l], m->size[l + 1]);
+    }
     if (n > 0) dense_forward(z0, x + (size_t)(order ? order[0] : 0) * n_in, w0, b0, 1, n_in, m->size[1]);
     for (int t = 0; t < n; t++) {
         int row = order ? order[t] : t;
         const float *xt = x + (size_t)row * n_in;
         mlp_dropout_sample(m, ws, 1, rng);
-        forward_rest(m, params, ws, t > 0, lr, l2);
+        forward_rest(m, params, ws, t > 0, st);
         float *dz = ws->delta[0], *dnext = ws->delta[1];
         output_grad(dz, ws->act[last], y + row, 1, m->size[m->n_layers]);
         for (int l = last; l > 0; l--) {
             int in = m->size[l], out = m->size[l + 1];
-            float *b = params + m->b_off[l];
+            float *b = params + m->b_off[l], *vb = vel_at(vel, m->b_off[l], st);
             const float *a = layer_input(m, ws, NULL, l, 1);
             /* the input gradient with W before its update, which waits for the next example's forward pass */
             dense_input_grad_t(dnext, dz, ws->wt[l], in, out);
             memcpy(ws->pend_a[l], a, (size_t)in * sizeof(float));
             memcpy(ws->pend_d[l], dz, (size_t)out * sizeof(float));
-            for (int j = 0; j < out; j++) b[j] -= lr * (0.0f + dz[j]);
+            sgd_biases(b, vb, dz, out, st);
             hidden_grad(m, ws, dnext, l, 1);
             float *tmp = dz;
             dz = dnext;
             dnext = tmp;
         }
         if (t + 1 < n)
-            sgd_forward_layer0(w0, b0, xt, dz, x + (size_t)(order ? order[t + 1] : t + 1) * n_in, z0, ws->rows,
-                               n_in, m->size[1], lr, l2);
+            sgd_forward_layer0(w0, v0, b0, vb0, xt, dz, x + (size_t)(order ? order[t + 1] : t + 1) * n_in, z0,
+                               ws->rows, n_in, m->size[1], st);
         else
-            sgd_row_update(w0, b0, xt, dz, n_in, m->size[1], lr, l2);
+            sgd_row_update(w0, v0, b0, vb0, xt, dz, n_in, m->size[1], st);
     }
     for (int l = 1; l < m->n_layers; l++) {
-        if (n > 0) sgd_update_t(ws->wt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1], lr, l2);
+        if (n > 0) sgd_update_t(ws->wt[l], ws->vt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1], st);
         transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
+        if (st.kind != OPT_SGD) transpose(vel + m->w_off[l], ws->vt[l], m->size[l + 1], m->size[l]);
     }
 }
 

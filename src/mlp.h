@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "optim.h"
 #include "rng.h"
 
 #define MLP_MAX_HIDDEN 16
@@ -42,6 +43,7 @@ typedef struct {
     float *logits;                   /* (B, classes) */
     float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
     float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, dot layers only, else NULL */
+    float *vt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) its velocity transposed (momentum, Nesterov) */
     float *pend_a[MLP_MAX_HIDDEN + 1]; /* (size[l]) input and (size[l+1]) output gradient of a dot */
     float *pend_d[MLP_MAX_HIDDEN + 1]; /* layer's update not yet applied, else NULL */
     float *block;                    /* the one allocation behind all of the above */
@@ -83,15 +85,16 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
 void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x,
                   const int32_t *y, int B, float l2);
 
-/* Per-example SGD over n examples: x[order[t]] (row t when order is NULL)
- * for t = 0 .. n-1, each one being mlp_dropout_sample (from rng) +
- * training-mode mlp_forward + mlp_backward (B = 1) + optim_step (sgd), with
- * the same bits for finite values, but faster: no gradient buffer, zero
- * inputs cost nothing, and the update of the first layer and of dot
- * layers is fused with the next example's forward pass through them (one
- * trip through W instead of two). Needs ws->max_batch >= 1. */
-void mlp_sgd_examples(const Mlp *m, float *params, MlpWork *ws, const float *x, const int32_t *y,
-                      const int32_t *order, int n, float l2, float lr, Rng *rng);
+/* Per-example training over n examples: x[order[t]] (row t when order is
+ * NULL) for t = 0 .. n-1, each one being mlp_dropout_sample (from rng) +
+ * training-mode mlp_forward + mlp_backward (B = 1) + optim_step with o (SGD,
+ * momentum or Nesterov; vel the velocity, in params' layout, NULL for SGD),
+ * with the same bits for finite values, but faster: no gradient buffer,
+ * zero inputs cost nothing under SGD without L2, and the update of the first
+ * layer and of dot layers is fused with the next example's forward pass
+ * through them (one trip through W instead of two). Needs ws->max_batch >= 1. */
+void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, const float *x, const int32_t *y,
+                      const int32_t *order, int n, const Optim *o, float l2, Rng *rng);
 
 /* exp(x) with relative error below 2.5e-7 on [-87.3, 88] (inputs outside
  * are clamped there), vectorizable; used by sigmoid, tanh and softmax. */

@@ -113,9 +113,9 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
 {
     int B = c->batch_size, nf = d->n_features;
     float l2 = (float)c->l2;
-    if (B == 1 && t->opt.kind == OPT_SGD) { /* per-example SGD, fused */
-        mlp_sgd_examples(&t->mlp, t->params, t->ws, d->x_train, d->y_train, t->order, d->n_train, l2, t->opt.lr,
-                         dropout_rng);
+    if (B == 1) { /* per-example steps, fused */
+        mlp_sgd_examples(&t->mlp, t->params, t->vel, t->ws, d->x_train, d->y_train, t->order, d->n_train, &t->opt,
+                         l2, dropout_rng);
         return;
     }
     for (int start = 0; start < d->n_train; start += B) {

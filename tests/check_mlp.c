@@ -240,9 +240,11 @@ START_TEST(activation_blocks_are_the_one_value_path)
 }
 END_TEST
 
-/* Per-example SGD, fused (mlp_sgd_examples) vs the general step, over n
- * examples in the given order; returns whether the parameters are the same bits. */
-static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2, float dropout, int shuffled)
+/* Per-example training, fused (mlp_sgd_examples) vs the general step, over
+ * n examples in the given order, with optimizer kind (momentum 0.5); returns
+ * whether the parameters and velocities are the same bits. */
+static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2, float dropout, int shuffled,
+                              int kind)
 {
     enum { N_IN = 9, N = 20 };
     Mlp m;
@@ -250,6 +252,8 @@ static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2
     MlpWork *ws = mlp_work_create(&m, 1);
     float *a = malloc(m.n_params * sizeof(float)), *b = malloc(m.n_params * sizeof(float));
     float *g = malloc(m.n_params * sizeof(float));
+    float *va = NULL, *vb = NULL;
+    if (kind != OPT_SGD) va = calloc(m.n_params, sizeof(float)), vb = calloc(m.n_params, sizeof(float));
     float x[N * N_IN];
     int32_t y[N], order[N];
     Rng r, da, db;
@@ -261,23 +265,24 @@ static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2
     if (shuffled) rng_shuffle(&r, order, N);
     rng_stream(&da, 78, RNG_DROPOUT);
     db = da;
+    Optim o = {kind, 0.05f, 0.5f};
     /* two calls, as two epochs: nothing may stay pending between them */
     if (shuffled) {
-        mlp_sgd_examples(&m, a, ws, x, y, order, N / 2, l2, 0.05f, &da);
-        mlp_sgd_examples(&m, a, ws, x, y, order + N / 2, N - N / 2, l2, 0.05f, &da);
+        mlp_sgd_examples(&m, a, va, ws, x, y, order, N / 2, &o, l2, &da);
+        mlp_sgd_examples(&m, a, va, ws, x, y, order + N / 2, N - N / 2, &o, l2, &da);
     } else {
-        mlp_sgd_examples(&m, a, ws, x, y, NULL, N / 2, l2, 0.05f, &da);
-        mlp_sgd_examples(&m, a, ws, x + N / 2 * N_IN, y + N / 2, NULL, N - N / 2, l2, 0.05f, &da);
+        mlp_sgd_examples(&m, a, va, ws, x, y, NULL, N / 2, &o, l2, &da);
+        mlp_sgd_examples(&m, a, va, ws, x + N / 2 * N_IN, y + N / 2, NULL, N - N / 2, &o, l2, &da);
     }
-    Optim o = {OPT_SGD, 0.05f, 0.0f};
     for (int t = 0; t < N; t++) {
         const float *xt = x + order[t] * N_IN;
         mlp_dropout_sample(&m, ws, 1, &db);
         mlp_forward(&m, b, ws, xt, NULL, 1, 1, NULL, NULL);
         mlp_backward(&m, b, g, ws, xt, y + order[t], 1, l2);
-        optim_step(&o, b, g, NULL, m.n_params);
+        optim_step(&o, b, g, vb, m.n_params);
     }
-    int same = memcmp(a, b, m.n_params * sizeof(float)) == 0 && memcmp(&da, &db, sizeof da) == 0;
+    int same = memcmp(a, b, m.n_params * sizeof(float)) == 0 && memcmp(&da, &db, sizeof da) == 0 &&
+               (kind == OPT_SGD || memcmp(va, vb, m.n_params * sizeof(float)) == 0);
     /* g is free now: the starting point again, to see that training moved */
     rng_stream(&r, 77, RNG_INIT);
     mlp_init(&m, g, INIT_HE_NORMAL, &r);
@@ -285,30 +290,34 @@ static int sgd_examples_match(const int *hidden, int n_hidden, int act, float l2
     free(a);
     free(b);
     free(g);
+    free(va);
+    free(vb);
     mlp_work_destroy(ws);
     return same && moved;
 }
 
 START_TEST(fused_sgd_is_the_general_step)
 {
-    /* Per-example SGD without a gradient buffer, with the first layer's
-     * update fused into the next forward pass and later layers transposed,
-     * gives the bits of mlp_backward + optim_step: every activation, with L2
-     * and dropout, in order and shuffled, for layer widths that use every
-     * column block (32, 8, single) and later layers of few and of many (33)
-     * outputs; later layers with 8k inputs (40, 56, 64, 24, 8) take the
-     * vector path, two outputs at a time, and 24 -> 7 leaves one output for
-     * the single path. */
+    /* Per-example SGD, momentum and Nesterov without a gradient buffer, with
+     * the first layer's update fused into the next forward pass and later
+     * layers transposed, give the bits of mlp_backward + optim_step: every
+     * activation, with L2 and dropout, in order and shuffled, for layer
+     * widths that use every column block (32, 8, single) and later layers of
+     * few and of many (33) outputs; later layers with 8k inputs (40, 56, 64,
+     * 24, 8) take the vector path, two outputs at a time, and 24 -> 7 leaves
+     * one output for the single path. */
     static const int shapes[][3] = {{7, 5, 0},  {40, 12, 0}, {37, 33, 0}, {0, 0, 0},
                                     {56, 24, 0}, {64, 8, 0},  {24, 7, 0}};
     static const int n_hidden[] = {2, 2, 2, 0, 2, 2, 2};
-    for (int s = 0; s < 7; s++)
-        for (int act = 0; act < 4; act++)
-            for (int variant = 0; variant < 4; variant++) {
-                float l2 = variant == 1 ? 0.01f : 0.0f, dropout = variant == 2 ? 0.3f : 0.0f;
-                ck_assert_msg(sgd_examples_match(shapes[s], n_hidden[s], act, l2, dropout, variant == 3),
-                              "shape %d %s variant %d differs", s, mlp_activation_names[act], variant);
-            }
+    for (int kind = OPT_SGD; kind <= OPT_NESTEROV; kind++)
+        for (int s = 0; s < 7; s++)
+            for (int act = 0; act < 4; act++)
+                for (int variant = 0; variant < 4; variant++) {
+                    float l2 = variant == 1 ? 0.01f : 0.0f, dropout = variant == 2 ? 0.3f : 0.0f;
+                    ck_assert_msg(sgd_examples_match(shapes[s], n_hidden[s], act, l2, dropout, variant == 3, kind),
+                                  "%s shape %d %s variant %d differs", optim_names[kind], s,
+                                  mlp_activation_names[act], variant);
+                }
 }
 END_TEST
 
