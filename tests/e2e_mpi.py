@@ -24,7 +24,11 @@ seeds: {count: 4, start: 1}
 
 def mpirun(np, *args):
     root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
-    return [MPIRUN, *root, "--oversubscribe", "-np", str(np), NNLAB, *args]
+    # When a rank dies, OpenMPI's mpirun sends SIGCONT, waits this many seconds, sends SIGTERM, and
+    # SIGKILL a few ms later with the default of 1 (about a second later from 2 on): rank 0 needs
+    # that second to list the runs not finished on a loaded machine (README, "Running on a cluster").
+    sigkill = ["--mca", "odls_base_sigkill_timeout", "2"]
+    return [MPIRUN, *root, "--oversubscribe", *sigkill, "-np", str(np), NNLAB, *args]
 
 
 def rank_of(pid):
@@ -66,7 +70,9 @@ class Mpi(ReferenceRun):
 
     def test_a_dead_rank_is_reported_and_resume_completes(self):
         out = os.path.join(self.tmp, "dead")
-        slower = ["seeds={count: 12, start: 1}", "model.hidden=[200]", "training.batch_size=1", "training.epochs=6"]
+        # Runs long enough that the surviving worker cannot finish them all in the second mpirun waits
+        # between noticing the dead rank and its SIGTERM (about 0.1 s each, 45 left).
+        slower = ["seeds={count: 12, start: 1}", "model.hidden=[200]", "training.batch_size=1", "training.epochs=40"]
         p = subprocess.Popen(mpirun(3, "run", self.exp, "-o", out, "-j", "1", *slower),
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_for_runs(out, 3, p)
