@@ -145,10 +145,14 @@ void mlp_dropout_sample(const Mlp *m, MlpWork *ws, int B, Rng *rng)
 {
     if (m->dropout <= 0.0f) return;
     float keep = 1.0f - m->dropout, scale = 1.0f / keep;
+    /* rng_uniform(rng) < keep, in integers: u = k·2^-53 with k = 53 bits, and
+     * keep·2^53 is a whole number (keep is a float above 2^-30), so u < keep
+     * exactly when k < keep·2^53. */
+    uint64_t below = (uint64_t)((double)keep * 0x1p53);
     for (int l = 0; l < m->n_layers - 1; l++) {
         size_t n = (size_t)B * (size_t)m->size[l + 1];
         float *mask = ws->mask[l];
-        for (size_t i = 0; i < n; i++) mask[i] = rng_uniform(rng) < keep ? scale : 0.0f;
+        for (size_t i = 0; i < n; i++) mask[i] = rng_u64(rng) >> 11 < below ? scale : 0.0f;
     }
 }
 

@@ -29,25 +29,6 @@ void rng_stream(Rng *r, uint64_t seed, uint64_t purpose)
     rng_seed(r, rng_splitmix64(&x));
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_u64(Rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 double rng_uniform(Rng *r)
 {
     return (double)(rng_u64(r) >> 11) * 0x1.0p-53;

@@ -23,7 +23,26 @@ void rng_seed(Rng *r, uint64_t seed);
 /* The stream for (seed, purpose): distinct purposes give unrelated streams. */
 void rng_stream(Rng *r, uint64_t seed, uint64_t purpose);
 
-uint64_t rng_u64(Rng *r);
+static inline uint64_t rng_rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/* The next 64 bits. Inline: dropout draws one per hidden unit per example. */
+static inline uint64_t rng_u64(Rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rng_rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rng_rotl(s[3], 45);
+    return result;
+}
+
 double rng_uniform(Rng *r);            /* [0, 1), 53 random bits */
 uint64_t rng_below(Rng *r, uint64_t n); /* uniform in [0, n), unbiased; n >= 1 */
 double rng_normal(Rng *r);             /* N(0, 1), Box-Muller, one deviate per call */

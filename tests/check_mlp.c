@@ -155,6 +155,31 @@ START_TEST(dropout_mask_rate_and_scale)
 }
 END_TEST
 
+START_TEST(dropout_mask_is_uniform_below_keep)
+{
+    /* The mask, drawn in integers, is the definition's rng_uniform() < keep
+     * draw for draw, for rates whose keep·2^53 has few or many bits. */
+    static const float rates[] = {0.25f, 0.2f, 0.5f, 0.1f, 0.9f, 0.999f, 0.3333333f};
+    const int hidden[1] = {500};
+    for (int k = 0; k < 7; k++) {
+        Mlp m;
+        mlp_setup(&m, 4, hidden, 1, 2, ACT_RELU, rates[k], NULL);
+        MlpWork *ws = mlp_work_create(&m, 4);
+        Rng r, ref;
+        rng_stream(&r, 10 + (uint64_t)k, RNG_DROPOUT);
+        ref = r;
+        mlp_dropout_sample(&m, ws, 4, &r);
+        float keep = 1.0f - rates[k], scale = 1.0f / keep;
+        for (int i = 0; i < 2000; i++) {
+            float want = rng_uniform(&ref) < keep ? scale : 0.0f;
+            ck_assert_msg(memcmp(&want, &ws->mask[0][i], sizeof want) == 0, "rate %g unit %d", rates[k], i);
+        }
+        ck_assert(memcmp(&r, &ref, sizeof r) == 0);
+        mlp_work_destroy(ws);
+    }
+}
+END_TEST
+
 START_TEST(softmax_loss_is_stable)
 {
     /* Huge logits: p_y underflows in float but the loss stays finite and exact. */
@@ -332,6 +357,7 @@ int main(void)
     tcase_add_test(tc, layout_is_w_then_b_per_layer);
     tcase_add_test(tc, init_scales);
     tcase_add_test(tc, dropout_mask_rate_and_scale);
+    tcase_add_test(tc, dropout_mask_is_uniform_below_keep);
     tcase_add_test(tc, softmax_loss_is_stable);
     tcase_add_test(tc, exp_and_activations_accuracy);
     tcase_add_test(tc, activation_blocks_are_the_one_value_path);
