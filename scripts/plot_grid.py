@@ -94,7 +94,7 @@ def main():
         fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
         title = "%s: %s, mean ± std over seeds" % (res.name, args.metric.replace("_", " "))
         if averaged:
-            title += " and over %s" % ", ".join(averaged)
+            title += "\nand over %s" % ", ".join(averaged)  # a line of its own: one line can be wider than the figure
         if where:
             title += "\nwhere " + ", ".join("%s=%s" % kv for kv in where.items())
         fig.suptitle(title, fontsize=10)
