@@ -156,17 +156,6 @@ void mlp_dropout_sample(const Mlp *m, MlpWork *ws, int B, Rng *rng)
     }
 }
 
-/* Hot kernels are compiled twice, for x86-64-v3 (AVX2 + FMA) and for
- * baseline x86-64, and the CPU picks one at load time. Multiply-adds are
- * written as fmaf(), which is correctly rounded everywhere (an instruction in
- * the v3 clone, glibc's exact fmaf elsewhere), and the compiler contracts
- * nothing on its own (ISO C mode: -ffp-contract=off), so both clones compute
- * the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
 #ifdef __GNUC__
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
@@ -277,7 +266,7 @@ static ALWAYS_INLINE float tanh_approx(float x)
  * exp is a long dependency chain, and written out side by side they overlap
  * instead of waiting on each other. Every length gives each value the bits
  * of the one-value path. */
-HOT void mlp_activation(float *a, size_t n, int act)
+NN_HOT void mlp_activation(float *a, size_t n, int act)
 {
     size_t i = 0;
     switch (act) {
@@ -305,7 +294,7 @@ HOT void mlp_activation(float *a, size_t n, int act)
 }
 
 /* d (n) *= act'(z), with the derivative written in terms of the output a = act(z). */
-HOT static void activation_backward(float *restrict d, const float *restrict a, size_t n, int act)
+NN_HOT static void activation_backward(float *restrict d, const float *restrict a, size_t n, int act)
 {
     switch (act) {
     case ACT_SIGMOID:
@@ -330,7 +319,7 @@ HOT static void activation_backward(float *restrict d, const float *restrict a, 
  * rows: OpenBLAS sgemm, single-threaded inside a run. */
 
 /* out (B, OC) = inp (B, C) · w (C, OC) + b (OC) */
-HOT static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
+NN_HOT static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
                               const float *restrict b, int B, int C, int OC)
 {
     for (int r = 0; r < B; r++) memcpy(out + (size_t)r * OC, b, (size_t)OC * sizeof(float));
@@ -390,7 +379,7 @@ static ALWAYS_INLINE float dot_sum(const float *restrict a, const float *restric
 
 /* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a dot layer, from
  * w or, when wt is not NULL, from W transposed: wt (OC, C). */
-HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
+NN_HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
                                   const float *restrict wt, const float *restrict b, int C, int OC)
 {
     for (int j = 0; j < OC; j++)
@@ -400,7 +389,7 @@ HOT static void dense_forward_dot(float *restrict out, const float *restrict inp
 /* dinp (C) = w (C, OC) · dout (OC), one row. Four rows at a time: four
  * independent multiply-add chains instead of one (each row's sum keeps
  * its order, so the bits do not depend on the blocking). */
-HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict dout, const float *restrict w, int C,
+NN_HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict dout, const float *restrict w, int C,
                                      int OC)
 {
     int i = 0;
@@ -426,7 +415,7 @@ HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict
 /* dw (C, OC) = inp^T · dout; db (OC) = Σ_rows dout; dinp (B, C) = dout · w^T
  * (skipped when dinp is NULL: the input layer needs no input gradient).
  * dout (B, OC), inp (B, C), w (C, OC). */
-HOT static void dense_backward(float *restrict dinp, float *restrict dw, float *restrict db,
+NN_HOT static void dense_backward(float *restrict dinp, float *restrict dw, float *restrict db,
                                const float *restrict dout, const float *restrict inp, const float *restrict w, int B,
                                int C, int OC)
 {
@@ -450,7 +439,7 @@ HOT static void dense_backward(float *restrict dinp, float *restrict dw, float *
 
 /* prob (B, C) = softmax(logits); cross-entropy as log Σ exp(z - max) - (z_y - max),
  * which stays finite when p_y underflows. */
-HOT static void softmax_xent(float *restrict prob, const float *restrict logits, const int32_t *y, int B, int C,
+NN_HOT static void softmax_xent(float *restrict prob, const float *restrict logits, const int32_t *y, int B, int C,
                              double *loss_sum, int *n_correct)
 {
     for (int r = 0; r < B; r++) {
@@ -642,7 +631,7 @@ static ALWAYS_INLINE void v8_fma(v8f *restrict s, const float *restrict w, float
 
 /* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
  * in order, from 0), vectorized over i, 64 inputs at a time. */
-HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
+NN_HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
                                    int OC)
 {
     int i0 = 0;
@@ -819,7 +808,7 @@ static ALWAYS_INLINE void forward_t(float *restrict out, const float *restrict a
     }
 }
 
-HOT static void sgd_forward_t(float *restrict out, const float *restrict an, float *restrict wt, float *restrict vt,
+NN_HOT static void sgd_forward_t(float *restrict out, const float *restrict an, float *restrict wt, float *restrict vt,
                               const float *restrict b, const float *restrict a, const float *restrict d, int C,
                               int OC, Step st)
 {
@@ -921,7 +910,7 @@ static ALWAYS_INLINE void forward_layer0(float *restrict w, float *restrict v, f
     }
 }
 
-HOT static void sgd_forward_layer0(float *restrict w, float *restrict v, float *restrict b, float *restrict vb,
+NN_HOT static void sgd_forward_layer0(float *restrict w, float *restrict v, float *restrict b, float *restrict vb,
                                    const float *restrict x, const float *restrict dz, const float *restrict xn,
                                    float *restrict z, int *restrict rows, int C, int OC, Step st)
 {

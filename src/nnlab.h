@@ -16,6 +16,18 @@
 /* Exit statuses of the command line (DESIGN.md). */
 enum { NN_EXIT_OK = 0, NN_EXIT_RUNTIME = 1, NN_EXIT_INPUT = 2, NN_EXIT_INTERRUPTED = 130 };
 
+/* Hot kernels (NN_HOT) are compiled twice, for x86-64-v3 (AVX2 + FMA) and
+ * for baseline x86-64, and the CPU picks one at load time. Multiply-adds are
+ * written as fmaf(), which is correctly rounded everywhere (an instruction in
+ * the v3 clone, glibc's exact fmaf elsewhere), and the compiler contracts
+ * nothing on its own (ISO C mode: -ffp-contract=off), so both clones compute
+ * the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NN_HOT
+#endif
+
 /* printf into err (NN_ERR_LEN bytes); returns -1 so callers can `return nn_errf(...)`. */
 int nn_errf(char *err, const char *fmt, ...)
 #if defined(__GNUC__)

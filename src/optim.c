@@ -2,6 +2,8 @@
  * the whole parameter buffer. */
 #include "optim.h"
 
+#include "nnlab.h"
+
 const char *const optim_names[] = {"sgd", "momentum", "nesterov", NULL};
 
 int optim_needs_velocity(const Optim *o)
@@ -9,7 +11,7 @@ int optim_needs_velocity(const Optim *o)
     return o->kind != OPT_SGD;
 }
 
-void optim_step(const Optim *o, float *restrict p, const float *restrict g, float *restrict v, size_t n)
+NN_HOT void optim_step(const Optim *o, float *restrict p, const float *restrict g, float *restrict v, size_t n)
 {
     float lr = o->lr, mu = o->momentum;
     switch (o->kind) {
