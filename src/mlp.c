@@ -320,7 +320,7 @@ NN_HOT static void activation_backward(float *restrict d, const float *restrict 
 
 /* out (B, OC) = inp (B, C) · w (C, OC) + b (OC) */
 NN_HOT static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
-                              const float *restrict b, int B, int C, int OC)
+                                 const float *restrict b, int B, int C, int OC)
 {
     for (int r = 0; r < B; r++) memcpy(out + (size_t)r * OC, b, (size_t)OC * sizeof(float));
     if (B > 1) {
@@ -380,7 +380,7 @@ static ALWAYS_INLINE float dot_sum(const float *restrict a, const float *restric
 /* out (OC) = inp (C) · w (C, OC) + b (OC), one row of a dot layer, from
  * w or, when wt is not NULL, from W transposed: wt (OC, C). */
 NN_HOT static void dense_forward_dot(float *restrict out, const float *restrict inp, const float *restrict w,
-                                  const float *restrict wt, const float *restrict b, int C, int OC)
+                                     const float *restrict wt, const float *restrict b, int C, int OC)
 {
     for (int j = 0; j < OC; j++)
         out[j] = b[j] + (wt ? dot_sum(inp, wt + (size_t)j * C, C, 1) : dot_sum(inp, w + j, C, (size_t)OC));
@@ -389,8 +389,8 @@ NN_HOT static void dense_forward_dot(float *restrict out, const float *restrict 
 /* dinp (C) = w (C, OC) · dout (OC), one row. Four rows at a time: four
  * independent multiply-add chains instead of one (each row's sum keeps
  * its order, so the bits do not depend on the blocking). */
-NN_HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict dout, const float *restrict w, int C,
-                                     int OC)
+NN_HOT static void dense_input_grad_row(float *restrict dinp, const float *restrict dout, const float *restrict w,
+                                        int C, int OC)
 {
     int i = 0;
     for (; i + 4 <= C; i += 4) {
@@ -416,8 +416,8 @@ NN_HOT static void dense_input_grad_row(float *restrict dinp, const float *restr
  * (skipped when dinp is NULL: the input layer needs no input gradient).
  * dout (B, OC), inp (B, C), w (C, OC). */
 NN_HOT static void dense_backward(float *restrict dinp, float *restrict dw, float *restrict db,
-                               const float *restrict dout, const float *restrict inp, const float *restrict w, int B,
-                               int C, int OC)
+                                  const float *restrict dout, const float *restrict inp, const float *restrict w, int B,
+                                  int C, int OC)
 {
     memset(db, 0, (size_t)OC * sizeof(float));
     for (int r = 0; r < B; r++)
@@ -440,7 +440,7 @@ NN_HOT static void dense_backward(float *restrict dinp, float *restrict dw, floa
 /* prob (B, C) = softmax(logits); cross-entropy as log Σ exp(z - max) - (z_y - max),
  * which stays finite when p_y underflows. */
 NN_HOT static void softmax_xent(float *restrict prob, const float *restrict logits, const int32_t *y, int B, int C,
-                             double *loss_sum, int *n_correct)
+                                double *loss_sum, int *n_correct)
 {
     for (int r = 0; r < B; r++) {
         const float *z = logits + (size_t)r * C;
@@ -555,7 +555,7 @@ static ALWAYS_INLINE float sgd_weight(float w, float x, float d, float lr, float
 
 /* A per-example step: the optimizer (OptimKind), learning rate, L2 and
  * momentum. The kernels below take it by value and are inlined with kind
- * and, where it pays, l2 == 0 as constants (see step_consts). */
+ * and whether there is L2 as constants (see WITH_CONST_STEP). */
 typedef struct {
     int kind;
     float lr, l2, mu;
@@ -632,7 +632,7 @@ static ALWAYS_INLINE void v8_fma(v8f *restrict s, const float *restrict w, float
 /* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
  * in order, from 0), vectorized over i, 64 inputs at a time. */
 NN_HOT static void dense_input_grad_t(float *restrict dinp, const float *restrict dout, const float *restrict wt, int C,
-                                   int OC)
+                                      int OC)
 {
     int i0 = 0;
     for (; i0 + 64 <= C; i0 += 64) {
@@ -809,8 +809,8 @@ static ALWAYS_INLINE void forward_t(float *restrict out, const float *restrict a
 }
 
 NN_HOT static void sgd_forward_t(float *restrict out, const float *restrict an, float *restrict wt, float *restrict vt,
-                              const float *restrict b, const float *restrict a, const float *restrict d, int C,
-                              int OC, Step st)
+                                 const float *restrict b, const float *restrict a, const float *restrict d, int C,
+                                 int OC, Step st)
 {
     WITH_CONST_STEP(st, c, forward_t(out, an, wt, vt, b, a, d, C, OC, c));
 }
@@ -911,8 +911,8 @@ static ALWAYS_INLINE void forward_layer0(float *restrict w, float *restrict v, f
 }
 
 NN_HOT static void sgd_forward_layer0(float *restrict w, float *restrict v, float *restrict b, float *restrict vb,
-                                   const float *restrict x, const float *restrict dz, const float *restrict xn,
-                                   float *restrict z, int *restrict rows, int C, int OC, Step st)
+                                      const float *restrict x, const float *restrict dz, const float *restrict xn,
+                                      float *restrict z, int *restrict rows, int C, int OC, Step st)
 {
     WITH_CONST_STEP(st, c, forward_layer0(w, v, b, vb, x, dz, xn, z, rows, C, OC, c));
 }
