@@ -69,9 +69,8 @@ static size_t work_floats(const Mlp *m, int B)
     }
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
-    for (int l = 1; l < m->n_layers; l++) /* wt, vt, pend_a, pend_d */
-        if (mlp_dot_layer(m, l))
-            n += 2 * (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
+    for (int l = 1; l < m->n_layers; l++) /* every later layer is a dot layer: wt, vt, pend_a, pend_d */
+        n += 2 * (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
     return n;
 }
 
@@ -105,13 +104,12 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     ws->logits = p, p += b * (size_t)m->size[m->n_layers];
     ws->delta[0] = p, p += b * (size_t)widest(m);
     ws->delta[1] = p, p += b * (size_t)widest(m);
-    for (int l = 1; l < m->n_layers; l++)
-        if (mlp_dot_layer(m, l)) {
-            ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
-            ws->vt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
-            ws->pend_a[l] = p, p += (size_t)m->size[l];
-            ws->pend_d[l] = p, p += (size_t)m->size[l + 1];
-        }
+    for (int l = 1; l < m->n_layers; l++) { /* the dot layers */
+        ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
+        ws->vt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
+        ws->pend_a[l] = p, p += (size_t)m->size[l];
+        ws->pend_d[l] = p, p += (size_t)m->size[l + 1];
+    }
     return ws;
 }
 

@@ -42,7 +42,7 @@ typedef struct {
     float *drop[MLP_MAX_HIDDEN];     /* (B, size[l+1]) act * mask; NULL without dropout */
     float *logits;                   /* (B, classes) */
     float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
-    float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, dot layers only, else NULL */
+    float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, dot layers (l > 0) only, else NULL */
     float *vt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) its velocity transposed (momentum, Nesterov) */
     float *pend_a[MLP_MAX_HIDDEN + 1]; /* (size[l]) input and (size[l+1]) output gradient of a dot */
     float *pend_d[MLP_MAX_HIDDEN + 1]; /* layer's update not yet applied, else NULL */

@@ -71,7 +71,7 @@ class Mpi(ReferenceRun):
     def test_a_dead_rank_is_reported_and_resume_completes(self):
         out = os.path.join(self.tmp, "dead")
         # Runs long enough that the surviving worker cannot finish them all in the second mpirun waits
-        # between noticing the dead rank and its SIGTERM (about 0.1 s each, 45 left).
+        # between noticing the dead rank and its SIGTERM (0.1 to 0.2 s each, 45 left).
         slower = ["seeds={count: 12, start: 1}", "model.hidden=[200]", "training.batch_size=1", "training.epochs=40"]
         p = subprocess.Popen(mpirun(3, "run", self.exp, "-o", out, "-j", "1", *slower),
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
