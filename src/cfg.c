@@ -4,6 +4,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "cfg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -409,9 +410,58 @@ static int edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-/* The closest candidate when it is plausibly a typo, else NULL. */
+/* Names that PyTorch, scikit-learn, Keras or the tutorial use for a setting
+ * or a value: suggested by meaning, before any spelling (lr is one edit from
+ * l2, and 'did you mean l2' would be the wrong advice). */
+static const char *const aliases[][2] = {
+    {"lr", "learning_rate"},           {"eta", "learning_rate"},     {"learning_rate_init", "learning_rate"},
+    {"weight_decay", "l2"},            {"wd", "l2"},                 {"alpha", "l2"},
+    {"lambda", "l2"},                  {"lmbda", "l2"},              {"batch", "batch_size"},
+    {"mini_batch_size", "batch_size"}, {"optim", "optimizer"},       {"solver", "optimizer"},
+    {"act", "activation"},             {"layers", "hidden"},         {"hidden_layer_sizes", "hidden"},
+    {"sizes", "hidden"},               {"n_epochs", "epochs"},       {"num_epochs", "epochs"},
+    {"max_iter", "epochs"},            {"dropout_rate", "dropout"},  {"test_size", "test_fraction"},
+    {"scaling", "scale"},              {"normalize", "scale"},       {"data", "dataset"},
+    {"train", "training"},             {"logistic", "sigmoid"},      {"nag", "nesterov"},
+    {"kaiming_normal", "he_normal"},   {"he", "he_normal"},          {"glorot_uniform", "xavier_uniform"},
+    {"xavier", "xavier_uniform"},      {"lecun", "lecun_normal"},    {"standardize", "standard"},
+};
+
+/* ASCII case-insensitive equality ('ReLU' for 'relu'). */
+static int same_letters(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+    return *a == *b;
+}
+
+/* The candidate that word names in other letter case, or under another
+ * tool's name; a dotted word (a grid key) must name a candidate of its own
+ * section, and an undotted one may name a dotted candidate by its last part
+ * ('activation' as a grid key: 'model.activation'). NULL if none. */
+static const char *alias_of(const char *word, const char *const *candidates)
+{
+    const char *dot = strrchr(word, '.');
+    size_t pre = dot ? (size_t)(dot - word) + 1 : 0;
+    const char *name = word + pre;
+    for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
+        if (!strcmp(name, aliases[a][0])) name = aliases[a][1];
+    for (int i = 0; candidates[i]; i++)
+        if (same_letters(word, candidates[i])) return candidates[i];
+    for (int i = 0; candidates[i]; i++) {
+        const char *c = candidates[i], *cdot = strrchr(c, '.');
+        size_t cpre = cdot ? (size_t)(cdot - c) + 1 : 0;
+        if ((!pre || (cpre == pre && !strncmp(c, word, pre))) && !strcmp(c + cpre, name)) return c;
+    }
+    return NULL;
+}
+
+/* The candidate that word means (alias_of), else the closest one when it is
+ * plausibly a typo, else NULL. */
 static const char *near_miss(const char *word, const char *const *candidates)
 {
+    const char *alias = alias_of(word, candidates);
+    if (alias) return alias;
     const char *best = NULL;
     int best_d = 99;
     for (int i = 0; candidates[i]; i++) {
@@ -441,6 +491,15 @@ static void suggest(char *out, size_t cap, const char *word, const char *const *
     char names[700];
     join_names(names, sizeof names, candidates);
     snprintf(out, cap, "; allowed: %s", names);
+}
+
+/* The dotted setting that word names (near_miss over all of them), else NULL. */
+static const char *setting_named(const char *word)
+{
+    const char *all[N_SETTINGS + 1];
+    for (int i = 0; i < N_SETTINGS; i++) all[i] = cfg_settings[i].key;
+    all[N_SETTINGS] = NULL;
+    return near_miss(word, all);
 }
 
 typedef struct {
@@ -776,16 +835,13 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
         return node_errf(b->err, n, "grid: more than %d values in all; split the experiment", MAX_GRID_NODES);
     ex->axes = nn_calloc((size_t)n->n, sizeof *ex->axes);
     if (!ex->axes) return nn_errf(b->err, "out of memory");
-    const char *all[N_SETTINGS + 1];
-    for (int i = 0; i < N_SETTINGS; i++) all[i] = cfg_settings[i].key;
-    all[N_SETTINGS] = NULL;
     double configs = 1;
     for (int i = 0; i < n->n; i++) {
         const Node *key = n->keys[i], *list = n->items[i];
         const SettingDef *def = find_setting(key->text);
         if (!def) {
             char hint[1200];
-            const char *near = near_miss(key->text, all);
+            const char *near = setting_named(key->text);
             if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
             else snprintf(hint, sizeof hint, "; grid keys are dotted setting names such as model.activation");
             return node_errf(b->err, key, "grid key '%.60s' names no setting%s", key->text, hint);
@@ -844,7 +900,13 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
             rc = bind_section(b, k, v, &ex->settings);
         else {
             char hint[800];
-            suggest(hint, sizeof hint, k, top_keys);
+            const char *setting = near_miss(k, top_keys) ? NULL : setting_named(k); /* 'epochs': training.epochs */
+            const char *dot = setting ? strchr(setting, '.') : NULL;
+            if (dot && strchr(k, '.'))
+                snprintf(hint, sizeof hint, " (dotted names are for grid keys and the command line; here write '%s' "
+                         "under '%.*s:')", dot + 1, (int)(dot - setting), setting);
+            else if (setting) snprintf(hint, sizeof hint, " (did you mean '%s'?)", setting);
+            else suggest(hint, sizeof hint, k, top_keys);
             rc = node_errf(b->err, root->keys[i], "unknown key '%.40s'%s", k, hint);
         }
         if (rc) return -1;
