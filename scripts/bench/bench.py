@@ -41,6 +41,11 @@ def nnlab_runs(nnlab, tmp, name, *args):
     return runs, acc, r.stderr
 
 
+def progress(msg):
+    """One line on stderr per step, so that the few minutes of a run show where it is."""
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
 def run_phase(stderr):
     """The run phase's seconds and runs/s from nnlab's closing line."""
     m = re.search(r"runs done .* in ([0-9.]+) s \(([0-9.]+) runs/s\)", stderr)
@@ -72,7 +77,9 @@ def main():
         for impl, script in (("numpy", "tutorial_numpy.py"), ("pytorch", "tutorial_torch.py"),
                              ("sklearn", "tutorial_sklearn.py")):
             secs, accs, ratios, ratios_all = [], [], [], []
-            for rep in range(args.repeat_numpy if impl == "numpy" else args.repeat):
+            reps = args.repeat_numpy if impl == "numpy" else args.repeat
+            for rep in range(reps):
+                progress("1. tutorial network: %s, pair %d of %d" % (impl, rep + 1, reps))
                 seeds = "seeds={count: 10, start: %d}" % (10 * rep + 1)
                 full, _, _ = nnlab_runs(args.nnlab, tmp, "tutorial-all", BASELINE, "-j", "1", seeds)
                 before, acc, _ = nnlab_runs(args.nnlab, tmp, "tutorial", BASELINE, "-j", "1", seeds,
@@ -96,6 +103,7 @@ def main():
         t.update(nnlab=statistics.median(nn), nnlab_train_only=statistics.median(nn_train),
                  nnlab_all_curves=statistics.median(nn_all), nnlab_test_acc=statistics.mean(nn_acc))
         # 2. Fashion-MNIST 784-256-256-10, batch 128, one epoch: training samples per second.
+        progress("2. Fashion-MNIST: nnlab, PyTorch and sgemm")
         runs, acc, _ = nnlab_runs(args.nnlab, tmp, "fashion", FASHION, "-j", "1", "training.epochs=1", "seeds=[1]")
         nn_sps = 60000 / runs[0]["train_seconds"]
         torch_sps = json_lines([py, os.path.join(HERE, "fashion_torch.py")])[0]["samples_per_s"]
@@ -110,7 +118,8 @@ def main():
         # 4 runs each (-j 1) started together, 8 runs over the longer run phase against -j 1 alone
         # (which errs high when one starts late: the two phases then span more than the longer).
         pairs, apart = [], []
-        for _ in range(5):
+        for pair in range(5):
+            progress("3. scaling: pair %d of 5" % (pair + 1))
             rate = {}
             for j in (1, 2):
                 _, _, err = nnlab_runs(args.nnlab, tmp, "scale%d" % j, BASELINE, "-j", str(j), "seeds={count: 8, start: 1}")
@@ -127,6 +136,7 @@ def main():
         res["scaling"] = {"runs_per_s_1": r1, "runs_per_s_2": r2, "pair_ratios": [p[0] for p in pairs],
                           "two_processes_ratio": statistics.median(apart), "two_processes_ratios": apart}
         # 4. Memory: peak RSS of a 2-thread Fashion-MNIST grid.
+        progress("4. memory: a 2-thread Fashion-MNIST grid")
         out = os.path.join(tmp, "memory")
         r = sh(["/usr/bin/time", "-v", args.nnlab, "run", FASHION, "-j", "2", "training.epochs=1", "seeds=[1]",
                 "training.learning_rate=0.01,0.02", "-o", out])

@@ -4,7 +4,8 @@
 # results/bench.json. Needs the benchmark-only packages (python3-torch,
 # python3-sklearn, dataset-fashion-mnist, time): installs them with
 # scripts/install-deps.sh --bench when run as root (or with sudo), else
-# says which are missing. About 2-3 minutes on the 2-core development machine.
+# says which are missing. About 2-3 minutes on the 2-core development machine;
+# each step is announced on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 py=${NNLAB_PYTHON:-/usr/bin/python3}
