@@ -445,7 +445,10 @@ static const char *alias_of(const char *word, const char *const *candidates)
     size_t pre = dot ? (size_t)(dot - word) + 1 : 0;
     const char *name = word + pre;
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
-        if (!strcmp(name, aliases[a][0])) name = aliases[a][1];
+        if (!strcmp(name, aliases[a][0])) {
+            name = aliases[a][1];
+            break;
+        }
     for (int i = 0; candidates[i]; i++)
         if (same_letters(word, candidates[i])) return candidates[i];
     for (int i = 0; candidates[i]; i++) {
