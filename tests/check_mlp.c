@@ -12,7 +12,7 @@
 
 #include "check_main.h"
 
-enum { N_IN = 6, N_OUT = 3, MAX_B = 4 };
+enum { N_IN = 6, N_OUT = 3, MAX_B = MLP_LOOP_ROWS + 1 };
 
 /* Mean cross-entropy over the batch + L2 penalty, in double. */
 static double objective(const Mlp *m, const float *p, MlpWork *ws, const float *x, const int32_t *y, int B, float l2)
@@ -24,7 +24,10 @@ static double objective(const Mlp *m, const float *p, MlpWork *ws, const float *
 }
 
 /* Largest violation of |numeric - analytic| <= 1e-3 + 2e-2·|analytic| over
- * every parameter (> 1 means the check fails). */
+ * every parameter (> 1 means the check fails), numeric being the central
+ * difference; where the two one-sided slopes differ by more than that, a
+ * ReLU's kink lies between p - h and p + h, and the analytic gradient must
+ * be one of the two slopes. */
 static double gradient_check(int activation, int n_hidden, float l2, float dropout, int B)
 {
     const int hidden[3] = {5, 4, 4};
@@ -38,7 +41,8 @@ static double gradient_check(int activation, int n_hidden, float l2, float dropo
     for (size_t i = 0; i < m.n_params; i++)
         if (p[i] == 0.0f) p[i] = (float)(0.1 * (rng_uniform(&r) - 0.5)); /* nonzero biases too */
     float x[MAX_B * N_IN];
-    int32_t y[MAX_B] = {0, 2, 1, 2};
+    int32_t y[MAX_B];
+    for (int r = 0; r < MAX_B; r++) y[r] = (int32_t[]){0, 2, 1, 2}[r % 4];
     for (int i = 0; i < MAX_B * N_IN; i++) x[i] = i % 5 == 0 ? 0.0f : (float)(2 * rng_uniform(&r) - 1);
     mlp_dropout_sample(&m, ws, B, &r); /* the mask stays fixed from here on */
 
@@ -56,8 +60,11 @@ static double gradient_check(int activation, int n_hidden, float l2, float dropo
         float lo = p[i];
         double f_lo = objective(&m, p, ws, x, y, B, l2);
         p[i] = keep;
-        double numeric = (f_hi - f_lo) / ((double)hi - (double)lo);
-        double bad = fabs(numeric - g[i]) / (1e-3 + 2e-2 * fabs(g[i]));
+        double numeric = (f_hi - f_lo) / ((double)hi - (double)lo), tol = 1e-3 + 2e-2 * fabs(g[i]);
+        double f0 = objective(&m, p, ws, x, y, B, l2);
+        double right = (f_hi - f0) / ((double)hi - keep), left = (f0 - f_lo) / ((double)keep - lo);
+        double bad = fabs(right - left) > tol ? fmin(fabs(right - g[i]), fabs(left - g[i])) / tol
+                                              : fabs(numeric - g[i]) / tol;
         worst = bad > worst ? bad : worst;
     }
     free(p);
@@ -68,15 +75,17 @@ static double gradient_check(int activation, int n_hidden, float l2, float dropo
 
 START_TEST(gradients_match_finite_differences)
 {
-    /* _i: activation; loops: depth 1..3, L2 off/on. */
-    /* Batches of 4 go through sgemm, single rows through the zero-skipping loops. */
+    /* _i: activation; loops: batch, depth 1..3, L2 off/on. Single rows go
+     * through the zero-skipping loops, 4 rows through the tiles, MAX_B rows
+     * through sgemm. */
     int act = _i;
-    for (int B = 1; B <= MAX_B; B += MAX_B - 1)
+    static const int batches[] = {1, 4, MAX_B};
+    for (int b = 0; b < 3; b++)
         for (int depth = 1; depth <= 3; depth++)
             for (int with_l2 = 0; with_l2 <= 1; with_l2++) {
-                double worst = gradient_check(act, depth, with_l2 ? 0.3f : 0.0f, 0.0f, B);
+                double worst = gradient_check(act, depth, with_l2 ? 0.3f : 0.0f, 0.0f, batches[b]);
                 ck_assert_msg(worst <= 1.0, "%s, batch %d, %d hidden, l2 %d: gradient off by %.2f x tolerance",
-                              mlp_activation_names[act], B, depth, with_l2, worst);
+                              mlp_activation_names[act], batches[b], depth, with_l2, worst);
             }
 }
 END_TEST
@@ -84,11 +93,12 @@ END_TEST
 START_TEST(gradients_with_fixed_dropout_mask)
 {
     int act = _i;
-    for (int depth = 1; depth <= 3; depth++) {
-        double worst = gradient_check(act, depth, 0.1f, 0.4f, MAX_B);
-        ck_assert_msg(worst <= 1.0, "%s, %d hidden, dropout: gradient off by %.2f x tolerance",
-                      mlp_activation_names[act], depth, worst);
-    }
+    for (int B = 4; B <= MAX_B; B += MAX_B - 4)
+        for (int depth = 1; depth <= 3; depth++) {
+            double worst = gradient_check(act, depth, 0.1f, 0.4f, B);
+            ck_assert_msg(worst <= 1.0, "%s, batch %d, %d hidden, dropout: gradient off by %.2f x tolerance",
+                          mlp_activation_names[act], B, depth, worst);
+        }
 }
 END_TEST
 
@@ -346,6 +356,87 @@ START_TEST(fused_sgd_is_the_general_step)
 }
 END_TEST
 
+/* Whether B rows (2 to MLP_LOOP_ROWS) through C-H-K give, bit for bit, the
+ * documented sums: each pre-activation a multiply-add chain over the inputs
+ * in order from the bias, each weight gradient one over the rows in order
+ * from 0, each bias gradient a sum over the rows from 0. */
+static int small_batch_matches(int C, int H, int K, int B, int act)
+{
+    Mlp m;
+    ck_assert_int_eq(mlp_setup(&m, C, &H, 1, K, act, 0.0f, NULL), 0);
+    MlpWork *ws = mlp_work_create(&m, B);
+    float *p = malloc(m.n_params * sizeof(float)), *g = malloc(m.n_params * sizeof(float));
+    float *x = malloc((size_t)B * C * sizeof(float)), *z = malloc((size_t)B * (H > K ? H : K) * sizeof(float));
+    int32_t *y = malloc((size_t)B * sizeof(int32_t));
+    Rng r;
+    rng_stream(&r, (uint64_t)(C * 1000 + H * 10 + B), RNG_INIT);
+    mlp_init(&m, p, INIT_XAVIER_UNIFORM, &r);
+    for (int j = 0; j < H; j++) p[m.b_off[0] + j] = (float)(0.2 * (rng_uniform(&r) - 0.5));
+    for (int j = 0; j < K; j++) p[m.b_off[1] + j] = (float)(0.2 * (rng_uniform(&r) - 0.5));
+    for (int i = 0; i < B * C; i++) x[i] = i % 3 == 0 ? 0.0f : (float)(4 * rng_uniform(&r) - 2);
+    for (int b = 0; b < B; b++) y[b] = (int32_t)rng_below(&r, (uint64_t)K);
+    mlp_forward(&m, p, ws, x, y, B, 1, &(double){0}, &(int){0});
+    mlp_backward(&m, p, g, ws, x, y, B, 0.0f);
+    const float *w1 = p + m.w_off[0], *b1 = p + m.b_off[0], *w2 = p + m.w_off[1], *b2 = p + m.b_off[1];
+    const float *a1 = ws->act[0], *prob = ws->act[1], *d1 = ws->delta[1];
+    int same = 1;
+    for (int b = 0; b < B; b++) /* hidden layer: act(chain from b1) */
+        for (int j = 0; j < H; j++) {
+            float s = b1[j];
+            for (int i = 0; i < C; i++) s = fmaf(x[b * C + i], w1[i * H + j], s);
+            z[b * H + j] = s;
+        }
+    mlp_activation(z, (size_t)B * H, act);
+    same &= !memcmp(z, a1, (size_t)B * H * sizeof(float));
+    for (int b = 0; b < B; b++) /* logits: chain from b2 over the hidden outputs */
+        for (int j = 0; j < K; j++) {
+            float s = b2[j];
+            for (int i = 0; i < H; i++) s = fmaf(a1[b * H + i], w2[i * K + j], s);
+            same &= !memcmp(&s, &ws->logits[b * K + j], sizeof s);
+        }
+    for (int b = 0; b < B; b++) /* the output gradient, as mlp_backward forms it */
+        for (int j = 0; j < K; j++) z[b * K + j] = (prob[b * K + j] - (j == y[b] ? 1.0f : 0.0f)) * (1.0f / (float)B);
+    for (int j = 0; j < K; j++) {
+        float sb = 0.0f;
+        for (int b = 0; b < B; b++) sb += z[b * K + j];
+        same &= !memcmp(&sb, g + m.b_off[1] + j, sizeof sb);
+        for (int i = 0; i < H; i++) {
+            float s = 0.0f;
+            for (int b = 0; b < B; b++) s = fmaf(a1[b * H + i], z[b * K + j], s);
+            same &= !memcmp(&s, g + m.w_off[1] + (size_t)i * K + j, sizeof s);
+        }
+    }
+    for (int i = 0; i < C; i++) /* the first layer's, from the hidden gradient mlp_backward left in delta[1] */
+        for (int j = 0; j < H; j++) {
+            float s = 0.0f;
+            for (int b = 0; b < B; b++) s = fmaf(x[b * C + i], d1[b * H + j], s);
+            same &= !memcmp(&s, g + m.w_off[0] + (size_t)i * H + j, sizeof s);
+        }
+    free(p);
+    free(g);
+    free(x);
+    free(z);
+    free(y);
+    mlp_work_destroy(ws);
+    return same;
+}
+
+START_TEST(small_batches_are_the_documented_sums)
+{
+    /* Widths that use every tile (4 rows x 2 vectors, 2 x 4, 1 x 8, single
+     * vectors) and every tail of columns, with more than 256 inputs for the
+     * tail's chunks; batches that leave 1, 2 and 3 rows after groups of 4. */
+    static const int shapes[][3] = {{6, 5, 3}, {13, 20, 10}, {300, 17, 8}, {64, 200, 10}, {9, 64, 71}};
+    static const int batches[] = {2, 3, 5, 7, MLP_LOOP_ROWS};
+    for (int s = 0; s < 5; s++)
+        for (int b = 0; b < 5; b++)
+            for (int act = 0; act < 4; act++)
+                ck_assert_msg(small_batch_matches(shapes[s][0], shapes[s][1], shapes[s][2], batches[b], act),
+                              "%d-%d-%d, batch %d, %s: not the documented sums", shapes[s][0], shapes[s][1],
+                              shapes[s][2], batches[b], mlp_activation_names[act]);
+}
+END_TEST
+
 int main(void)
 {
     mlp_blas_single_thread();
@@ -362,6 +453,7 @@ int main(void)
     tcase_add_test(tc, exp_and_activations_accuracy);
     tcase_add_test(tc, activation_blocks_are_the_one_value_path);
     tcase_add_test(tc, fused_sgd_is_the_general_step);
+    tcase_add_test(tc, small_batches_are_the_documented_sums);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
