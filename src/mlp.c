@@ -331,10 +331,10 @@ static ALWAYS_INLINE void v8_fma(v8f *restrict s, const float *restrict w, float
 /* ---- dense layers -------------------------------------------------------- *
  * One row through the first layer (per-example training): a loop that skips
  * zero inputs (exact: 0·w adds nothing, and about half the digits' pixels
- * are 0); through later layers, dot products (dense_forward_dot). Batches
- * of 2 to MLP_LOOP_ROWS rows: tiles of a few rows by a few vectors of outputs,
- * the sums held in registers. Larger batches: OpenBLAS sgemm,
- * single-threaded inside a run. */
+ * are 0); through later layers, dot products (dense_forward_dot). Training
+ * batches of 2 to MLP_LOOP_ROWS rows: tiles of a few rows by a few vectors
+ * of outputs, the sums held in registers. Larger batches, and evaluation:
+ * OpenBLAS sgemm, single-threaded inside a run. */
 
 /* The sums of a tile, R rows by V vectors (R·V <= 8, constants where
  * inlined), kept in eight named vectors s0..s7, which stay in registers (an
@@ -414,12 +414,14 @@ static ALWAYS_INLINE void forward_row(float *restrict out, const float *restrict
     }
 }
 
-/* out (B, OC) = inp (B, C) · w (C, OC) + b (OC) */
+/* out (B, OC) = inp (B, C) · w (C, OC) + b (OC); tiles only when training
+ * (evaluation blocks of 2 to MLP_LOOP_ROWS rows, the end of a data set, go
+ * through sgemm like the rest of it). */
 NN_HOT static void dense_forward(float *restrict out, const float *restrict inp, const float *restrict w,
-                                 const float *restrict b, int B, int C, int OC)
+                                 const float *restrict b, int B, int C, int OC, int train)
 {
     for (int r = 0; r < B; r++) memcpy(out + (size_t)r * OC, b, (size_t)OC * sizeof(float));
-    if (B > MLP_LOOP_ROWS) {
+    if (B > MLP_LOOP_ROWS || (B > 1 && !train)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, OC, C, 1.0f, inp, C, w, OC, 1.0f, out, OC);
         return;
     }
@@ -636,7 +638,7 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
         if (B == 1 && mlp_dot_layer(m, l))
             dense_forward_dot(out, in, w, NULL, b, m->size[l], m->size[l + 1]);
         else
-            dense_forward(out, in, w, b, B, m->size[l], m->size[l + 1]);
+            dense_forward(out, in, w, b, B, m->size[l], m->size[l + 1], train);
         if (l == last) break;
         hidden_output(m, ws, l, B, train);
     }
@@ -1099,7 +1101,7 @@ void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, cons
         transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
         if (st.kind != OPT_SGD) transpose(ws->vt[l], vel + m->w_off[l], m->size[l], m->size[l + 1]);
     }
-    if (n > 0) dense_forward(z0, x + (size_t)(order ? order[0] : 0) * n_in, w0, b0, 1, n_in, m->size[1]);
+    if (n > 0) dense_forward(z0, x + (size_t)(order ? order[0] : 0) * n_in, w0, b0, 1, n_in, m->size[1], 1);
     for (int t = 0; t < n; t++) {
         int row = order ? order[t] : t;
         const float *xt = x + (size_t)row * n_in;

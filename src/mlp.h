@@ -18,11 +18,12 @@
 
 #define MLP_MAX_HIDDEN 16
 
-/* Batches of 2 to MLP_LOOP_ROWS rows go through the network in loops over
- * tiles of a few rows, more through OpenBLAS sgemm, whose packing and setup
- * cost more than the arithmetic at so few rows. Each output of a layer is
- * then a multiply-add chain over its inputs in order, from the bias, and
- * each weight's gradient one over the rows in order, from 0. */
+/* Training batches of 2 to MLP_LOOP_ROWS rows go through the network in
+ * loops over tiles of a few rows, more (and evaluation) through OpenBLAS
+ * sgemm, whose packing and setup cost more than the arithmetic at so few
+ * rows. Each output of a layer is then a multiply-add chain over its inputs
+ * in order, from the bias, and each weight's gradient one over the rows in
+ * order, from 0. */
 #define MLP_LOOP_ROWS 16
 
 typedef enum { ACT_SIGMOID = 0, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU } MlpActivation;
