@@ -42,7 +42,7 @@ static double gradient_check(int activation, int n_hidden, float l2, float dropo
         if (p[i] == 0.0f) p[i] = (float)(0.1 * (rng_uniform(&r) - 0.5)); /* nonzero biases too */
     float x[MAX_B * N_IN];
     int32_t y[MAX_B];
-    for (int r = 0; r < MAX_B; r++) y[r] = (int32_t[]){0, 2, 1, 2}[r % 4];
+    for (int b = 0; b < MAX_B; b++) y[b] = (int32_t[]){0, 2, 1, 2}[b % 4];
     for (int i = 0; i < MAX_B * N_IN; i++) x[i] = i % 5 == 0 ? 0.0f : (float)(2 * rng_uniform(&r) - 1);
     mlp_dropout_sample(&m, ws, B, &r); /* the mask stays fixed from here on */
 
