@@ -187,9 +187,9 @@ END_TEST
 START_TEST(shipped_experiments_expand)
 {
     /* Every shipped experiment loads; the combined grid is the product of its axes. */
-    const char *files[] = {"seed-baseline", "dropout", "momentum", "l2", "activations", "depth", "things-to-try",
-                           "fashion-mnist"};
-    const int runs[] = {5, 20, 30, 20, 40, 15, 216, 3};
+    const char *files[] = {"seed-baseline", "dropout", "momentum", "l2", "activations", "depth", "batch-size",
+                           "things-to-try", "fashion-mnist"};
+    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216, 3};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512], err[NN_ERR_LEN];
         snprintf(path, sizeof path, "%s/experiments/%s.yaml", NNLAB_SOURCE_DIR, files[i]);
