@@ -345,6 +345,27 @@ static ALWAYS_INLINE void v8_fma(v8f *restrict s, const float *restrict w, float
     (f(&s0, 0, __VA_ARGS__), f(&s1, 1, __VA_ARGS__), f(&s2, 2, __VA_ARGS__), f(&s3, 3, __VA_ARGS__),                   \
      f(&s4, 4, __VA_ARGS__), f(&s5, 5, __VA_ARGS__), f(&s6, 6, __VA_ARGS__), f(&s7, 7, __VA_ARGS__))
 
+/* Runs stmt for the groups of rows r .. r + R of n rows: R = 4 as often as
+ * they fit, then 2, then 1, with R a constant in each (tiles are inlined
+ * per R). */
+#define EACH_ROW_GROUP(n, r, R, stmt)                                                                                  \
+    do {                                                                                                               \
+        int r = 0;                                                                                                     \
+        for (; r + 4 <= (n); r += 4) {                                                                                 \
+            const int R = 4;                                                                                           \
+            stmt;                                                                                                      \
+        }                                                                                                              \
+        if (r + 2 <= (n)) {                                                                                            \
+            const int R = 2;                                                                                           \
+            stmt;                                                                                                      \
+            r += 2;                                                                                                    \
+        }                                                                                                              \
+        if (r < (n)) {                                                                                                 \
+            const int R = 1;                                                                                           \
+            stmt;                                                                                                      \
+        }                                                                                                              \
+    } while (0)
+
 static ALWAYS_INLINE void tile_load(v8f *s, int k, const float *restrict p, size_t stride, int R, int V)
 {
     if (k < R * V) memcpy(s, p + (size_t)(k / V) * stride + 8 * (k % V), sizeof *s);
@@ -429,27 +450,21 @@ NN_HOT static void dense_forward(float *restrict out, const float *restrict inp,
         forward_row(out, inp, w, C, OC);
         return;
     }
-    int r = 0;
-    for (; r + 4 <= B; r += 4) forward_rows(out + (size_t)r * OC, inp + (size_t)r * C, w, C, OC, 4);
-    if (r + 2 <= B) forward_rows(out + (size_t)r * OC, inp + (size_t)r * C, w, C, OC, 2), r += 2;
-    if (r < B) forward_rows(out + (size_t)r * OC, inp + (size_t)r * C, w, C, OC, 1);
+    EACH_ROW_GROUP(B, r, R, forward_rows(out + (size_t)r * OC, inp + (size_t)r * C, w, C, OC, R));
     int j0 = OC - OC % 8, t = OC - j0;
     if (t == 0) return;
     /* The last t columns as one zero-padded vector: w's in chunks of 256
      * inputs, the sums in pad between chunks (which holds them exactly). */
     float pad[MLP_LOOP_ROWS * 8], tw[256 * 8];
-    for (r = 0; r < B; r++)
+    for (int r = 0; r < B; r++)
         for (int k = 0; k < 8; k++) pad[8 * r + k] = k < t ? out[(size_t)r * OC + j0 + k] : 0.0f;
     for (int i0 = 0; i0 < C; i0 += 256) {
         int n = C - i0 < 256 ? C - i0 : 256;
         for (int i = 0; i < n; i++)
             for (int k = 0; k < 8; k++) tw[8 * i + k] = k < t ? w[(size_t)(i0 + i) * OC + j0 + k] : 0.0f;
-        const float *x = inp + i0;
-        for (r = 0; r + 4 <= B; r += 4) forward_tile(pad + 8 * r, x + (size_t)r * C, tw, n, 8, (size_t)C, 8, 4, 1);
-        if (r + 2 <= B) forward_tile(pad + 8 * r, x + (size_t)r * C, tw, n, 8, (size_t)C, 8, 2, 1), r += 2;
-        if (r < B) forward_tile(pad + 8 * r, x + (size_t)r * C, tw, n, 8, (size_t)C, 8, 1, 1);
+        EACH_ROW_GROUP(B, r, R, forward_tile(pad + 8 * r, inp + (size_t)r * C + i0, tw, n, 8, (size_t)C, 8, R, 1));
     }
-    for (r = 0; r < B; r++)
+    for (int r = 0; r < B; r++)
         for (int k = 0; k < t; k++) out[(size_t)r * OC + j0 + k] = pad[8 * r + k];
 }
 
@@ -579,10 +594,7 @@ NN_HOT static void dense_backward(float *restrict dinp, float *restrict dw, floa
     int j0 = OC - OC % 8;
     for (int r = 0; r < B; r++)
         for (int k = 0; k < 8; k++) tail[8 * r + k] = j0 + k < OC ? dout[(size_t)r * OC + j0 + k] : 0.0f;
-    int i = 0;
-    for (; i + 4 <= C; i += 4) wgrad_rows(dw, inp, dout, tail, B, C, OC, i, 4);
-    if (i + 2 <= C) wgrad_rows(dw, inp, dout, tail, B, C, OC, i, 2), i += 2;
-    if (i < C) wgrad_rows(dw, inp, dout, tail, B, C, OC, i, 1);
+    EACH_ROW_GROUP(C, i, R, wgrad_rows(dw, inp, dout, tail, B, C, OC, i, R)); /* rows of dw */
     if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, C, OC, 1.0f, dout, OC, w, OC, 0.0f, dinp, C);
 }
 
