@@ -161,13 +161,14 @@ static int read_file(const char *path, char **text, size_t *len, char *err)
     FILE *f = fopen(path, "rb");
     if (!f) return nn_errf(err, "%s: cannot open: %s", path, strerror(errno));
     *text = malloc(MAX_FILE_BYTES + 1);
+    errno = 0;
     *len = *text ? fread(*text, 1, MAX_FILE_BYTES + 1, f) : 0;
-    int bad = ferror(f);
+    int bad = ferror(f), why = errno; /* a folder opens, then fails to read with EISDIR */
     fclose(f);
     if (!*text) return nn_errf(err, "%s: out of memory", path);
     if (bad || *len > MAX_FILE_BYTES) {
         free(*text);
-        if (bad) return nn_errf(err, "%s: read error", path);
+        if (bad) return nn_errf(err, "%s: cannot read: %s", path, why ? strerror(why) : "read error");
         return nn_errf(err, "%s:1:1: the file is larger than %d MiB; an experiment file is small", path,
                        MAX_FILE_BYTES >> 20);
     }

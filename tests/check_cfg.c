@@ -239,6 +239,9 @@ START_TEST(missing_file)
     char err[NN_ERR_LEN];
     ck_assert_int_ne(cfg_load(&ex, "/nonexistent/x.yaml", NULL, 0, err), 0);
     ck_assert_str_eq(err, "/nonexistent/x.yaml: cannot open: No such file or directory");
+    /* a folder opens, and reading it fails: say why */
+    ck_assert_int_ne(cfg_load(&ex, NNLAB_SOURCE_DIR "/experiments", NULL, 0, err), 0);
+    ck_assert_str_eq(err, NNLAB_SOURCE_DIR "/experiments: cannot read: Is a directory");
 }
 END_TEST
 
