@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -309,9 +310,20 @@ static int load_digits(DataRows *rows, char *err)
     return rc;
 }
 
+/* A folder where a data file is wanted: said as such, where zlib would
+ * report corrupt gzip data and HDF5 not an HDF5 file. */
+static int is_folder(const char *path, char *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+    nn_errf(err, "%s: cannot read: %s", path, strerror(EISDIR));
+    return 1;
+}
+
 /* A whole file, gzip-compressed or not (zlib reads both), NUL-terminated. */
 static int read_all(const char *path, char **out, size_t *out_len, char *err)
 {
+    if (is_folder(path, err)) return -1;
     gzFile f = gzopen(path, "rb");
     if (!f) return nn_errf(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");
     size_t cap = 1 << 20, len = 0;
@@ -381,6 +393,7 @@ static int load_hdf5(const DataConfig *c, DataRows *rows, char *err)
     memset(rows, 0, sizeof *rows);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (access(c->path, R_OK) != 0) return nn_errf(err, "%s: cannot open: %s", c->path, strerror(errno));
+    if (is_folder(c->path, err)) return -1;
     hid_t f = H5Fopen(c->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return nn_errf(err, "%s: not an HDF5 file", c->path);
     hsize_t xd[2] = {0, 0}, yd[2] = {0, 1};
@@ -452,6 +465,7 @@ static void idx_path(char *out, size_t cap, const char *folder, const char *stem
 /* Read an IDX header: unsigned bytes, `dims` dimensions; sizes out. */
 static gzFile idx_open(const char *path, int dims, uint32_t *size, char *err)
 {
+    if (is_folder(path, err)) return NULL;
     gzFile f = gzopen(path, "rb");
     if (!f) {
         nn_errf(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");

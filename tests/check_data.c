@@ -148,6 +148,13 @@ static void remove_tmpdir(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+static void make_folder(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+}
+
 static void write_text(const char *name, const char *text)
 {
     char path[256];
@@ -255,6 +262,9 @@ START_TEST(csv_source)
     load_fails_with(&c, "{tmp}/plain.csv: label_column 3, but line 1 has only 3 columns");
     c = file_config(DATA_CSV, "missing.csv");
     load_fails_with(&c, "{tmp}/missing.csv: cannot open: No such file or directory");
+    make_folder("folder.csv"); /* zlib alone would call it corrupt gzip data */
+    c = file_config(DATA_CSV, "folder.csv");
+    load_fails_with(&c, "{tmp}/folder.csv: cannot read: Is a directory");
     remove_tmpdir();
 }
 END_TEST
@@ -297,6 +307,9 @@ START_TEST(hdf5_source)
     write_text("text.h5", "not hdf5\n");
     c = file_config(DATA_HDF5, "text.h5");
     load_fails_with(&c, "{tmp}/text.h5: not an HDF5 file");
+    make_folder("folder.h5");
+    c = file_config(DATA_HDF5, "folder.h5");
+    load_fails_with(&c, "{tmp}/folder.h5: cannot read: Is a directory");
     remove_tmpdir();
 }
 END_TEST
@@ -384,6 +397,8 @@ START_TEST(idx_defects)
     c = file_config(DATA_IDX, "");
     c.path[strlen(c.path) - 1] = '\0';
     load_fails_with(&c, "{tmp}/train-images-idx3-ubyte: cannot open: No such file or directory");
+    make_folder("train-images-idx3-ubyte");
+    load_fails_with(&c, "{tmp}/train-images-idx3-ubyte: cannot read: Is a directory");
     remove_tmpdir();
 }
 END_TEST
