@@ -68,8 +68,11 @@ class Results:
         except OSError as e:
             raise NnlabError("%s: not an HDF5 file (%s)" % (path, e)) from None
         self.path = path
-        if _text(self.file.attrs.get("format", b"")) != "nnlab-results" or "summary" not in self.file:
+        fmt = _text(self.file.attrs.get("format", b""))
+        if fmt != "nnlab-results" or "summary" not in self.file:
             self.file.close()
+            if fmt == "nnlab-run":
+                raise NnlabError("%s: one run's file; give the experiment's results.h5, or its output folder" % path)
             raise NnlabError("%s: not an nnlab results file" % path)
         self.summary = self.file["summary"][()]
         self.swept = [n for n in self.summary.dtype.names if "." in n]

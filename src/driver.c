@@ -865,6 +865,19 @@ int driver_merge(const char *dir, char *err)
     Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
     int n_runs = 0, n_owned = 0, n_missing = 0, status = NN_EXIT_INPUT;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        nn_errf(err, "%s: %s", dir, strerror(errno));
+        goto done;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        nn_errf(err, "%s: not a folder; merge takes an output folder (with experiment.yaml and runs/)", dir);
+        goto done;
+    }
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        nn_errf(err, "%s: no experiment.yaml: not an nnlab output folder", dir);
+        goto done;
+    }
     if (cfg_load(&ex, path, NULL, 0, err) || load_data(ex, &data, &owned, &n_owned, err) ||
         grid_expand(ex, &runs, &n_runs, err))
         goto done;

@@ -74,24 +74,30 @@ static int read_swept(hid_t d, const char *name, H5T_class_t cls, int n, char *o
     return rc ? -1 : 0;
 }
 
-static int is_results_file(hid_t f)
+/* The file's format attribute ("nnlab-results", "nnlab-run") in out, or "". */
+static void file_format(hid_t f, char *out, size_t cap)
 {
-    if (H5Aexists(f, "format") <= 0) return 0;
+    out[0] = '\0';
+    if (H5Aexists(f, "format") <= 0) return;
     hid_t a = H5Aopen(f, "format", H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
     char *s = NULL;
-    int ok = a >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-             H5Aread(a, t, &s) >= 0 && s &&
-             !strcmp(s, "nnlab-results");
+    if (a >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+        H5Aread(a, t, &s) >= 0 && s)
+        snprintf(out, cap, "%s", s);
     if (s) H5free_memory(s);
     if (t >= 0) H5Tclose(t);
     if (a >= 0) H5Aclose(a);
-    return ok;
 }
 
 /* Group the rows of /summary by config point. */
 static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err)
 {
-    if (!is_results_file(f)) return nn_errf(err, "%s: not an nnlab results file (no format=\"nnlab-results\")", name);
+    char format[32];
+    file_format(f, format, sizeof format);
+    if (!strcmp(format, "nnlab-run"))
+        return nn_errf(err, "%s: one run's file; summary reads an experiment's results.h5, or its output folder", name);
+    if (strcmp(format, "nnlab-results"))
+        return nn_errf(err, "%s: not an nnlab results file (no format=\"nnlab-results\")", name);
     hid_t d = H5Dopen2(f, "summary", H5P_DEFAULT);
     if (d < 0) return nn_errf(err, "%s: no /summary table", name);
     hid_t ft = H5Dget_type(d), space = H5Dget_space(d);

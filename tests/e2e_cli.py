@@ -153,6 +153,15 @@ class Baseline(unittest.TestCase):
         r = nnlab("merge", copy)
         self.assertEqual(r.returncode, 1)
         self.assertIn("merged 4 of 5 runs", r.stderr)
+        empty = os.path.join(self.tmp, "empty")
+        os.mkdir(empty)
+        for path, message in ((empty, "no experiment.yaml: not an nnlab output folder"),
+                              (os.path.join(self.tmp, "nothing"), "No such file or directory"),
+                              (os.path.join(copy, "experiment.yaml"), "not a folder; merge takes an output folder")):
+            r = nnlab("merge", path)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(message, r.stderr)
+        self.assertEqual(os.listdir(empty), [])
 
 
 class Grid(unittest.TestCase):

@@ -194,9 +194,11 @@ class Scripts(unittest.TestCase):
         with open(text, "w") as f:
             f.write("hello\n")
         missing = os.path.join(self.tmp, "missing.h5")
+        run_file = os.path.join(self.out, "runs", "r000000.h5")
         for name, args, message in (
                 ("plot_curves.py", [missing], "no such file"),
                 ("plot_grid.py", [bogus], "not an nnlab results file"),
+                ("plot_curves.py", [run_file], "one run's file; give the experiment's results.h5"),
                 ("plot_weights.py", [text], "not an HDF5 file"),
                 ("plot_compare.py", [self.results, "--where", "model.dropout=0.5"], "'model.dropout' was not swept"),
                 ("plot_grid.py", [self.results, "--x", "training.epochs", "--y", "training.l2"],
@@ -208,7 +210,8 @@ class Scripts(unittest.TestCase):
             self.assertIn(message, r.stderr)
             self.assertNotIn("Traceback", r.stderr)
         for path, message in ((bogus, "not an nnlab results file"), (missing, "No such file"),
-                              (self.tmp, "not an nnlab output folder")):
+                              (self.tmp, "not an nnlab output folder"),
+                              (run_file, "one run's file; summary reads an experiment's results.h5")):
             r = run(NNLAB, "summary", path)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(message, r.stderr)
