@@ -867,7 +867,7 @@ int driver_merge(const char *dir, char *err)
     int n_runs = 0, n_owned = 0, n_missing = 0, status = NN_EXIT_INPUT;
     struct stat st;
     if (stat(dir, &st) != 0) {
-        nn_errf(err, "%s: %s", dir, strerror(errno));
+        nn_errf(err, "%s: cannot open: %s", dir, strerror(errno));
         goto done;
     }
     if (!S_ISDIR(st.st_mode)) {

@@ -156,7 +156,7 @@ class Baseline(unittest.TestCase):
         empty = os.path.join(self.tmp, "empty")
         os.mkdir(empty)
         for path, message in ((empty, "no experiment.yaml: not an nnlab output folder"),
-                              (os.path.join(self.tmp, "nothing"), "No such file or directory"),
+                              (os.path.join(self.tmp, "nothing"), "nothing: cannot open: No such file or directory"),
                               (os.path.join(copy, "experiment.yaml"), "not a folder; merge takes an output folder")):
             r = nnlab("merge", path)
             self.assertEqual(r.returncode, 2, r.stderr)
