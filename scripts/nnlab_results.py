@@ -33,6 +33,10 @@ class NnlabError(Exception):
     """A problem with the user's input: missing file, not a results file, unknown key."""
 
 
+class NnlabWriteError(Exception):
+    """An output that could not be written (a missing folder, no permission, disk full)."""
+
+
 def _text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -188,11 +192,40 @@ def label(entry, keys=None):
     return " ".join("%s=%s" % (k.split(".")[-1], entry["values"][k]) for k in keys) or "c%04d" % entry["config"]
 
 
+def save_figure(fig, path, dpi=120):
+    """Write a matplotlib figure to path, whole or not at all: to a temporary
+    file beside it, then renamed. The format is path's extension (png
+    without one, which is then added, as matplotlib does). Returns the path
+    written. Raises NnlabError for an unknown format, NnlabWriteError when
+    the file cannot be written."""
+    ext = os.path.splitext(path)[1][1:].lower()
+    if not ext:
+        ext, path = "png", path + ".png"
+    supported = fig.canvas.get_supported_filetypes()
+    if ext not in supported:
+        raise NnlabError("%s: unknown image format '%s'; use one of %s" % (path, ext, ", ".join(sorted(supported))))
+    tmp = os.path.join(os.path.dirname(path) or ".", ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    try:
+        fig.savefig(tmp, dpi=dpi, format=ext)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise NnlabWriteError("%s: cannot write: %s" % (path, e.strerror or e)) from None
+    return path
+
+
 def run_main(main):
-    """Run a script's main(), turning NnlabError into 'error: ...' and exit 2."""
+    """Run a script's main(), turning NnlabError into 'error: ...' and exit 2
+    (bad input), NnlabWriteError into the same and exit 1 (as nnlab does)."""
     import sys
     try:
         main()
     except NnlabError as e:
         print("error: %s" % e, file=sys.stderr)
         sys.exit(2)
+    except NnlabWriteError as e:
+        print("error: %s" % e, file=sys.stderr)
+        sys.exit(1)

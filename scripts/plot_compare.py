@@ -63,8 +63,8 @@ def main():
         ax.set_ylim(-0.6, len(entries) - 0.4)
         ax.set_title("%s: %d config points" % (res.name, len(entries)), fontsize=10)
         fig.tight_layout()
-        fig.savefig(args.output, dpi=120)
-    print("wrote %s" % args.output)
+        written = nr.save_figure(fig, args.output)
+    print("wrote %s" % written)
 
 
 if __name__ == "__main__":

@@ -71,8 +71,8 @@ def main():
         fig.suptitle("%s: mean ± std over seeds%s" % (res.name, note))
         fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
         fig.tight_layout(rect=(0, 0.04 + 0.022 * ((len(entries) + 1) // 2), 1, 0.97))
-        fig.savefig(args.output, dpi=120)
-    print("wrote %s" % args.output)
+        written = nr.save_figure(fig, args.output)
+    print("wrote %s" % written)
 
 
 if __name__ == "__main__":

@@ -98,8 +98,8 @@ def main():
         if where:
             title += "\nwhere " + ", ".join("%s=%s" % kv for kv in where.items())
         fig.suptitle(title, fontsize=10)
-        fig.savefig(args.output, dpi=120)
-    print("wrote %s" % args.output)
+        written = nr.save_figure(fig, args.output)
+    print("wrote %s" % written)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,8 @@ def main():
                      % (res.name, args.run, attrs["seed"], "initial" if args.init else "final", units, W.shape[1]),
                      fontsize=9)
         fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.96))
-        fig.savefig(args.output, dpi=120)
-    print("wrote %s" % args.output)
+        written = nr.save_figure(fig, args.output)
+    print("wrote %s" % written)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """End-to-end tests of `nnlab summary` and the Python scripts: every plotting
 script makes a valid image from a small results file made here, the loader's
 numbers equal those `nnlab summary` prints, and bad input gives a clear
-message (no traceback) and exit status 2."""
+message (no traceback) and exit status 2 (an unwritable output: 1)."""
 import csv
 import io
 import math
@@ -81,6 +81,24 @@ class Scripts(unittest.TestCase):
             r = script(name, "--help")
             self.assertEqual(r.returncode, 0)
             self.assertIn("usage:", r.stdout)
+
+    def test_outputs_are_whole_or_absent(self):
+        # An unwritable path is a message and status 1 (nnlab's runtime failure), with nothing
+        # left behind; an unknown format is bad input (2); no extension writes PNG to name.png.
+        folder = os.path.join(self.tmp, "outputs")
+        os.mkdir(folder)
+        for out, status, message in ((os.path.join(folder, "missing", "c.png"), 1, "cannot write: No such file"),
+                                     (os.path.join(folder, "c.xyz"), 2, "unknown image format 'xyz'")):
+            r = script("plot_curves.py", self.results, "-o", out)
+            self.assertEqual(r.returncode, status, r.stderr)
+            self.assertIn(message, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertEqual(os.listdir(folder), [])
+        r = script("plot_curves.py", self.results, "-o", os.path.join(folder, "plain"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(os.listdir(folder), ["plain.png"])
+        self.check_image(os.path.join(folder, "plain.png"))
+        self.assertIn("wrote " + os.path.join(folder, "plain.png"), r.stdout)
 
     def test_results_without_train_curves(self):
         # training.train_curves=false leaves the train curves NaN: every script still draws.
