@@ -884,6 +884,7 @@ int driver_merge(const char *dir, char *err)
     status = NN_EXIT_RUNTIME;
     if (h5io_merge(dir, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
     status = NN_EXIT_OK;
+    if (!n_missing) fprintf(stderr, "nnlab: %s/results.h5: merged all %d runs\n", dir, n_runs);
     if (n_missing) {
         char list[512] = "";
         size_t len = 0;

@@ -145,6 +145,7 @@ class Baseline(unittest.TestCase):
         os.remove(os.path.join(copy, "results.h5"))
         r = nnlab("merge", copy)
         self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("results.h5: merged all 5 runs", r.stderr)
         with h5py.File(os.path.join(copy, "results.h5"), "r") as a, \
                 h5py.File(os.path.join(self.j2, "results.h5"), "r") as b:
             sa, sb = a["summary"][()], b["summary"][()]
