@@ -540,6 +540,16 @@ done:
 /* IDX sets come with their own test files: no split, test_fraction unused. */
 static int load_idx(const DataConfig *c, Dataset **out, char *err)
 {
+    struct stat st;
+    if (stat(c->path, &st) != 0) {
+        int missing = errno == ENOENT, debian = !strncmp(c->path, "/usr/share/datasets/", 20);
+        return nn_errf(err, "%s: cannot open: %s%s", c->path, strerror(errno),
+                       missing && debian ? " (Debian's data set packages install there: Fashion-MNIST is "
+                                           "dataset-fashion-mnist, which scripts/install-deps.sh --bench installs)"
+                                         : "");
+    }
+    if (!S_ISDIR(st.st_mode))
+        return nn_errf(err, "%s: not a folder; source: idx takes the folder of the four IDX files", c->path);
     Dataset *ds = nn_calloc(1, sizeof *ds);
     if (!ds) return nn_errf(err, "out of memory");
     int d_test = 0;

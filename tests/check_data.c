@@ -399,6 +399,15 @@ START_TEST(idx_defects)
     load_fails_with(&c, "{tmp}/train-images-idx3-ubyte: cannot open: No such file or directory");
     make_folder("train-images-idx3-ubyte");
     load_fails_with(&c, "{tmp}/train-images-idx3-ubyte: cannot read: Is a directory");
+    c = file_config(DATA_IDX, "none"); /* the folder itself: missing, or a file */
+    load_fails_with(&c, "{tmp}/none: cannot open: No such file or directory");
+    write_text("file", "x\n");
+    c = file_config(DATA_IDX, "file");
+    load_fails_with(&c, "{tmp}/file: not a folder; source: idx takes the folder of the four IDX files");
+    snprintf(c.path, sizeof c.path, "/usr/share/datasets/nnlab-test-none");
+    load_fails_with(&c, "/usr/share/datasets/nnlab-test-none: cannot open: No such file or directory (Debian's data "
+                        "set packages install there: Fashion-MNIST is dataset-fashion-mnist, which "
+                        "scripts/install-deps.sh --bench installs)");
     remove_tmpdir();
 }
 END_TEST
