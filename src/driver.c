@@ -155,31 +155,63 @@ static double data_bytes(const Dataset *d)
     return ((double)d->n_train + d->n_test) * ((double)d->n_features * sizeof(float) + 2 * sizeof(int32_t));
 }
 
-/* The largest state of one run over the config points. */
-static double run_state_bytes(const Experiment *ex, Dataset *const *data)
+/* The largest state of one run over the config points; its config point in
+ * *which (when not NULL). */
+static double run_state_bytes(const Experiment *ex, Dataset *const *data, int *which)
 {
     double worst = 0;
     for (int c = 0; c < grid_n_configs(ex); c++) {
         Settings s;
         grid_settings(ex, c, &s);
         double b = train_state_bytes(&s.train, data[c]);
-        worst = b > worst ? b : worst;
+        if (b > worst || c == 0) {
+            worst = b;
+            if (which) *which = c;
+        }
     }
     return worst;
 }
 
-/* Refuse runs whose state would not fit in memory, before allocating any. */
+/* bytes as GiB in buf: 3 significant digits, whole GiB from 100 on. */
+static const char *gib_text(char *buf, size_t cap, double bytes)
+{
+    double g = bytes / 1073741824.0;
+    snprintf(buf, cap, g < 100 ? "%.3g GiB" : "%.0f GiB", g);
+    return buf;
+}
+
+/* Refuse runs whose state would not fit in memory, before allocating any:
+ * fewer threads when one run fits, else the layout that makes it too big. */
 static int check_memory(const Experiment *ex, Dataset *const *data, int threads, char *err)
 {
+    char t1[32], t2[32], t3[32];
     double page = (double)sysconf(_SC_PAGESIZE), pages = (double)sysconf(_SC_PHYS_PAGES);
     double machine = page > 0 && pages > 0 ? page * pages : 0;
-    double worst = run_state_bytes(ex, data);
-    double need = worst * threads;
-    if (machine > 0 && need > machine)
-        return nn_errf(err, "%s: one run needs %.3g GiB (%d threads: %.3g GiB) but this machine has %.3g GiB; "
-                       "make the model smaller", ex->file, worst / 1073741824.0, threads, need / 1073741824.0,
-                       machine / 1073741824.0);
-    return 0;
+    int c = 0;
+    double worst = run_state_bytes(ex, data, &c);
+    if (machine <= 0 || worst * threads <= machine) return 0;
+    if (worst <= machine)
+        return nn_errf(err, "%s: %d threads need %s (%s per run) but this machine has %s; -j %d fits", ex->file,
+                       threads, gib_text(t1, sizeof t1, worst * threads), gib_text(t2, sizeof t2, worst),
+                       gib_text(t3, sizeof t3, machine), (int)(machine / worst));
+    Settings s;
+    grid_settings(ex, c, &s);
+    const Dataset *d = data[c];
+    char layers[16 * MLP_MAX_HIDDEN] = "", point[32] = "";
+    size_t len = 0;
+    for (int i = 0; i < s.train.hidden.n && len < sizeof layers; i++)
+        len += (size_t)snprintf(layers + len, sizeof layers - len, "%s%d", i ? ", " : "", s.train.hidden.units[i]);
+    if (grid_n_configs(ex) > 1) snprintf(point, sizeof point, " of config point c%04d", c);
+    double params = 0, width = d->n_features;
+    for (int i = 0; i <= s.train.hidden.n; i++) {
+        double next = i < s.train.hidden.n ? s.train.hidden.units[i] : d->n_classes;
+        params += (width + 1) * next;
+        width = next;
+    }
+    return nn_errf(err, "%s: one run%s needs %s but this machine has %s: %d inputs, model.hidden [%s] and %d "
+                   "classes make %.3g parameters; make the model smaller", ex->file, point,
+                   gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine), d->n_features, layers,
+                   d->n_classes, params);
 }
 
 /* One data set per distinct dataset setting (only dataset.scale can be
@@ -793,7 +825,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         double data_total = 0;
         for (int i = 0; i < n_owned; i++) data_total += data_bytes(owned[i]);
         fprintf(stderr, "nnlab: memory: data %.1f MiB, %.2f MiB per run in flight\n", data_total / 1048576.0,
-                run_state_bytes(ex, data) / 1048576.0);
+                run_state_bytes(ex, data, NULL) / 1048576.0);
         if (o->shard_n)
             fprintf(stderr, "nnlab: shard %d/%d: %d of its runs to run\n", o->shard_k, o->shard_n, n_todo);
         else if (o->resume)

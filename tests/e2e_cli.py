@@ -3,7 +3,9 @@ do not depend on the thread count, bad input is refused with FILE:LINE:COL
 and exit status 2 and writes nothing, existing results are never overwritten
 silently. Run by ctest with NNLAB (the binary) and NNLAB_SOURCE_DIR set."""
 import glob
+import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -266,7 +268,20 @@ class BadInput(unittest.TestCase):
             f.write("model: {hidden: [1000000000]}\n")
         r = nnlab("run", path, "-o", os.path.join(self.tmp, "out"))
         self.assertEqual(r.returncode, 2)
-        self.assertIn("GiB", r.stderr)
+        self.assertRegex(r.stderr, r"huge.yaml: one run needs [0-9.]+ GiB but this machine has [0-9.]+ GiB: "
+                                   r"64 inputs, model.hidden \[1000000000\] and 10 classes make 7.5e\+10 parameters")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+        # one run that fits, too many at once: the message says how many threads fit
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        units = int(math.sqrt(machine / 8 / 16))  # about 16 bytes per weight: one run near an eighth of memory
+        with open(path, "w") as f:
+            f.write("model: {hidden: [%d, %d]}\nseeds: {count: 1000}\n" % (units, units))
+        r = nnlab("run", path, "-o", os.path.join(self.tmp, "out"), "-j", "1000")
+        self.assertEqual(r.returncode, 2)
+        fits = re.search(r"huge.yaml: 1000 threads need [0-9.]+ GiB \([0-9.]+ GiB per run\) but this machine has "
+                         r"[0-9.]+ GiB; -j ([0-9]+) fits", r.stderr)
+        self.assertTrue(fits, r.stderr)
+        self.assertTrue(1 <= int(fits.group(1)) < 1000, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
 
