@@ -896,7 +896,13 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
         const char *k = root->keys[i]->text;
         const Node *v = root->items[i];
         int rc = 0;
-        if (!strcmp(k, "name")) rc = bind_name(b, v, "name", &ex->name);
+        if (!strcmp(k, "name")) {
+            rc = bind_name(b, v, "name", &ex->name);
+            /* the default output is results/NAME: one folder, never a path out of results/ */
+            if (!rc && (strchr(ex->name, '/') || !strcmp(ex->name, ".") || !strcmp(ex->name, "..")))
+                rc = node_errf(b->err, v, "name: '%.60s' is not a folder name (no '/'; output: sets the results' "
+                               "folder)", ex->name);
+        }
         else if (!strcmp(k, "output")) rc = bind_name(b, v, "output", &ex->output);
         else if (!strcmp(k, "seeds")) rc = bind_seeds(b, v, ex);
         else if (!strcmp(k, "grid")) grid = v;
