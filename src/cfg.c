@@ -704,6 +704,15 @@ static int bind_name(Binder *b, const Node *n, const char *key, char **out)
     return *out ? 0 : nn_errf(b->err, "out of memory");
 }
 
+/* name: one folder name, as the default output is results/NAME (never a
+ * nested folder, nor a path out of results/). */
+static int bind_folder_name(Binder *b, const Node *n, char **out)
+{
+    int rc = bind_name(b, n, "name", out);
+    if (rc || (!strchr(*out, '/') && strcmp(*out, ".") && strcmp(*out, ".."))) return rc;
+    return node_errf(b->err, n, "name: '%.60s' is not a folder name (no '/'; output: sets the results' folder)", *out);
+}
+
 static int compare_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -896,13 +905,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
         const char *k = root->keys[i]->text;
         const Node *v = root->items[i];
         int rc = 0;
-        if (!strcmp(k, "name")) {
-            rc = bind_name(b, v, "name", &ex->name);
-            /* the default output is results/NAME: one folder, never a path out of results/ */
-            if (!rc && (strchr(ex->name, '/') || !strcmp(ex->name, ".") || !strcmp(ex->name, "..")))
-                rc = node_errf(b->err, v, "name: '%.60s' is not a folder name (no '/'; output: sets the results' "
-                               "folder)", ex->name);
-        }
+        if (!strcmp(k, "name")) rc = bind_folder_name(b, v, &ex->name);
         else if (!strcmp(k, "output")) rc = bind_name(b, v, "output", &ex->output);
         else if (!strcmp(k, "seeds")) rc = bind_seeds(b, v, ex);
         else if (!strcmp(k, "grid")) grid = v;
