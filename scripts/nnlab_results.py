@@ -209,11 +209,10 @@ def save_figure(fig, path, dpi=120):
         fig.savefig(tmp, dpi=dpi, format=ext)
         os.replace(tmp, path)
     except OSError as e:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
         raise NnlabWriteError("%s: cannot write: %s" % (path, e.strerror or e)) from None
+    finally:  # whatever failed, no partial file stays behind
+        if os.path.lexists(tmp):
+            os.remove(tmp)
     return path
 
 
