@@ -196,22 +196,20 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
                        gib_text(t3, sizeof t3, machine), (int)(machine / worst));
     Settings s;
     grid_settings(ex, c, &s);
-    const Dataset *d = data[c];
+    const TrainConfig *t = &s.train;
+    Mlp m; /* its layout: train_state_bytes, which sized it, set it up the same way */
+    if (mlp_setup(&m, data[c]->n_features, t->hidden.units, t->hidden.n, data[c]->n_classes, t->activation,
+                  (float)t->dropout, err))
+        return -1;
     char layers[16 * MLP_MAX_HIDDEN] = "", point[32] = "";
     size_t len = 0;
-    for (int i = 0; i < s.train.hidden.n && len < sizeof layers; i++)
-        len += (size_t)snprintf(layers + len, sizeof layers - len, "%s%d", i ? ", " : "", s.train.hidden.units[i]);
+    for (int l = 1; l < m.n_layers && len < sizeof layers; l++)
+        len += (size_t)snprintf(layers + len, sizeof layers - len, "%s%d", l > 1 ? ", " : "", m.size[l]);
     if (grid_n_configs(ex) > 1) snprintf(point, sizeof point, " of config point c%04d", c);
-    double params = 0, width = d->n_features;
-    for (int i = 0; i <= s.train.hidden.n; i++) {
-        double next = i < s.train.hidden.n ? s.train.hidden.units[i] : d->n_classes;
-        params += (width + 1) * next;
-        width = next;
-    }
     return nn_errf(err, "%s: one run%s needs %s but this machine has %s: %d inputs, model.hidden [%s] and %d "
                    "classes make %.3g parameters; make the model smaller", ex->file, point,
-                   gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine), d->n_features, layers,
-                   d->n_classes, params);
+                   gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine), m.size[0], layers,
+                   m.size[m.n_layers], (double)m.n_params);
 }
 
 /* One data set per distinct dataset setting (only dataset.scale can be
@@ -916,8 +914,9 @@ int driver_merge(const char *dir, char *err)
     status = NN_EXIT_RUNTIME;
     if (h5io_merge(dir, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
     status = NN_EXIT_OK;
-    if (!n_missing) fprintf(stderr, "nnlab: %s/results.h5: merged all %d runs\n", dir, n_runs);
-    if (n_missing) {
+    if (!n_missing) {
+        fprintf(stderr, "nnlab: %s/results.h5: merged all %d runs\n", dir, n_runs);
+    } else {
         char list[512] = "";
         size_t len = 0;
         int shown = 0;
