@@ -308,8 +308,47 @@ oom:
     return -1;
 }
 
+/* The values of "KEY=a,b,c" as a sequence, each parsed where it stands in
+ * the argument (value[0] is at column col0 + 1). */
+static Node *parse_values(const char *file, const char *key, const char *value, int col0, char *err)
+{
+    enum { MAX_PARTS = 4096 };
+    int *start = malloc(MAX_PARTS * sizeof(int)), *len = malloc(MAX_PARTS * sizeof(int));
+    Node *seq = node_new(NODE_SEQ, file, 1, col0 + 1, NULL, 0);
+    int parts = start && len && seq ? split_top_level(value, start, len, MAX_PARTS) : 0;
+    int rc = parts ? 0 : nn_errf(err, "out of memory");
+    if (parts > MAX_PARTS) {
+        Node pos = {.file = file, .line = 1, .col = col0 + 1};
+        rc = node_errf(err, &pos, "%s: more than %d values", key, MAX_PARTS);
+    }
+    for (int i = 0; i < parts && !rc; i++) {
+        const char *v = value + start[i];
+        Node pos = {.file = file, .line = 1, .col = col0 + start[i] + 1};
+        if (strspn(v, " \t") >= (size_t)len[i]) {
+            rc = parts == 1 ? node_errf(err, &pos, "%s: no value after '='", key)
+                            : node_errf(err, &pos, "%s: value %d of %d is empty (a stray comma?)", key, i + 1, parts);
+            break;
+        }
+        Node *n = node_load_line(file, v, (size_t)len[i], col0 + start[i], err);
+        if (!n) rc = -1;
+        else if (node_append(seq, NULL, n)) {
+            node_free(n);
+            rc = nn_errf(err, "out of memory");
+        }
+    }
+    free(start);
+    free(len);
+    if (rc) {
+        node_free(seq);
+        return NULL;
+    }
+    return seq;
+}
+
 /* One "KEY=VALUE" or "KEY=a,b,c" argument applied to the tree. Its nodes
- * are named "command line (ARG)", line 1, columns counted in ARG. */
+ * are named "command line (ARG)", line 1, columns counted in ARG. One value
+ * sets KEY (and removes its grid axis); several make KEY a grid axis, except
+ * for seeds, where they are the list of seeds. */
 static int apply_override(Names *ns, Node *root, const char *arg, char *err)
 {
     char label[600];
@@ -322,73 +361,40 @@ static int apply_override(Names *ns, Node *root, const char *arg, char *err)
     char key[256];
     if ((size_t)(eq - arg) >= sizeof key) return node_errf(err, &pos, "key too long");
     snprintf(key, sizeof key, "%.*s", (int)(eq - arg), arg);
-    const char *value = eq + 1;
-    int col0 = (int)(eq - arg) + 1; /* column of value[0], minus 1 */
     if (root->kind != NODE_MAP) return 0; /* the binder reports the root */
 
-    enum { MAX_PARTS = 4096 };
-    int *start = malloc(MAX_PARTS * sizeof(int)), *len = malloc(MAX_PARTS * sizeof(int));
-    if (!start || !len) {
-        free(start);
-        free(len);
+    Node *values = parse_values(file, key, eq + 1, (int)(eq - arg) + 1, err);
+    if (!values) return -1;
+    if (values->n == 1 || !strcmp(key, "seeds")) {
+        Node *v = values;
+        if (values->n == 1) { /* the value itself, not a list of one */
+            v = values->items[0];
+            values->items[0] = NULL;
+            values->n = 0;
+            node_free(values);
+        }
+        Node *grid = node_get(root, "grid");
+        if (grid) node_remove(grid, key);
+        return tree_set(root, key, v, file) ? nn_errf(err, "out of memory") : 0;
+    }
+    Node *grid = node_get(root, "grid");
+    if (!grid || grid->kind != NODE_MAP) {
+        Node *g = node_new(NODE_MAP, file, 1, 1, NULL, 0), *gk = node_new(NODE_SCALAR, file, 1, 1, "grid", 1);
+        if (!g || !gk || node_put(root, gk, g)) {
+            node_free(g);
+            node_free(gk);
+            node_free(values);
+            return nn_errf(err, "out of memory");
+        }
+        grid = g;
+    }
+    Node *k = node_new(NODE_SCALAR, file, 1, 1, key, 1);
+    if (!k || node_put(grid, k, values)) {
+        node_free(k);
+        node_free(values);
         return nn_errf(err, "out of memory");
     }
-    int parts = split_top_level(value, start, len, MAX_PARTS);
-    int is_seeds = !strcmp(key, "seeds");
-    int rc = 0;
-    if (parts > MAX_PARTS) {
-        rc = node_errf(err, &pos, "more than %d values", MAX_PARTS);
-    } else if (parts == 1 || is_seeds) {
-        /* one value; "seeds=1,2,3" is a list of seeds, not a grid axis */
-        char *text = malloc(strlen(value) + 3);
-        if (!text) rc = nn_errf(err, "out of memory");
-        else {
-            if (parts > 1) sprintf(text, "[%s]", value);
-            else strcpy(text, value);
-            Node *v = node_load(file, text, strlen(text), err);
-            node_shift(v, col0 - (parts > 1));
-            if (!v) rc = -1;
-            else {
-                Node *grid = node_get(root, "grid");
-                if (grid) node_remove(grid, key);
-                rc = tree_set(root, key, v, file) ? nn_errf(err, "out of memory") : 0;
-            }
-            free(text);
-        }
-    } else {
-        Node *axis = node_new(NODE_SEQ, file, 1, col0 + 1, NULL, 0);
-        for (int i = 0; axis && i < parts && !rc; i++) {
-            char *text = malloc((size_t)len[i] + 1);
-            if (!text) {
-                rc = nn_errf(err, "out of memory");
-                break;
-            }
-            snprintf(text, (size_t)len[i] + 1, "%s", value + start[i]);
-            Node *v = node_load(file, text, (size_t)len[i], err);
-            free(text);
-            node_shift(v, col0 + start[i]);
-            if (!v || node_append(axis, NULL, v)) {
-                node_free(v);
-                rc = v ? nn_errf(err, "out of memory") : -1;
-            }
-        }
-        if (!axis) rc = nn_errf(err, "out of memory");
-        Node *grid = rc ? NULL : node_get(root, "grid");
-        if (!rc && (!grid || grid->kind != NODE_MAP)) {
-            grid = node_new(NODE_MAP, file, 1, 1, NULL, 0);
-            Node *k = node_new(NODE_SCALAR, file, 1, 1, "grid", 1);
-            if (!grid || !k || node_put(root, k, grid)) rc = nn_errf(err, "out of memory");
-        }
-        if (!rc) {
-            Node *k = node_new(NODE_SCALAR, file, 1, 1, key, 1);
-            if (!k || node_put(grid, k, axis)) rc = nn_errf(err, "out of memory");
-            axis = NULL;
-        }
-        node_free(axis);
-    }
-    free(start);
-    free(len);
-    return rc;
+    return 0;
 }
 
 /* ---- binding -------------------------------------------------------------- */

@@ -129,15 +129,6 @@ oom:
     return NULL;
 }
 
-void node_shift(Node *n, int dcol)
-{
-    if (!n) return;
-    if (n->line == 1) n->col += dcol;
-    for (int i = 0; i < n->n; i++) {
-        node_shift(n->items[i], dcol);
-        if (n->keys) node_shift(n->keys[i], dcol);
-    }
-}
 
 int node_is_null(const Node *n)
 {
@@ -159,6 +150,7 @@ typedef struct {
 
 typedef struct {
     const char *file;
+    int col0, end_col; /* node_load_line: columns shifted by col0; end_col is just past the text */
     char *err;
     int n_nodes;
     Node *stack[NODE_MAX_DEPTH + 2]; /* open collections */
@@ -267,10 +259,18 @@ static int check_duplicates(const Node *map, char *err)
     return node_errf(err, second, "duplicate key '%.60s' (first at line %d)", second->text, first->line);
 }
 
+/* Where a libyaml mark is in the file. In one line (node_load_line),
+ * libyaml's end of input is on line 2: just past the text. */
+static Node mark_pos(const Builder *b, const yaml_mark_t *m)
+{
+    if (b->end_col && m->line > 0) return (Node){.file = b->file, .line = 1, .col = b->end_col};
+    return (Node){.file = b->file, .line = (int)m->line + 1, .col = b->col0 + (int)m->column + 1};
+}
+
 /* One event; 1 when the document is complete, -1 on error. */
 static int on_event(Builder *b, const yaml_event_t *e)
 {
-    Node pos = {.file = b->file, .line = (int)e->start_mark.line + 1, .col = (int)e->start_mark.column + 1};
+    Node pos = mark_pos(b, &e->start_mark);
     switch (e->type) {
     case YAML_SCALAR_EVENT: {
         if (++b->n_nodes > NODE_MAX_NODES)
@@ -345,19 +345,16 @@ static void builder_free(Builder *b)
     free(b->anchors);
 }
 
-static int syntax_error(yaml_parser_t *parser, const char *file, char *err)
+static int syntax_error(yaml_parser_t *parser, const Builder *b)
 {
-    const yaml_mark_t *m = &parser->problem_mark, *c = &parser->context_mark;
-    Node pos = {.file = file, .line = (int)m->line + 1, .col = (int)m->column + 1};
+    Node pos = mark_pos(b, &parser->problem_mark), c = mark_pos(b, &parser->context_mark);
     char context[256] = "";
-    if (parser->context)
-        snprintf(context, sizeof context, " %s that starts at %d:%d", parser->context, (int)c->line + 1,
-                 (int)c->column + 1);
-    return node_errf(err, &pos, "YAML syntax error: %s%s", parser->problem ? parser->problem : "unknown problem",
+    if (parser->context) snprintf(context, sizeof context, " %s that starts at %d:%d", parser->context, c.line, c.col);
+    return node_errf(b->err, &pos, "YAML syntax error: %s%s", parser->problem ? parser->problem : "unknown problem",
                      context);
 }
 
-Node *node_load(const char *file, const char *text, size_t len, char *err)
+static Node *load(const char *file, const char *text, size_t len, int col0, int one_line, char *err)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
@@ -368,16 +365,18 @@ Node *node_load(const char *file, const char *text, size_t len, char *err)
     Builder b;
     memset(&b, 0, sizeof b);
     b.file = file;
+    b.col0 = col0;
+    b.end_col = one_line ? col0 + (int)len + 1 : 0;
     b.err = err;
     int rc = 0, documents = 0;
     while (rc == 0) {
         yaml_event_t e;
         if (!yaml_parser_parse(&parser, &e)) {
-            rc = syntax_error(&parser, file, err);
+            rc = syntax_error(&parser, &b);
             break;
         }
         if (e.type == YAML_DOCUMENT_START_EVENT && documents++) {
-            Node pos = {.file = file, .line = (int)e.start_mark.line + 1, .col = (int)e.start_mark.column + 1};
+            Node pos = mark_pos(&b, &e.start_mark);
             rc = node_errf(err, &pos, "a second YAML document; an experiment file holds one");
         } else if (e.type == YAML_STREAM_END_EVENT) {
             rc = 2;
@@ -394,8 +393,18 @@ Node *node_load(const char *file, const char *text, size_t len, char *err)
         return NULL;
     }
     if (!b.root) {
-        Node pos = {.file = file, .line = 1, .col = 1};
-        node_errf(err, &pos, "the file is empty");
+        Node pos = {.file = file, .line = 1, .col = col0 + 1};
+        node_errf(err, &pos, one_line ? "no value" : "the file is empty");
     }
     return b.root;
+}
+
+Node *node_load(const char *file, const char *text, size_t len, char *err)
+{
+    return load(file, text, len, 0, 0, err);
+}
+
+Node *node_load_line(const char *file, const char *text, size_t len, int col0, char *err)
+{
+    return load(file, text, len, col0, 1, err);
 }

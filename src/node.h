@@ -31,6 +31,11 @@ struct Node {
 /* Parse text; `file` names it in messages and in every node. NULL on
  * failure with "FILE:LINE:COL: message" in err. An empty document is an error. */
 Node *node_load(const char *file, const char *text, size_t len, char *err);
+/* The same for one line of text whose first character is at column col0 + 1
+ * of line 1 of `file` (a value in a command-line argument): nodes and
+ * messages give columns of that line, and an error at the end of the text
+ * points just past it. An empty value is "no value". */
+Node *node_load_line(const char *file, const char *text, size_t len, int col0, char *err);
 void node_free(Node *n); /* NULL is fine */
 
 Node *node_new(int kind, const char *file, int line, int col, const char *text, int plain);
@@ -49,10 +54,6 @@ void node_remove(Node *map, const char *key);
 /* Child over base: mappings merge key by key (recursively), anything else
  * in child replaces base. Consumes both; returns the merged tree. */
 Node *node_merge(Node *base, Node *child);
-
-/* Add dcol to the column of every node of the tree on line 1 (a value
- * parsed from the middle of a command-line argument). */
-void node_shift(Node *n, int dcol);
 
 /* "null", "~" or empty, unquoted. */
 int node_is_null(const Node *n);

@@ -160,6 +160,43 @@ START_TEST(override_errors_point_into_the_argument)
 }
 END_TEST
 
+START_TEST(override_syntax_errors_point_into_the_argument)
+{
+    /* libyaml puts the end of the text on line 2: the message points just past the argument. */
+    char *open_list[] = {"model.hidden=[1,"};
+    load_fails(grid3, open_list, 1,
+               "command line (model.hidden=[1,):1:17: YAML syntax error: did not find expected node content while "
+               "parsing a flow node that starts at 1:17");
+    char *unclosed[] = {"model.hidden=[1,2"};
+    load_fails(grid3, unclosed, 1,
+               "command line (model.hidden=[1,2):1:18: YAML syntax error: did not find expected ',' or ']' while "
+               "parsing a flow sequence that starts at 1:14");
+    char *seeds[] = {"seeds=1,[2"};
+    load_fails(grid3, seeds, 1,
+               "command line (seeds=1,[2):1:11: YAML syntax error: did not find expected ',' or ']' while parsing a "
+               "flow sequence that starts at 1:9");
+    char *quote[] = {"training.epochs=\"3"};
+    load_fails(grid3, quote, 1,
+               "command line (training.epochs=\"3):1:19: YAML syntax error: found unexpected end of stream while "
+               "scanning a quoted scalar that starts at 1:17");
+}
+END_TEST
+
+START_TEST(override_empty_values_are_named)
+{
+    char *none[] = {"training.epochs="};
+    load_fails(grid3, none, 1, "command line (training.epochs=):1:17: training.epochs: no value after '='");
+    char *blank[] = {"training.epochs=  "};
+    load_fails(grid3, blank, 1, "command line (training.epochs=  ):1:17: training.epochs: no value after '='");
+    char *trailing[] = {"training.learning_rate=1e-2,"};
+    load_fails(grid3, trailing, 1,
+               "command line (training.learning_rate=1e-2,):1:29: training.learning_rate: value 2 of 2 is empty (a "
+               "stray comma?)");
+    char *twice[] = {"seeds=1,,2"};
+    load_fails(grid3, twice, 1, "command line (seeds=1,,2):1:9: seeds: value 2 of 3 is empty (a stray comma?)");
+}
+END_TEST
+
 START_TEST(base_chain_merges_child_over_base)
 {
     Experiment *ex = NULL;
@@ -214,6 +251,8 @@ int main(void)
     tcase_add_test(tc, override_adds_or_replaces_an_axis);
     tcase_add_test(tc, override_seeds_and_new_sections);
     tcase_add_test(tc, override_errors_point_into_the_argument);
+    tcase_add_test(tc, override_syntax_errors_point_into_the_argument);
+    tcase_add_test(tc, override_empty_values_are_named);
     tcase_add_test(tc, base_chain_merges_child_over_base);
     tcase_add_test(tc, shipped_experiments_expand);
     suite_add_tcase(s, tc);
