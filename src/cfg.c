@@ -361,6 +361,9 @@ static int apply_override(Names *ns, Node *root, const char *arg, char *err)
     char key[256];
     if ((size_t)(eq - arg) >= sizeof key) return node_errf(err, &pos, "key too long");
     snprintf(key, sizeof key, "%.*s", (int)(eq - arg), arg);
+    if (!strncmp(key, "grid.", 5))
+        return node_errf(err, &pos, "a grid axis on the command line is the setting and its values, without 'grid.': "
+                         "%.200s=A,B", key + 5);
     if (root->kind != NODE_MAP) return 0; /* the binder reports the root */
 
     Node *values = parse_values(file, key, eq + 1, (int)(eq - arg) + 1, err);
@@ -861,7 +864,12 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
         if (!def) {
             char hint[1200];
             const char *near = setting_named(key->text);
+            char dotted[300] = "";
+            if (list->kind == NODE_MAP && list->n > 0) /* a section nested under grid: */
+                snprintf(dotted, sizeof dotted, "%.60s.%.60s", key->text, list->keys[0]->text);
             if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+            else if (*dotted && find_setting(dotted))
+                snprintf(hint, sizeof hint, "; grid keys are dotted, not nested: '%s: [...]'", dotted);
             else snprintf(hint, sizeof hint, "; grid keys are dotted setting names such as model.activation");
             return node_errf(b->err, key, "grid key '%.60s' names no setting%s", key->text, hint);
         }

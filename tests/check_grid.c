@@ -182,7 +182,7 @@ START_TEST(override_syntax_errors_point_into_the_argument)
 }
 END_TEST
 
-START_TEST(override_empty_values_are_named)
+START_TEST(override_empty_values_and_grid_prefix_are_named)
 {
     char *none[] = {"training.epochs="};
     load_fails(grid3, none, 1, "command line (training.epochs=):1:17: training.epochs: no value after '='");
@@ -192,6 +192,10 @@ START_TEST(override_empty_values_are_named)
     load_fails(grid3, trailing, 1,
                "command line (training.learning_rate=1e-2,):1:29: training.learning_rate: value 2 of 2 is empty (a "
                "stray comma?)");
+    char *grid_prefix[] = {"grid.model.dropout=0.1,0.2"};
+    load_fails(grid3, grid_prefix, 1,
+               "command line (grid.model.dropout=0.1,0.2):1:1: a grid axis on the command line is the setting and "
+               "its values, without 'grid.': model.dropout=A,B");
     char *twice[] = {"seeds=1,,2"};
     load_fails(grid3, twice, 1, "command line (seeds=1,,2):1:9: seeds: value 2 of 3 is empty (a stray comma?)");
 }
@@ -252,7 +256,7 @@ int main(void)
     tcase_add_test(tc, override_seeds_and_new_sections);
     tcase_add_test(tc, override_errors_point_into_the_argument);
     tcase_add_test(tc, override_syntax_errors_point_into_the_argument);
-    tcase_add_test(tc, override_empty_values_are_named);
+    tcase_add_test(tc, override_empty_values_and_grid_prefix_are_named);
     tcase_add_test(tc, base_chain_merges_child_over_base);
     tcase_add_test(tc, shipped_experiments_expand);
     suite_add_tcase(s, tc);
