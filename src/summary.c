@@ -320,6 +320,7 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
         double v = t->configs[i].mean[m];
         keys[i] = (SortKey){descending ? -v : v, isnan(v), t->configs[i].config, i};
     }
+    t->sorted_by = m;
     qsort(keys, (size_t)t->n_configs, sizeof *keys, compare);
     for (int i = 0; i < t->n_configs; i++) sorted[i] = t->configs[keys[i].index];
     memcpy(t->configs, sorted, (size_t)t->n_configs * sizeof *sorted);
@@ -342,17 +343,16 @@ static void csv_field(FILE *out, const char *s)
     }
 }
 
-static const int shown[] = {SUM_FINAL_TEST_ACC, SUM_BEST_TEST_ACC, SUM_FINAL_TEST_LOSS};
-#define N_SHOWN ((int)(sizeof shown / sizeof shown[0]))
-
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
 {
     int rows = top > 0 && top < t->n_configs ? top : t->n_configs;
+    int shown[4] = {SUM_FINAL_TEST_ACC, SUM_BEST_TEST_ACC, SUM_FINAL_TEST_LOSS}, n_shown = 3;
+    if (t->sorted_by > SUM_FINAL_TEST_LOSS) shown[n_shown++] = t->sorted_by;
     if (csv) {
         fputs("rank,config", out);
         for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, t->swept_keys[k]);
         fputs(",seeds", out);
-        for (int m = 0; m < N_SHOWN; m++)
+        for (int m = 0; m < n_shown; m++)
             fprintf(out, ",%s_mean,%s_std", summary_metric_names[shown[m]], summary_metric_names[shown[m]]);
         fputs(",diverged\n", out);
         for (int r = 0; r < rows; r++) {
@@ -360,7 +360,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
             fprintf(out, "%d,%d", r + 1, c->config);
             for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, c->swept[k]);
             fprintf(out, ",%d", c->n_seeds);
-            for (int m = 0; m < N_SHOWN; m++) fprintf(out, ",%.17g,%.17g", c->mean[shown[m]], c->std[shown[m]]);
+            for (int m = 0; m < n_shown; m++) fprintf(out, ",%.17g,%.17g", c->mean[shown[m]], c->std[shown[m]]);
             fprintf(out, ",%d\n", c->n_diverged);
         }
         return;
@@ -377,7 +377,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
     fprintf(out, "%4s  %-6s", "rank", "config");
     for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], t->swept_keys[k]);
     fprintf(out, "  %5s", "seeds");
-    for (int m = 0; m < N_SHOWN; m++) fprintf(out, "  %-17s", summary_metric_names[shown[m]]);
+    for (int m = 0; m < n_shown; m++) fprintf(out, "  %-17s", summary_metric_names[shown[m]]);
     fprintf(out, "  %s\n", "diverged");
     for (int r = 0; r < rows; r++) {
         const SummaryConfig *c = &t->configs[r];
@@ -386,7 +386,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         fprintf(out, "%4d  %-6s", r + 1, id);
         for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], c->swept[k]);
         fprintf(out, "  %5d", c->n_seeds);
-        for (int m = 0; m < N_SHOWN; m++) {
+        for (int m = 0; m < n_shown; m++) {
             char cell[64];
             double mean = c->mean[shown[m]], sd = c->std[shown[m]];
             if (fabs(mean) < 1e4)

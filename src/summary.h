@@ -28,6 +28,7 @@ typedef struct {
     int n_runs;             /* runs read */
     int from_run_files;     /* 1: read from <dir>/runs, results.h5 absent or older */
     int n_missing;          /* runs of the experiment without a run file (from_run_files only) */
+    int sorted_by;          /* the metric of summary_sort (SUM_*), shown even if not by default */
 } SummaryTable;
 
 /* path: a results.h5 file or an output folder. *out is the caller's. */
@@ -35,7 +36,9 @@ int summary_load(SummaryTable **out, const char *path, char *err);
 /* Rank by a metric: accuracies descending, losses and seconds ascending,
  * config points without a finite value last. */
 int summary_sort(SummaryTable *t, const char *metric, char *err);
-/* A table (or CSV with full precision) of the first `top` rows (all if top <= 0). */
+/* A table (or CSV with full precision) of the first `top` rows (all if top
+ * <= 0): the final and best test accuracy, the final test loss, and the
+ * metric sorted by if it is another. */
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv);
 void summary_free(SummaryTable *t); /* NULL is fine */
 

@@ -168,6 +168,11 @@ class Scripts(unittest.TestCase):
         self.assertEqual(len(rows), 3)
         losses = [float(r["final_test_loss_mean"]) for r in rows]
         self.assertEqual(losses, sorted(losses))
+        self.assertNotIn("seconds_mean", rows[0])
+        rows, _ = summary_csv(self.results, "--sort", "seconds")  # a metric not shown by default gets a column
+        secs = [float(r["seconds_mean"]) for r in rows]
+        self.assertEqual(secs, sorted(secs))
+        self.assertIn("seconds", run(NNLAB, "summary", self.results, "--sort", "seconds").stdout.splitlines()[0].split())
         rows, _ = summary_csv(self.results)
         accs = [float(r["final_test_acc_mean"]) for r in rows]
         self.assertEqual(accs, sorted(accs, reverse=True))
