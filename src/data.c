@@ -247,8 +247,10 @@ static int split_rows(Dataset **out, const DataRows *rows, const DataConfig *c, 
 {
     int n = rows->n, d = rows->d;
     int n_test = (int)ceil(c->test_fraction * n);
+    const char *name = c->source == DATA_DIGITS ? "digits (built in)" : c->path;
     if (n_test < 1 || n_test >= n)
-        return nn_errf(err, "test_fraction %g of %d rows leaves an empty split", c->test_fraction, n);
+        return nn_errf(err, "%s: test_fraction %g of %d rows leaves an empty split (%d test, %d training)", name,
+                       c->test_fraction, n, n_test, n - n_test);
     Dataset *ds = nn_calloc(1, sizeof *ds);
     int32_t *perm = nn_alloc((size_t)n, sizeof(int32_t));
     if (!ds || !perm) goto oom;
@@ -276,7 +278,7 @@ static int split_rows(Dataset **out, const DataRows *rows, const DataConfig *c, 
     if (ds->n_classes < 2) {
         free(perm);
         data_free(ds);
-        return nn_errf(err, "every label is 0; need at least 2 classes");
+        return nn_errf(err, "%s: every label is 0; need at least 2 classes", name);
     }
     for (int i = 0; i < n; i++) {
         int is_test = i < n_test;

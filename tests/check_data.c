@@ -265,6 +265,12 @@ START_TEST(csv_source)
     make_folder("folder.csv"); /* zlib alone would call it corrupt gzip data */
     c = file_config(DATA_CSV, "folder.csv");
     load_fails_with(&c, "{tmp}/folder.csv: cannot read: Is a directory");
+    write_text("one-row.csv", "1,2,1\n");
+    c = file_config(DATA_CSV, "one-row.csv");
+    load_fails_with(&c, "{tmp}/one-row.csv: test_fraction 0.25 of 1 rows leaves an empty split (1 test, 0 training)");
+    write_text("one-class.csv", "1,2,0\n3,4,0\n5,6,0\n");
+    c = file_config(DATA_CSV, "one-class.csv");
+    load_fails_with(&c, "{tmp}/one-class.csv: every label is 0; need at least 2 classes");
     remove_tmpdir();
 }
 END_TEST
