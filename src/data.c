@@ -370,19 +370,47 @@ static int load_csv(const DataConfig *c, DataRows *rows, char *err)
 /* ---- HDF5: features (n, d) and labels (n) from two named datasets ------ */
 
 /* Open dataset `name` of file f and check its rank; dims out. */
+/* Appends a root-level name of an HDF5 file to the list in op. */
+static herr_t list_name(hid_t g, const char *name, const H5L_info_t *info, void *op)
+{
+    (void)g, (void)info;
+    char *list = op;
+    size_t len = strlen(list);
+    if (len > 200) return 1; /* enough to recognise the file */
+    snprintf(list + len, 256 - len, "%s'%.60s'", len ? ", " : "", name);
+    return 0;
+}
+
+/* The named dataset of rank `rank` (or (rows, 1) for rank 1), holding numbers. */
 static hid_t h5_open(hid_t f, const char *path, const char *name, int rank, hsize_t *dims, char *err)
 {
     if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
-        nn_errf(err, "%s: no dataset '%s'", path, name);
+        char names[256] = "";
+        H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, list_name, names);
+        nn_errf(err, "%s: no dataset '%s' (at the top level: %s)", path, name, *names ? names : "nothing");
         return -1;
     }
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    hid_t space = d < 0 ? -1 : H5Dget_space(d);
+    if (d < 0) {
+        hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
+        if (g >= 0) H5Gclose(g);
+        nn_errf(err, "%s: '%s' is %s, not a dataset", path, name, g >= 0 ? "a group" : "no dataset");
+        return -1;
+    }
+    hid_t type = H5Dget_type(d), space = H5Dget_space(d);
+    H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     int r = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     if (r == rank || (rank == 1 && r == 2)) H5Sget_simple_extent_dims(space, dims, NULL);
+    if (type >= 0) H5Tclose(type);
     if (space >= 0) H5Sclose(space);
-    if (d < 0 || (r != rank && !(rank == 1 && r == 2 && dims[1] == 1))) {
-        if (d >= 0) H5Dclose(d);
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+        H5Dclose(d);
+        nn_errf(err, "%s: dataset '%s' holds %s, not numbers", path, name,
+                cls == H5T_STRING ? "strings" : cls == H5T_COMPOUND ? "records (a compound type)" : "other values");
+        return -1;
+    }
+    if (r != rank && !(rank == 1 && r == 2 && dims[1] == 1)) {
+        H5Dclose(d);
         nn_errf(err, "%s: dataset '%s' has %d dimensions, expected %s", path, name, r,
                 rank == 2 ? "2 (rows, features)" : "1 (rows)");
         return -1;

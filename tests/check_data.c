@@ -309,7 +309,23 @@ START_TEST(hdf5_source)
     load_fails_with(&c, "{tmp}/label.h5: 'y' row 0: label -1 is not an integer in 0..1000000");
     c = file_config(DATA_HDF5, "ok.h5");
     snprintf(c.y, sizeof c.y, "labels");
-    load_fails_with(&c, "{tmp}/ok.h5: no dataset 'labels'");
+    load_fails_with(&c, "{tmp}/ok.h5: no dataset 'labels' (at the top level: 'X', 'y')");
+    /* a group, and strings, where a dataset of numbers is wanted */
+    char path[256];
+    snprintf(path, sizeof path, "%s/kinds.h5", tmpdir);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), str = H5Tcopy(H5T_C_S1);
+    hsize_t n = 12;
+    hid_t space = H5Screate_simple(1, &n, NULL);
+    H5Tset_size(str, 4);
+    hid_t g = H5Gcreate2(f, "grp", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t names = H5Dcreate2(f, "names", str, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert(g >= 0 && names >= 0);
+    H5Dclose(names), H5Gclose(g), H5Sclose(space), H5Tclose(str), H5Fclose(f);
+    c = file_config(DATA_HDF5, "kinds.h5");
+    snprintf(c.x, sizeof c.x, "grp");
+    load_fails_with(&c, "{tmp}/kinds.h5: 'grp' is a group, not a dataset");
+    snprintf(c.x, sizeof c.x, "names");
+    load_fails_with(&c, "{tmp}/kinds.h5: dataset 'names' holds strings, not numbers");
     write_text("text.h5", "not hdf5\n");
     c = file_config(DATA_HDF5, "text.h5");
     load_fails_with(&c, "{tmp}/text.h5: not an HDF5 file");
