@@ -1,5 +1,6 @@
 /* main.c — the command line. Parses arguments, calls the library, prints its
  * messages and decides the exit status; nothing else. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,20 @@ static const char usage[] =
     "  nnlab --version\n"
     "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
 
-static int bad_usage(const char *fmt, const char *arg)
+static int bad_usage(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int bad_usage(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "nnlab: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n%s", usage);
+    va_end(ap);
     return NN_EXIT_INPUT;
 }
 
@@ -72,8 +82,11 @@ static int cmd_run(int argc, char **argv, int mpi_rank, int mpi_size)
             }
             i++;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0' || argv[i + 1][0] == '-') {
                 free(overrides);
+                if (i + 1 < argc && argv[i + 1][0] == '-')
+                    return bad_usage("%s needs a folder, not the option '%s' (a folder named so: ./%s)", a, argv[i + 1],
+                                     argv[i + 1]);
                 return bad_usage("%s needs a folder", a);
             }
             output = argv[++i];
@@ -257,6 +270,13 @@ int main(int argc, char **argv)
         printf("%s", usage);
         return NN_EXIT_OK;
     }
+    int known = !strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "list") || !strcmp(cmd, "merge") ||
+                !strcmp(cmd, "summary");
+    for (int i = 2; known && i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("%s", usage);
+            return NN_EXIT_OK;
+        }
     if (!strcmp(cmd, "run")) return mpi_stop(cmd_run(argc - 2, argv + 2, mpi_rank, mpi_size), mpi_size);
     if (!strcmp(cmd, "check")) return cmd_check_or_list(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "list")) return cmd_check_or_list(argc - 2, argv + 2, 1);

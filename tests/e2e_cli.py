@@ -251,10 +251,16 @@ class BadInput(unittest.TestCase):
 
     def test_usage_errors(self):
         for args in (["run"], ["run", BASELINE, "-j", "0"], ["run", BASELINE, "--frobnicate"], ["bogus"],
-                     ["run", BASELINE, "-o"], ["run", os.path.join(self.tmp, "missing.yaml")]):
+                     ["run", BASELINE, "-o"], ["run", os.path.join(self.tmp, "missing.yaml")],
+                     ["run", BASELINE, "-o", "--force"]):  # not a folder named --force
             r = nnlab(*args, cwd=self.tmp)
             self.assertEqual(r.returncode, 2, args)
             self.assertTrue(r.stderr.strip(), args)
+        self.assertEqual(os.listdir(self.tmp), [])
+        for args in (["--help"], ["run", "--help"], ["summary", "-h"], ["run", BASELINE, "-j", "2", "--help"]):
+            r = nnlab(*args, cwd=self.tmp)
+            self.assertEqual(r.returncode, 0, args)
+            self.assertTrue(r.stdout.startswith("usage:"), args)
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_unwritable_output_is_a_runtime_error(self):
