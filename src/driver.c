@@ -259,7 +259,7 @@ typedef struct {
 
 static void progress_show(Progress *p, int final)
 {
-    if (p->quiet) return;
+    if (p->quiet || p->total == 0) return; /* nothing to run: no progress to show */
     double now = nn_now(), elapsed = now - p->start;
     if (!final && !p->tty && now - p->last_print < 2.0) return;
     if (!final && p->tty && now - p->last_print < 0.1) return;
@@ -873,7 +873,10 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
                 o->fail_fast ? " and --fail-fast stopped the experiment" : "", n_runs - n_missing, ex->output);
     } else {
         status = NN_EXIT_OK;
-        if (!o->quiet)
+        if (!o->quiet && n_todo == 0)
+            fprintf(stderr, "nnlab: nothing to run: all %d runs were done; merged in %.3f s: %s/results.h5\n", n_runs,
+                    nn_now() - L.progress.start - run_phase, ex->output);
+        else if (!o->quiet)
             fprintf(stderr, "nnlab: %d runs done (%d diverged) in %.3f s (%.2f runs/s), merged in %.3f s: %s/results.h5\n",
                     L.progress.done, L.progress.diverged, run_phase, run_phase > 0 ? L.progress.done / run_phase : 0.0,
                     nn_now() - L.progress.start - run_phase, ex->output);

@@ -56,6 +56,11 @@ class Crash(ReferenceRun):
             self.assertIn("resuming: %d runs already done, %d to run" % (expect_done, 12 - expect_done), r.stderr)
         self.assertEqual(glob.glob(os.path.join(out, "**", "*.tmp"), recursive=True), [])
         self.assertSameAsReference(os.path.join(out, "results.h5"))
+        r = nnlab("run", self.exp, "-o", out, "--resume")  # a finished experiment: merged again, nothing run
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nothing to run: all 12 runs were done", r.stderr)
+        self.assertNotIn("runs/s", r.stderr)
+        self.assertSameAsReference(os.path.join(out, "results.h5"))
 
     def test_kill_during_training(self):
         out = os.path.join(self.tmp, "kill-training")
