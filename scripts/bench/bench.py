@@ -102,15 +102,25 @@ def main():
             t[impl + "_pair_ratios"] = ratios
         t.update(nnlab=statistics.median(nn), nnlab_train_only=statistics.median(nn_train),
                  nnlab_all_curves=statistics.median(nn_all), nnlab_test_acc=statistics.mean(nn_acc))
-        # 2. Fashion-MNIST 784-256-256-10, batch 128, one epoch: training samples per second.
-        progress("2. Fashion-MNIST: nnlab, PyTorch and sgemm")
-        runs, acc, _ = nnlab_runs(args.nnlab, tmp, "fashion", FASHION, "-j", "1", "training.epochs=1", "seeds=[1]")
-        nn_sps = 60000 / runs[0]["train_seconds"]
-        torch_sps = json_lines([py, os.path.join(HERE, "fashion_torch.py")])[0]["samples_per_s"]
-        sgemm = json_lines([args.sgemm])[0]["gflops"]
-        res["fashion"] = {"nnlab_samples_per_s": nn_sps, "pytorch_samples_per_s": torch_sps,
-                          "nnlab_gflops": nn_sps * FASHION_FLOPS / 1e9, "sgemm_gflops": sgemm,
-                          "nnlab_test_acc_1_epoch": float(acc[0])}
+        # 2. Fashion-MNIST 784-256-256-10, batch 128, one epoch: training samples per second. Three
+        # rounds of sgemm, nnlab, sgemm, PyTorch: nnlab's GFLOP/s is set against the mean of the sgemm
+        # runs just before and after it (a single sgemm run, minutes from nnlab's, once measured
+        # slower than nnlab's own sgemm calls), and the median round is reported.
+        rounds = []
+        for rnd in range(3):
+            progress("2. Fashion-MNIST: sgemm, nnlab, sgemm and PyTorch, round %d of 3" % (rnd + 1))
+            before = json_lines([args.sgemm])[0]["gflops"]
+            runs, acc, _ = nnlab_runs(args.nnlab, tmp, "fashion", FASHION, "-j", "1", "training.epochs=1", "seeds=[1]")
+            after = json_lines([args.sgemm])[0]["gflops"]
+            nn_sps = 60000 / runs[0]["train_seconds"]
+            torch_sps = json_lines([py, os.path.join(HERE, "fashion_torch.py")])[0]["samples_per_s"]
+            rounds.append({"nnlab_samples_per_s": nn_sps, "pytorch_samples_per_s": torch_sps,
+                           "nnlab_gflops": nn_sps * FASHION_FLOPS / 1e9, "sgemm_gflops": (before + after) / 2,
+                           "nnlab_test_acc_1_epoch": float(acc[0])})
+        res["fashion"] = dict(sorted(rounds, key=lambda r: r["nnlab_gflops"] / r["sgemm_gflops"])[1])
+        res["fashion"]["pytorch_ratios"] = [r["nnlab_samples_per_s"] / r["pytorch_samples_per_s"] for r in rounds]
+        res["fashion"]["sgemm_ratios"] = [r["nnlab_gflops"] / r["sgemm_gflops"] for r in rounds]
+        res["fashion"]["pytorch_ratio"] = statistics.median(res["fashion"]["pytorch_ratios"])
         # 3. Scaling: 8 runs of the tutorial network on 1 and 2 threads (runs/s of the run phase),
         # measured in back-to-back pairs so that both halves of a pair see the same machine (its
         # speed drifts by tens of percent on a shared host); the median pair is reported.
@@ -153,8 +163,7 @@ def main():
         ("  with all four curves", t["numpy_ratio_all_curves"], "(more work)", None),
         ("tutorial: nnlab vs PyTorch", t["pytorch_ratio"], "> numpy ratio", t["pytorch_ratio"] > t["numpy_ratio"]),
         ("tutorial: nnlab vs scikit-learn", t["sklearn_ratio"], "> numpy ratio", t["sklearn_ratio"] > t["numpy_ratio"]),
-        ("fashion: samples/s vs PyTorch", f["nnlab_samples_per_s"] / f["pytorch_samples_per_s"], ">= 1.0x (aim 1.2x)",
-         f["nnlab_samples_per_s"] >= f["pytorch_samples_per_s"]),
+        ("fashion: samples/s vs PyTorch", f["pytorch_ratio"], ">= 1.0x (aim 1.2x)", f["pytorch_ratio"] >= 1.0),
         ("fashion: GFLOP/s vs sgemm", f["nnlab_gflops"] / f["sgemm_gflops"], ">= 0.5",
          f["nnlab_gflops"] >= 0.5 * f["sgemm_gflops"]),
         ("scaling: runs/s -j 2 vs -j 1", s["runs_per_s_2"] / s["runs_per_s_1"], ">= 1.85x",
@@ -172,9 +181,12 @@ def main():
         print("   %-8s %.3f s  (%.1fx nnlab, %.1fx with its default curves; the pairs: %s), test acc %.4f"
               % (impl, t[impl], t[impl + "_ratio"], t[impl + "_ratio_all_curves"],
                  ", ".join("%.1f" % r for r in t[impl + "_pair_ratios"]), t[impl + "_test_acc"]))
-    print("2. Fashion-MNIST 784-256-256-10, ReLU, Nesterov, batch 128, 1 epoch (training samples/s, one thread)")
+    print("2. Fashion-MNIST 784-256-256-10, ReLU, Nesterov, batch 128, 1 epoch (training samples/s, one thread),"
+          " median of 3 rounds")
     print("   nnlab %.0f/s (%.1f GFLOP/s), PyTorch %.0f/s; OpenBLAS sgemm at these shapes %.1f GFLOP/s"
           % (f["nnlab_samples_per_s"], f["nnlab_gflops"], f["pytorch_samples_per_s"], f["sgemm_gflops"]))
+    print("   the rounds: nnlab vs PyTorch %s; nnlab vs sgemm %s"
+          % (", ".join("%.2f" % r for r in f["pytorch_ratios"]), ", ".join("%.2f" % r for r in f["sgemm_ratios"])))
     print("3. Scaling, 8 tutorial runs, median of 5 back-to-back pairs: %.2f runs/s with -j 1, %.2f with -j 2"
           " (the pairs' ratios: %s)" % (s["runs_per_s_1"], s["runs_per_s_2"],
                                      ", ".join("%.2f" % r for r in s["pair_ratios"])))
