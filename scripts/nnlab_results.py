@@ -50,6 +50,17 @@ def value_text(v):
     return str(v)
 
 
+def same_value(have, want):
+    """A swept value's text against one given on the command line: numbers by
+    value (0.20 is 0.2), anything else ignoring spaces ([200,100])."""
+    if have == want:
+        return True
+    try:
+        return float(have) == float(want)
+    except ValueError:
+        return have.replace(" ", "") == want.replace(" ", "")
+
+
 def mean_std(values):
     """Mean and sample std (n - 1) over the finite values; (nan, nan) if none."""
     v = np.asarray(values, dtype=float)
@@ -97,19 +108,31 @@ class Results:
             raise NnlabError("%s: '%s' was not swept in this experiment; swept: %s"
                              % (self.path, key, ", ".join(self.swept) or "nothing"))
 
+    def where_rows(self, where):
+        """A mask of the summary rows whose swept values match `where` {key: text}
+        (same_value); NnlabError naming the values there are if none does."""
+        keep = np.ones(len(self.summary), dtype=bool)
+        for key, want in where.items():
+            self.check_swept(key)
+            keep &= np.array([same_value(value_text(v), want) for v in self.summary[key]], dtype=bool)
+        if where and not keep.any():
+            known = "; ".join("%s takes %s" % (k, ", ".join(dict.fromkeys(value_text(v) for v in self.summary[k])))
+                              for k in where)
+            raise NnlabError("%s: no config point matches %s (%s)"
+                             % (self.path, " ".join("%s=%s" % kv for kv in where.items()), known))
+        return keep
+
     def configs(self, where=None):
         """One dict per config point (in config order): config, values
         {key: text}, n_seeds, n_diverged, mean {metric: ...}, std {metric: ...},
         runs (row indices). `where` {key: text} keeps matching points."""
-        where = where or {}
-        for key in where:
-            self.check_swept(key)
+        keep = self.where_rows(where or {})
         out = []
         for c in np.unique(self.summary["config"]):
             rows = np.flatnonzero(self.summary["config"] == c)
             first = self.summary[rows[0]]
             values = {k: value_text(first[k]) for k in self.swept}
-            if any(values[k] != v for k, v in where.items()):
+            if not keep[rows[0]]:
                 continue
             entry = {"config": int(c), "values": values, "n_seeds": len(rows), "runs": rows,
                      "n_diverged": int(np.sum(self.summary["status"][rows] == b"diverged")),
@@ -117,8 +140,6 @@ class Results:
             for m in METRICS:
                 entry["mean"][m], entry["std"][m] = mean_std(self.summary[m][rows])
             out.append(entry)
-        if not out:
-            raise NnlabError("%s: no config point matches %s" % (self.path, where))
         return out
 
     def require_values(self, metric, rows):

@@ -46,15 +46,15 @@ def main():
                 raise nr.NnlabError("%s: give --x and --y (swept: %s)" % (res.path, ", ".join(res.swept) or "nothing"))
             args.x, args.y = res.swept[1], res.swept[0]
         where = nr.parse_where(args.where)
-        for key in [args.x, args.y] + ([args.facet] if args.facet else []) + list(where):
+        axes_keys = [args.x, args.y] + ([args.facet] if args.facet else [])
+        for key in axes_keys:
             res.check_swept(key)
+        if len(set(axes_keys)) < len(axes_keys):
+            raise nr.NnlabError("%s: --x, --y and --facet need different settings, got %s"
+                                % (res.path, ", ".join(axes_keys)))
         s = res.summary
-        keep = nr.np.ones(len(s), dtype=bool)
-        for k, v in where.items():
-            keep &= nr.np.array([nr.value_text(x) == v for x in s[k]])
+        keep = res.where_rows(where)
         rows = nr.np.flatnonzero(keep)
-        if rows.size == 0:
-            raise nr.NnlabError("%s: no run matches %s" % (res.path, where))
         res.require_values(args.metric, rows)
         xs, ys = values_of(res, args.x, rows), values_of(res, args.y, rows)
         facets = values_of(res, args.facet, rows) if args.facet else [None]

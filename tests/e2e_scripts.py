@@ -65,6 +65,16 @@ class Scripts(unittest.TestCase):
         self.assertTrue(head.startswith(want), (path, head))
         self.assertGreater(os.path.getsize(path), 2000)
 
+    def test_where_matches_numbers_by_value_and_lists_without_spaces(self):
+        with nr.load(self.results) as res:
+            configs = res.configs({"training.l2": "1e-3", "model.hidden": "[16,8]"})
+            self.assertEqual([e["values"]["training.l2"] for e in configs], ["0.001", "0.001"])
+            self.assertEqual({e["values"]["model.hidden"] for e in configs}, {"[16, 8]"})
+            self.assertEqual(res.where_rows({"training.l2": "0.0010"}).sum(), 12)
+        r = script("plot_grid.py", self.results, "--x", "training.l2", "--y", "model.activation",
+                   "--where", "model.hidden=[16,8]", "-o", os.path.join(self.tmp, "where.png"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_every_script_makes_an_image(self):
         jobs = {
             "plot_curves.py": [],
@@ -226,7 +236,10 @@ class Scripts(unittest.TestCase):
                 ("plot_compare.py", [self.results, "--where", "model.dropout=0.5"], "'model.dropout' was not swept"),
                 ("plot_grid.py", [self.results, "--x", "training.epochs", "--y", "training.l2"],
                  "'training.epochs' was not swept"),
-                ("plot_curves.py", [self.results, "--where", "model.activation=tanh"], "no config point matches"),
+                ("plot_curves.py", [self.results, "--where", "model.activation=tanh"],
+                 "no config point matches model.activation=tanh (model.activation takes sigmoid, relu)"),
+                ("plot_grid.py", [self.results, "--x", "training.l2", "--y", "training.l2"],
+                 "--x, --y and --facet need different settings"),
                 ("plot_weights.py", [self.results, "--run", "99"], "no run 99")):
             r = script(name, *args, "-o", os.path.join(self.tmp, "x.png"))
             self.assertEqual(r.returncode, 2, (name, args, r.stderr))
