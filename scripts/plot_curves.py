@@ -35,7 +35,11 @@ def main():
             known = {e["config"]: e for e in entries}
             missing = [c for c in args.config if c not in known]
             if missing:
-                raise nr.NnlabError("%s: no config point %s (among those selected)" % (res.path, missing))
+                ids = sorted(known)
+                have = ("%d to %d" % (ids[0], ids[-1]) if ids == list(range(ids[0], ids[-1] + 1))
+                        else ", ".join(map(str, ids)))
+                raise nr.NnlabError("%s: no config point %s%s (there are %s)" % (
+                    res.path, ", ".join(map(str, missing)), " matching --where" if args.where else "", have))
             entries = [known[c] for c in args.config]
         note = ""
         if len(entries) > args.max_configs:

@@ -240,7 +240,8 @@ class Scripts(unittest.TestCase):
                  "no config point matches model.activation=tanh (model.activation takes sigmoid, relu)"),
                 ("plot_grid.py", [self.results, "--x", "training.l2", "--y", "training.l2"],
                  "--x, --y and --facet need different settings"),
-                ("plot_weights.py", [self.results, "--run", "99"], "no run 99")):
+                ("plot_weights.py", [self.results, "--run", "99"], "no run 99"),
+                ("plot_curves.py", [self.results, "--config", "99"], "no config point 99 (there are 0 to 7)")):
             r = script(name, *args, "-o", os.path.join(self.tmp, "x.png"))
             self.assertEqual(r.returncode, 2, (name, args, r.stderr))
             self.assertIn(message, r.stderr)
