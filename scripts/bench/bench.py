@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5, help="pairs of runs for PyTorch and scikit-learn (median)")
     ap.add_argument("--repeat-numpy", type=int, default=9,
                     help="pairs of runs for the numpy port, whose ratio has a target (median)")
+    ap.add_argument("--repeat-scaling", type=int, default=9,
+                    help="pairs of -j 1 and -j 2 measurements, in alternating order (median)")
     args = ap.parse_args()
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="nnlab_bench_")
@@ -128,10 +130,12 @@ def main():
         # 4 runs each (-j 1) started together, 8 runs over the longer run phase against -j 1 alone
         # (which errs high when one starts late: the two phases then span more than the longer).
         pairs, apart = [], []
-        for pair in range(5):
-            progress("3. scaling: pair %d of 5" % (pair + 1))
+        # The order alternates from pair to pair, so that a drift of the machine's speed within a
+        # pair favours neither side.
+        for pair in range(args.repeat_scaling):
+            progress("3. scaling: pair %d of %d" % (pair + 1, args.repeat_scaling))
             rate = {}
-            for j in (1, 2):
+            for j in ((1, 2) if pair % 2 == 0 else (2, 1)):
                 _, _, err = nnlab_runs(args.nnlab, tmp, "scale%d" % j, BASELINE, "-j", str(j), "seeds={count: 8, start: 1}")
                 rate[j] = run_phase(err)[1]
             pairs.append((rate[2] / rate[1], rate[1], rate[2]))
@@ -187,8 +191,8 @@ def main():
           % (f["nnlab_samples_per_s"], f["nnlab_gflops"], f["pytorch_samples_per_s"], f["sgemm_gflops"]))
     print("   the rounds: nnlab vs PyTorch %s; nnlab vs sgemm %s"
           % (", ".join("%.2f" % r for r in f["pytorch_ratios"]), ", ".join("%.2f" % r for r in f["sgemm_ratios"])))
-    print("3. Scaling, 8 tutorial runs, median of 5 back-to-back pairs: %.2f runs/s with -j 1, %.2f with -j 2"
-          " (the pairs' ratios: %s)" % (s["runs_per_s_1"], s["runs_per_s_2"],
+    print("3. Scaling, 8 tutorial runs, median of %d back-to-back pairs: %.2f runs/s with -j 1, %.2f with -j 2"
+          " (the pairs' ratios: %s)" % (len(s["pair_ratios"]), s["runs_per_s_1"], s["runs_per_s_2"],
                                      ", ".join("%.2f" % r for r in s["pair_ratios"])))
     print("   two nnlab processes of 4 runs (-j 1) at once, against -j 1 alone: %.2fx (median; %s)"
           % (s["two_processes_ratio"], ", ".join("%.2f" % r for r in s["two_processes_ratios"])))
