@@ -18,7 +18,7 @@ static const char usage[] =
     "            [--fail-fast] [--quiet]\n"
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
-    "  nnlab summary RESULTS.h5|DIR [--sort METRIC] [--top N] [--csv]\n"
+    "  nnlab summary RESULTS.h5|DIR [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
     "                                  config points ranked, mean ± std over seeds\n"
     "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
     "  nnlab --version\n"
@@ -179,7 +179,10 @@ static int cmd_summary(int argc, char **argv)
     const char *path = NULL, *metric = "final_test_acc";
     int top = 0, csv = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--sort")) {
+        if (!strcmp(argv[i], "--where")) { /* applied once the table is loaded */
+            if (i + 1 >= argc) return bad_usage("%s needs KEY=VALUE, such as model.activation=relu", argv[i]);
+            i++;
+        } else if (!strcmp(argv[i], "--sort")) {
             if (i + 1 >= argc) return bad_usage("%s needs a metric", argv[i]);
             metric = argv[++i];
         } else if (!strcmp(argv[i], "--top")) {
@@ -199,7 +202,10 @@ static int cmd_summary(int argc, char **argv)
     if (!path) return bad_usage("%s", "summary needs a results file or an output folder");
     SummaryTable *t = NULL;
     char err[NN_ERR_LEN];
-    if (summary_load(&t, path, err) || summary_sort(t, metric, err)) {
+    int rc = summary_load(&t, path, err);
+    for (int i = 0; i < argc && !rc; i++)
+        if (!strcmp(argv[i], "--where")) rc = summary_filter(t, argv[++i], err);
+    if (rc || summary_sort(t, metric, err)) {
         fprintf(stderr, "nnlab: %s\n", err);
         summary_free(t);
         return NN_EXIT_INPUT;

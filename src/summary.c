@@ -329,6 +329,59 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
     return 0;
 }
 
+/* A swept value's text against one given on the command line: numbers by
+ * value (0.20 is 0.2), anything else ignoring spaces ([200,100]). */
+static int same_value(const char *have, const char *want)
+{
+    char *end_have, *end_want;
+    double a = strtod(have, &end_have), b = strtod(want, &end_want);
+    if (end_have != have && !*end_have && end_want != want && !*end_want) return a == b;
+    for (;; have++, want++) {
+        while (*have == ' ') have++;
+        while (*want == ' ') want++;
+        if (*have != *want) return 0;
+        if (!*have) return 1;
+    }
+}
+
+int summary_filter(SummaryTable *t, const char *where, char *err)
+{
+    const char *eq = strchr(where, '=');
+    if (!eq || eq == where) return nn_errf(err, "--where needs KEY=VALUE, such as model.activation=relu; got '%s'", where);
+    int key_len = (int)(eq - where), k = 0;
+    while (k < t->n_swept && (strncmp(t->swept_keys[k], where, (size_t)key_len) || t->swept_keys[k][key_len])) k++;
+    char list[1024] = "";
+    if (k == t->n_swept) {
+        for (int i = 0; i < t->n_swept; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", t->swept_keys[i]);
+        return nn_errf(err, "--where: '%.*s' was not swept in this experiment; swept: %s", key_len, where,
+                       t->n_swept ? list : "nothing");
+    }
+    int matches = 0;
+    for (int c = 0; c < t->n_configs; c++) matches += same_value(t->configs[c].swept[k], eq + 1);
+    if (!matches) {
+        for (int c = 0; c < t->n_configs; c++) {
+            const char *v = t->configs[c].swept[k];
+            int seen = 0;
+            for (int d = 0; d < c && !seen; d++) seen = !strcmp(t->configs[d].swept[k], v);
+            if (!seen) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "", v);
+        }
+        return nn_errf(err, "--where: no config point has %s (%s takes %s)", where, t->swept_keys[k], list);
+    }
+    int kept = 0;
+    for (int c = 0; c < t->n_configs; c++) {
+        SummaryConfig *sc = &t->configs[c];
+        if (same_value(sc->swept[k], eq + 1)) {
+            t->configs[kept++] = *sc;
+            continue;
+        }
+        for (int i = 0; i < t->n_swept; i++) free(sc->swept[i]);
+        free(sc->swept);
+    }
+    t->n_configs = kept;
+    return 0;
+}
+
 static void csv_field(FILE *out, const char *s)
 {
     if (strpbrk(s, ",\"\n")) {

@@ -33,6 +33,10 @@ typedef struct {
 
 /* path: a results.h5 file or an output folder. *out is the caller's. */
 int summary_load(SummaryTable **out, const char *path, char *err);
+/* Keep the config points whose swept setting KEY has VALUE ("KEY=VALUE";
+ * numbers match by value, lists with or without spaces). An error names the
+ * swept settings, or the values KEY takes. */
+int summary_filter(SummaryTable *t, const char *where, char *err);
 /* Rank by a metric: accuracies descending, losses and seconds ascending,
  * config points without a finite value last. */
 int summary_sort(SummaryTable *t, const char *metric, char *err);

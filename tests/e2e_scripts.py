@@ -74,6 +74,17 @@ class Scripts(unittest.TestCase):
         r = script("plot_grid.py", self.results, "--x", "training.l2", "--y", "model.activation",
                    "--where", "model.hidden=[16,8]", "-o", os.path.join(self.tmp, "where.png"))
         self.assertEqual(r.returncode, 0, r.stderr)
+        # nnlab summary --where keeps the same config points
+        rows, _ = summary_csv(self.results, "--where", "training.l2=1e-3", "--where", "model.hidden=[16,8]")
+        self.assertEqual(sorted(int(r["config"]) for r in rows), sorted(e["config"] for e in configs))
+        for args, message in ((["--where", "model.activation=tanh"],
+                               "--where: no config point has model.activation=tanh (model.activation takes sigmoid, "
+                               "relu)"),
+                              (["--where", "activation=relu"], "--where: 'activation' was not swept in this experiment"),
+                              (["--where", "relu"], "--where needs KEY=VALUE")):
+            r = run(NNLAB, "summary", self.results, *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(message, r.stderr)
 
     def test_every_script_makes_an_image(self):
         jobs = {
