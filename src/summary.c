@@ -344,31 +344,38 @@ static int same_value(const char *have, const char *want)
     }
 }
 
+/* "a, b, c": the swept keys (k < 0), or the values swept key k takes, in order. */
+static void join_swept(const SummaryTable *t, int k, char *list, size_t cap)
+{
+    list[0] = '\0';
+    int n = k < 0 ? t->n_swept : t->n_configs;
+    for (int i = 0; i < n; i++) {
+        const char *v = k < 0 ? t->swept_keys[i] : t->configs[i].swept[k];
+        int seen = 0;
+        for (int j = 0; k >= 0 && j < i && !seen; j++) seen = !strcmp(t->configs[j].swept[k], v);
+        if (!seen) snprintf(list + strlen(list), cap - strlen(list), "%s%s", *list ? ", " : "", v);
+    }
+}
+
 int summary_filter(SummaryTable *t, const char *where, char *err)
 {
     const char *eq = strchr(where, '=');
     if (!eq || eq == where) return nn_errf(err, "--where needs KEY=VALUE, such as model.activation=relu; got '%s'", where);
     int key_len = (int)(eq - where), k = 0;
     while (k < t->n_swept && (strncmp(t->swept_keys[k], where, (size_t)key_len) || t->swept_keys[k][key_len])) k++;
-    char list[1024] = "";
+    char list[1024];
     if (k == t->n_swept) {
-        for (int i = 0; i < t->n_swept; i++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", t->swept_keys[i]);
+        join_swept(t, -1, list, sizeof list);
         return nn_errf(err, "--where: '%.*s' was not swept in this experiment; swept: %s", key_len, where,
-                       t->n_swept ? list : "nothing");
-    }
-    int matches = 0;
-    for (int c = 0; c < t->n_configs; c++) matches += same_value(t->configs[c].swept[k], eq + 1);
-    if (!matches) {
-        for (int c = 0; c < t->n_configs; c++) {
-            const char *v = t->configs[c].swept[k];
-            int seen = 0;
-            for (int d = 0; d < c && !seen; d++) seen = !strcmp(t->configs[d].swept[k], v);
-            if (!seen) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "", v);
-        }
-        return nn_errf(err, "--where: no config point has %s (%s takes %s)", where, t->swept_keys[k], list);
+                       *list ? list : "nothing");
     }
     int kept = 0;
+    for (int c = 0; c < t->n_configs; c++) kept += same_value(t->configs[c].swept[k], eq + 1);
+    if (!kept) {
+        join_swept(t, k, list, sizeof list);
+        return nn_errf(err, "--where: no config point has %s (%s takes %s)", where, t->swept_keys[k], list);
+    }
+    kept = 0;
     for (int c = 0; c < t->n_configs; c++) {
         SummaryConfig *sc = &t->configs[c];
         if (same_value(sc->swept[k], eq + 1)) {
