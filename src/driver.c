@@ -253,6 +253,7 @@ static void free_data(Dataset **data, Dataset **owned, int n_owned)
 
 typedef struct {
     int total, done, diverged, failed;
+    double epochs_total, epochs_done; /* over the runs to do: ETA and the share done while runs are long */
     double start, last_print, best_acc;
     int tty, quiet;
 } Progress;
@@ -265,14 +266,17 @@ static void progress_show(Progress *p, int final)
     if (!final && p->tty && now - p->last_print < 0.1) return;
     p->last_print = now;
     double rate = elapsed > 0 ? p->done / elapsed : 0;
-    char eta[32] = "-";
-    if (rate > 0 && p->done < p->total) snprintf(eta, sizeof eta, "%.0fs", (p->total - p->done) / rate);
+    char eta[32] = "-", share[32] = "";
+    if (p->epochs_done > 0 && p->done < p->total) {
+        snprintf(eta, sizeof eta, "%.0fs", (p->epochs_total - p->epochs_done) * elapsed / p->epochs_done);
+        snprintf(share, sizeof share, ", %.0f%% of epochs", 100.0 * p->epochs_done / p->epochs_total);
+    }
     char best[32] = "-";
     if (p->best_acc >= 0) snprintf(best, sizeof best, "%.4f", p->best_acc);
     char diverged[32] = "";
     if (p->diverged) snprintf(diverged, sizeof diverged, "  (%d diverged)", p->diverged);
-    fprintf(stderr, "%s[%d/%d runs] %.2f runs/s  ETA %s  best test acc %s%s%s", p->tty ? "\r" : "", p->done,
-            p->total, rate, eta, best, diverged, p->tty ? "\033[K" : "\n");
+    fprintf(stderr, "%s[%d/%d runs%s] %.2f runs/s  ETA %s  best test acc %s%s%s", p->tty ? "\r" : "", p->done,
+            p->total, share, rate, eta, best, diverged, p->tty ? "\033[K" : "\n");
     if (p->tty && final) fputc('\n', stderr);
     fflush(stderr);
 }
@@ -418,6 +422,23 @@ static void save_run(Loop *L, Committer *c, const RunSpec *spec, const Settings 
     }
 }
 
+/* A run's epochs as they finish, for the progress line. */
+typedef struct {
+    Loop *L;
+    int reported;
+} RunEpochs;
+
+static void epoch_done(void *ctx, int epoch)
+{
+    RunEpochs *re = ctx;
+    re->reported = epoch;
+#pragma omp critical(nnlab_progress)
+    {
+        re->L->progress.epochs_done++;
+        progress_show(&re->L->progress, 0);
+    }
+}
+
 static void run_all(Loop *L, Committer *c, int threads)
 {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
@@ -428,7 +449,12 @@ static void run_all(Loop *L, Committer *c, int threads)
         grid_settings(L->ex, spec->config, &s);
         RunResult res;
         char err[NN_ERR_LEN] = "";
-        if (train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &res, err) == 0) {
+        RunEpochs re = {L, 0};
+        TrainProgress tp = {epoch_done, &re};
+        int rc = train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &tp, &res, err);
+#pragma omp critical(nnlab_progress)
+        L->progress.epochs_done += s.train.epochs - re.reported; /* those a diverged or failed run skipped */
+        if (rc == 0) {
             save_run(L, c, spec, &s, &res);
             run_result_free(&res);
         } else {
@@ -674,6 +700,7 @@ static void mpi_coordinate(Loop *L, int size)
                 Settings s;
                 grid_settings(L->ex, L->runs[index].config, &s);
                 if (saved) saved[index] = SAVING;
+                L->progress.epochs_done += s.train.epochs; /* the workers report whole runs */
                 save_run(L, NULL, &L->runs[index], &s, &r);
                 if (saved) saved[index] = L->write_failed ? 0 : SAVED;
             } else {
@@ -682,6 +709,9 @@ static void mpi_coordinate(Loop *L, int size)
         } else if (st.MPI_TAG == TAG_FAILED) {
             int index;
             memcpy(&index, buf, sizeof index);
+            Settings s;
+            grid_settings(L->ex, L->runs[index].config, &s);
+            L->progress.epochs_done += s.train.epochs;
             run_failed(L, &L->runs[index], buf + sizeof index);
         } else if (st.MPI_TAG == TAG_DONE) {
             done_ranks++;
@@ -713,7 +743,7 @@ static void mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec *
         char err[NN_ERR_LEN] = "", failed[sizeof(int) + NN_ERR_LEN];
         size_t len = 0;
         char *buf = NULL;
-        if (train_run(&s.train, data[spec->config], (uint64_t)spec->seed, &r, err) == 0) {
+        if (train_run(&s.train, data[spec->config], (uint64_t)spec->seed, NULL, &r, err) == 0) {
             buf = pack_result(index, &r, &len);
             run_result_free(&r);
             if (!buf) snprintf(err, sizeof err, "out of memory sending run %d", spec->id);
@@ -811,6 +841,11 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 
     Loop L = {ex, data, runs, n_runs, todo, n_todo, o->fail_fast, {0}, 0, ""};
     L.progress.total = n_todo;
+    for (int i = 0; i < n_todo; i++) {
+        Settings s;
+        grid_settings(ex, runs[todo[i]].config, &s);
+        L.progress.epochs_total += s.train.epochs;
+    }
     L.progress.start = L.progress.last_print = nn_now();
     L.progress.best_acc = -1;
     L.progress.tty = isatty(fileno(stderr));

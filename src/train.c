@@ -156,7 +156,8 @@ void run_result_free(RunResult *res)
     memset(res, 0, sizeof *res);
 }
 
-int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *res, char *err)
+int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const TrainProgress *progress, RunResult *res,
+              char *err)
 {
     double t0 = nn_now();
     memset(res, 0, sizeof *res);
@@ -194,6 +195,7 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *
         record(&t, c, d, res, e);
         res->epochs_done = e;
         if (diverged(c, res, e)) res->status = RUN_DIVERGED;
+        if (progress) progress->fn(progress->ctx, e);
     }
     memcpy(res->weights, t.params, t.mlp.n_params * sizeof(float));
     trainer_destroy(&t);

@@ -59,10 +59,19 @@ typedef struct {
  * double so that absurd layer sizes give an absurd number, not an overflow. */
 double train_state_bytes(const TrainConfig *c, const Dataset *d);
 
+/* For progress reports: fn(ctx, epoch) is called on the training thread
+ * after each epoch's curves (epoch counts from 1). It sees nothing of the run. */
+typedef struct {
+    void (*fn)(void *ctx, int epoch);
+    void *ctx;
+} TrainProgress;
+
 /* Train one run from `seed`. Fills *res (freed with run_result_free).
  * Returns 0, or -1 with a message when memory could not be allocated; a
- * diverged run is a success with res->status == RUN_DIVERGED. */
-int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, RunResult *res, char *err);
+ * diverged run is a success with res->status == RUN_DIVERGED. progress may
+ * be NULL. */
+int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const TrainProgress *progress, RunResult *res,
+              char *err);
 void run_result_free(RunResult *res);
 
 /* Mean cross-entropy and accuracy of params over n rows, evaluation mode. */

@@ -102,7 +102,7 @@ START_TEST(write_read_and_merge)
     ck_assert_int_eq(n_runs, 2);
     RunResult res[2];
     for (int i = 0; i < 2; i++) {
-        ck_assert_int_eq(train_run(&ex->settings.train, d, (uint64_t)runs[i].seed, &res[i], err), 0);
+        ck_assert_int_eq(train_run(&ex->settings.train, d, (uint64_t)runs[i].seed, NULL, &res[i], err), 0);
         char path[512];
         h5io_run_path(path, sizeof path, dir, i);
         ck_assert_msg(h5io_write_run(path, ex, &runs[i], &ex->settings, &res[i], err) == 0, "%s", err);

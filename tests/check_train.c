@@ -39,7 +39,7 @@ static TrainConfig small(void)
 static void run(const TrainConfig *c, uint64_t seed, RunResult *res)
 {
     char err[NN_ERR_LEN];
-    ck_assert_msg(train_run(c, digits, seed, res, err) == 0, "%s", err);
+    ck_assert_msg(train_run(c, digits, seed, NULL, res, err) == 0, "%s", err);
 }
 
 static int same_bits(const RunResult *a, const RunResult *b)
@@ -152,6 +152,31 @@ START_TEST(batch_size_not_dividing_the_set)
 }
 END_TEST
 
+/* TrainProgress for the tests: seen[0] counts the calls, seen[epoch] each epoch's. */
+static void count_epoch(void *ctx, int epoch)
+{
+    int *seen = ctx;
+    seen[0]++;
+    if (epoch >= 1 && epoch < 8) seen[epoch]++;
+}
+
+START_TEST(progress_hears_every_epoch)
+{
+    TrainConfig c = small();
+    RunResult with, without;
+    int seen[8] = {0};
+    TrainProgress tp = {count_epoch, seen};
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(train_run(&c, digits, 5, &tp, &with, err), 0);
+    ck_assert_int_eq(seen[0], 3);
+    for (int k = 1; k <= 3; k++) ck_assert_int_eq(seen[k], 1);
+    run(&c, 5, &without);
+    ck_assert(same_bits(&with, &without)); /* reporting changes nothing */
+    run_result_free(&with);
+    run_result_free(&without);
+}
+END_TEST
+
 START_TEST(divergence_is_a_status)
 {
     /* Raw pixels (0..16) and an absurd rate: the loss overflows to inf/NaN. */
@@ -167,9 +192,13 @@ START_TEST(divergence_is_a_status)
     c.batch_size = 8;
     c.epochs = 5;
     RunResult r;
-    ck_assert_int_eq(train_run(&c, raw, 3, &r, err), 0);
+    int seen[8] = {0};
+    TrainProgress tp = {count_epoch, seen};
+    ck_assert_int_eq(train_run(&c, raw, 3, &tp, &r, err), 0);
     ck_assert_int_eq(r.status, RUN_DIVERGED);
     ck_assert_int_ge(r.epochs_done, 1);
+    ck_assert_int_eq(seen[0], r.epochs_done); /* progress heard of each epoch run, the diverged one last */
+    for (int k = 1; k <= 5; k++) ck_assert_int_eq(seen[k], k <= r.epochs_done);
     ck_assert_int_le(r.epochs_done, 5);
     ck_assert(isfinite(r.curve[CURVE_TRAIN_LOSS][0]));
     int e = r.epochs_done;
@@ -178,7 +207,7 @@ START_TEST(divergence_is_a_status)
     run_result_free(&r);
     /* Without train curves the test loss alone shows it. */
     c.train_curves = 0;
-    ck_assert_int_eq(train_run(&c, raw, 3, &r, err), 0);
+    ck_assert_int_eq(train_run(&c, raw, 3, NULL, &r, err), 0);
     ck_assert_int_eq(r.status, RUN_DIVERGED);
     ck_assert(!isfinite(r.curve[CURVE_TEST_LOSS][r.epochs_done]));
     run_result_free(&r);
@@ -198,6 +227,7 @@ int main(void)
     tcase_add_test(tc, curves_and_learning);
     tcase_add_test(tc, without_train_curves);
     tcase_add_test(tc, batch_size_not_dividing_the_set);
+    tcase_add_test(tc, progress_hears_every_epoch);
     tcase_add_test(tc, divergence_is_a_status);
     suite_add_tcase(s, tc);
     return run_suite(s);
