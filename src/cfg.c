@@ -896,11 +896,39 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
     return 0;
 }
 
-/* Settings that only make sense together. */
+/* Whether a dataset setting means anything for the chosen source. */
+static int applies(const SettingDef *def, const Settings *s)
+{
+    int src = s->data.source;
+    const char *k = def->key;
+    if (!strcmp(k, "dataset.path")) return src != DATA_DIGITS;
+    if (!strcmp(k, "dataset.header") || !strcmp(k, "dataset.label_column")) return src == DATA_CSV;
+    if (!strcmp(k, "dataset.x") || !strcmp(k, "dataset.y")) return src == DATA_HDF5;
+    if (!strcmp(k, "dataset.test_fraction") || !strcmp(k, "dataset.split_seed")) return src != DATA_IDX;
+    return 1;
+}
+
+/* Settings that only make sense together. A dataset setting the source
+ * does not use is an error when dataset.source is not set (dataset.path
+ * alone would train on the built-in digits), is set in the same file, or
+ * the setting is on the command line; one inherited from a base written
+ * for another source is left out. */
 static int check_dataset(Binder *b, const Experiment *ex)
 {
     const DataConfig *d = &ex->settings.data;
     const Node *src = b->where[0];
+    for (int i = 0; i < N_SETTINGS; i++) {
+        const Node *n = b->where[i];
+        if (!n || applies(&cfg_settings[i], &ex->settings)) continue;
+        int typed = !strncmp(n->file, "command line (", 14);
+        if (src && src->file != n->file && !typed) continue;
+        if (!src)
+            return node_errf(b->err, n, "%s is set but dataset.source is not, so the built-in digits would be used; "
+                             "set source: csv, hdf5 or idx", cfg_settings[i].key);
+        return node_errf(b->err, n, "%s is not used by dataset.source %s%s", cfg_settings[i].key,
+                         data_source_names[d->source],
+                         d->source == DATA_IDX ? " (its own test files are the test set)" : "");
+    }
     if (d->source != DATA_DIGITS && !d->path[0])
         return node_errf(b->err, src, "dataset.source %s needs dataset.path (%s)", data_source_names[d->source],
                          d->source == DATA_IDX ? "the folder of the four MNIST-format files" : "the data file");
@@ -1008,18 +1036,6 @@ void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settin
         break;
     }
     }
-}
-
-/* Whether a dataset setting means anything for the chosen source. */
-static int applies(const SettingDef *def, const Settings *s)
-{
-    int src = s->data.source;
-    const char *k = def->key;
-    if (!strcmp(k, "dataset.path")) return src != DATA_DIGITS;
-    if (!strcmp(k, "dataset.header") || !strcmp(k, "dataset.label_column")) return src == DATA_CSV;
-    if (!strcmp(k, "dataset.x") || !strcmp(k, "dataset.y")) return src == DATA_HDF5;
-    if (!strcmp(k, "dataset.test_fraction") || !strcmp(k, "dataset.split_seed")) return src != DATA_IDX;
-    return 1;
 }
 
 /* The part of the resolved text that determines results: settings, grid,

@@ -225,6 +225,27 @@ START_TEST(base_chain_merges_child_over_base)
 }
 END_TEST
 
+START_TEST(dataset_settings_the_source_does_not_use)
+{
+    /* Inherited from a base written for another source: left out of the experiment. */
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/hdf5-child.yaml", NULL, 0, err) == 0, "%s", err);
+    ck_assert_int_eq(ex->settings.data.source, DATA_HDF5);
+    ck_assert_ptr_null(strstr(ex->resolved, "header"));
+    ck_assert_ptr_null(strstr(ex->resolved, "label_column"));
+    cfg_free(ex);
+    /* Typed on the command line: an error, as when written beside the source. */
+    char *header[] = {"dataset.header=false"};
+    ck_assert_int_ne(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/hdf5-child.yaml", header, 1, err), 0);
+    ck_assert_str_eq(err, "command line (dataset.header=false):1:16: dataset.header is not used by dataset.source hdf5");
+    /* Without a source, a file's path would silently train on the digits. */
+    load_fails("dataset:\n  path: data.csv\n", NULL, 0,
+               "g.yaml:2:9: dataset.path is set but dataset.source is not, so the built-in digits would be used; "
+               "set source: csv, hdf5 or idx");
+}
+END_TEST
+
 START_TEST(shipped_experiments_expand)
 {
     /* Every shipped experiment loads; the combined grid is the product of its axes. */
@@ -258,6 +279,7 @@ int main(void)
     tcase_add_test(tc, override_syntax_errors_point_into_the_argument);
     tcase_add_test(tc, override_empty_values_and_grid_prefix_are_named);
     tcase_add_test(tc, base_chain_merges_child_over_base);
+    tcase_add_test(tc, dataset_settings_the_source_does_not_use);
     tcase_add_test(tc, shipped_experiments_expand);
     suite_add_tcase(s, tc);
     return run_suite(s);
