@@ -435,6 +435,8 @@ static const char *const aliases[][2] = {
     {"train", "training"},             {"logistic", "sigmoid"},      {"nag", "nesterov"},
     {"kaiming_normal", "he_normal"},   {"he", "he_normal"},          {"glorot_uniform", "xavier_uniform"},
     {"xavier", "xavier_uniform"},      {"lecun", "lecun_normal"},    {"standardize", "standard"},
+    {"mnist", "idx"},                  {"fashion_mnist", "idx"},     {"fashion-mnist", "idx"},
+    {"h5", "hdf5"},                    {"normalise", "scale"},
 };
 
 /* ASCII case-insensitive equality ('ReLU' for 'relu'). */
@@ -455,7 +457,7 @@ static const char *alias_of(const char *word, const char *const *candidates)
     size_t pre = dot ? (size_t)(dot - word) + 1 : 0;
     const char *name = word + pre;
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
-        if (!strcmp(name, aliases[a][0])) {
+        if (same_letters(name, aliases[a][0])) {
             name = aliases[a][1];
             break;
         }
