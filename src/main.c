@@ -85,8 +85,8 @@ static int cmd_run(int argc, char **argv, int mpi_rank, int mpi_size)
             if (i + 1 >= argc || argv[i + 1][0] == '\0' || argv[i + 1][0] == '-') {
                 free(overrides);
                 if (i + 1 < argc && argv[i + 1][0] == '-')
-                    return bad_usage("%s needs a folder, not the option '%s' (a folder named so: ./%s)", a, argv[i + 1],
-                                     argv[i + 1]);
+                    return bad_usage("%s needs a folder, not the option '%s' (for a folder of that name: ./%s)", a,
+                                     argv[i + 1], argv[i + 1]);
                 return bad_usage("%s needs a folder", a);
             }
             output = argv[++i];
