@@ -96,19 +96,23 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
                    char *err)
 {
     memset(rows, 0, sizeof *rows);
-    const char *p = text, *end = text + len, *line;
-    size_t ll;
+    const char *p = text, *end = text + len, *line, *first = NULL;
+    size_t ll, first_len = 0;
     int n = 0, fields = 0, first_data = 0, line_no = 0;
     /* First pass: the shape. */
     while ((line = next_line(&p, end, &ll))) {
         line_no++;
         if (header && line_no == 1) continue;
         if (blank(line, ll)) continue;
-        if (!n) fields = count_fields(line, ll), first_data = line_no;
+        if (!n) fields = count_fields(line, ll), first_data = line_no, first = line, first_len = ll;
         n++;
     }
     if (n == 0) return nn_errf(err, "%s: no data rows", name);
-    if (fields < 2) return nn_errf(err, "%s: line %d: need at least one feature and a label", name, first_data);
+    if (fields < 2) {
+        const char *sep = memchr(first, ';', first_len) ? "';'" : memchr(first, '\t', first_len) ? "tabs" : NULL;
+        return nn_errf(err, "%s: line %d: need at least one feature and a label%s%s%s", name, first_data,
+                       sep ? " (values are separated by commas; this line has " : "", sep ? sep : "", sep ? ")" : "");
+    }
     int label = label_column < 0 ? fields - 1 : label_column;
     if (label >= fields)
         return nn_errf(err, "%s: label_column %d, but line %d has only %d columns", name, label_column, first_data,
@@ -151,8 +155,9 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
             }
             if (!ok) {
                 data_rows_free(rows);
-                return nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'", name, line_no, f + 1,
-                               cl > 40 ? 40 : cl, cell);
+                return nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'%s", name, line_no, f + 1,
+                               cl > 40 ? 40 : cl, cell,
+                               line_no == 1 && !header ? " (a header line? set dataset.header: true)" : "");
             }
             if (f == label) {
                 if (v < 0 || v != floor(v) || v > 1e6) {

@@ -119,6 +119,12 @@ START_TEST(csv_defects_are_named)
     csv_fails("1,2,0\n3,4,1.5\n", "t.csv: line 2: label '1.5' is not an integer in 0..1000000");
     csv_fails("1,2,0\n3,4,-1\n", "t.csv: line 2: label '-1' is not an integer in 0..1000000");
     csv_fails("\n\n", "t.csv: no data rows");
+    csv_fails("a,b,label\n1,2,0\n", "t.csv: line 1, column 1: not a finite number: 'a' (a header line? set "
+                                      "dataset.header: true)");
+    csv_fails("\n1;2;0\n3;4;1\n", "t.csv: line 2: need at least one feature and a label (values are separated by "
+                                   "commas; this line has ';')");
+    csv_fails("1\t2\t0\n", "t.csv: line 1: need at least one feature and a label (values are separated by commas; "
+                            "this line has tabs)");
     DataRows rows;
     char err[NN_ERR_LEN];
     const char *ok = "1, 2,0\r\n\n3.5,4e1,1\n";
