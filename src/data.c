@@ -157,7 +157,9 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
                 data_rows_free(rows);
                 return nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'%s", name, line_no, f + 1,
                                cl > 40 ? 40 : cl, cell,
-                               line_no == 1 && !header ? " (a header line? set dataset.header: true)" : "");
+                               line_no == 1 && !header && f == 0 ? " (a header line? set dataset.header: true)"
+                               : f == label ? " (the label column holds class numbers 0, 1, ...: number the classes)"
+                                            : "");
             }
             if (f == label) {
                 if (v < 0 || v != floor(v) || v > 1e6) {

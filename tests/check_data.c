@@ -121,6 +121,10 @@ START_TEST(csv_defects_are_named)
     csv_fails("\n\n", "t.csv: no data rows");
     csv_fails("a,b,label\n1,2,0\n", "t.csv: line 1, column 1: not a finite number: 'a' (a header line? set "
                                       "dataset.header: true)");
+    csv_fails("1,2,cat\n", "t.csv: line 1, column 3: not a finite number: 'cat' (the label column holds class "
+                           "numbers 0, 1, ...: number the classes)");
+    csv_fails("1,2,0\n3,4,cat\n", "t.csv: line 2, column 3: not a finite number: 'cat' (the label column holds class "
+                                   "numbers 0, 1, ...: number the classes)");
     csv_fails("\n1;2;0\n3;4;1\n", "t.csv: line 2: need at least one feature and a label (values are separated by "
                                    "commas; this line has ';')");
     csv_fails("1\t2\t0\n", "t.csv: line 1: need at least one feature and a label (values are separated by commas; "
