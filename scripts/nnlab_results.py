@@ -52,7 +52,9 @@ def value_text(v):
 
 def same_value(have, want):
     """A swept value's text against one given on the command line: numbers by
-    value (0.20 is 0.2), anything else ignoring spaces ([200,100])."""
+    value (0.20 is 0.2; true and false are stored as 1 and 0), anything else
+    ignoring spaces ([200,100])."""
+    want = {"true": "1", "false": "0"}.get(want, want)
     if have == want:
         return True
     try:
@@ -130,10 +132,10 @@ class Results:
         out = []
         for c in np.unique(self.summary["config"]):
             rows = np.flatnonzero(self.summary["config"] == c)
-            first = self.summary[rows[0]]
-            values = {k: value_text(first[k]) for k in self.swept}
             if not keep[rows[0]]:
                 continue
+            first = self.summary[rows[0]]
+            values = {k: value_text(first[k]) for k in self.swept}
             entry = {"config": int(c), "values": values, "n_seeds": len(rows), "runs": rows,
                      "n_diverged": int(np.sum(self.summary["status"][rows] == b"diverged")),
                      "mean": {}, "std": {}}

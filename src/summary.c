@@ -330,9 +330,12 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
 }
 
 /* A swept value's text against one given on the command line: numbers by
- * value (0.20 is 0.2), anything else ignoring spaces ([200,100]). */
+ * value (0.20 is 0.2; true and false are stored as 1 and 0), anything else
+ * ignoring spaces ([200,100]). */
 static int same_value(const char *have, const char *want)
 {
+    if (!strcmp(want, "true")) want = "1";
+    if (!strcmp(want, "false")) want = "0";
     char *end_have, *end_want;
     double a = strtod(have, &end_have), b = strtod(want, &end_want);
     if (end_have != have && !*end_have && end_want != want && !*end_want) return a == b;

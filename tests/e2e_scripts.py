@@ -86,6 +86,20 @@ class Scripts(unittest.TestCase):
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(message, r.stderr)
 
+    def test_where_takes_true_and_false_for_swept_switches(self):
+        exp = os.path.join(self.tmp, "switch.yaml")
+        with open(exp, "w") as f:
+            f.write("model: {hidden: [8]}\ntraining: {epochs: 1, batch_size: 64}\n"
+                    "grid:\n  training.shuffle: [false, true]\nseeds: [1]\n")
+        out = os.path.join(self.tmp, "switch")
+        r = run(NNLAB, "run", exp, "-o", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for value, config in (("true", 1), ("false", 0)):
+            rows, _ = summary_csv(out, "--where", "training.shuffle=" + value)
+            self.assertEqual([int(r["config"]) for r in rows], [config])
+            with nr.load(out) as res:
+                self.assertEqual([e["config"] for e in res.configs({"training.shuffle": value})], [config])
+
     def test_every_script_makes_an_image(self):
         jobs = {
             "plot_curves.py": [],
