@@ -93,6 +93,8 @@ class Results:
             raise NnlabError("%s: not an nnlab results file" % path)
         self.summary = self.file["summary"][()]
         self.swept = [n for n in self.summary.dtype.names if "." in n]
+        names = self.file["data"].attrs.get("class_names") if "data" in self.file else None
+        self.class_names = None if names is None else [_text(v) for v in names]  # CSV labels that were names
         self.name = _text(self.file.attrs.get("name", ""))
         self.experiment = _text(self.file.attrs.get("experiment", ""))
 

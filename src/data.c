@@ -58,11 +58,18 @@ static int gunzip(char **out, size_t *out_len, const unsigned char *in, size_t i
     return 0;
 }
 
+static void free_names(char **names, int n)
+{
+    for (int i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+}
+
 void data_rows_free(DataRows *rows)
 {
     if (!rows) return;
     free(rows->x);
     free(rows->y);
+    free_names(rows->class_names, rows->n_class_names);
     memset(rows, 0, sizeof *rows);
 }
 
@@ -90,6 +97,53 @@ static int count_fields(const char *line, size_t len)
     int n = 1;
     for (size_t i = 0; i < len; i++) n += line[i] == ',';
     return n;
+}
+
+/* The cell as a finite number (spaces around it allowed); 0 if it is not one. */
+static int parse_number(const char *cell, int cl, double *v)
+{
+    char buf[64], *stop;
+    if (cl <= 0 || cl >= (int)sizeof buf) return 0;
+    memcpy(buf, cell, (size_t)cl);
+    buf[cl] = '\0';
+    errno = 0;
+    *v = strtod(buf, &stop);
+    while (*stop == ' ' || *stop == '\t') stop++;
+    return stop != buf && *stop == '\0' && errno != ERANGE && isfinite(*v);
+}
+
+typedef struct {
+    const char *s;
+    int len, row;
+} Label;
+
+static int compare_labels(const void *pa, const void *pb)
+{
+    const Label *a = pa, *b = pb;
+    int c = memcmp(a->s, b->s, (size_t)(a->len < b->len ? a->len : b->len));
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Class names (label[r] for row r) numbered in sorted order: rows->y and
+ * rows->class_names. Sorts label. */
+static int number_classes(DataRows *rows, Label *label, const char *name, char *err)
+{
+    qsort(label, (size_t)rows->n, sizeof *label, compare_labels);
+    int k = 0;
+    for (int i = 0; i < rows->n; i++) k += i == 0 || compare_labels(&label[i - 1], &label[i]);
+    rows->class_names = nn_calloc((size_t)k, sizeof(char *));
+    if (!rows->class_names) return nn_errf(err, "%s: out of memory for %d class names", name, k);
+    rows->n_class_names = k;
+    for (int i = 0, c = -1; i < rows->n; i++) {
+        if (i == 0 || compare_labels(&label[i - 1], &label[i])) {
+            rows->class_names[++c] = nn_alloc((size_t)label[i].len + 1, 1);
+            if (!rows->class_names[c]) return nn_errf(err, "%s: out of memory for %d class names", name, k);
+            memcpy(rows->class_names[c], label[i].s, (size_t)label[i].len);
+            rows->class_names[c][label[i].len] = '\0';
+        }
+        rows->y[label[i].row] = c;
+    }
+    return 0;
 }
 
 int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int label_column, const char *name,
@@ -126,7 +180,10 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
     }
     rows->n = n;
     rows->d = d;
-    /* Second pass: the values. */
+    /* Second pass: the values. Labels are class numbers, or class names
+     * (numbered in sorted order) if the first row's is not a number. */
+    Label *names = NULL;
+    int names_line = 0;
     p = text;
     line_no = 0;
     for (int r = 0; (line = next_line(&p, end, &ll));) {
@@ -134,40 +191,48 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
         if ((header && line_no == 1) || blank(line, ll)) continue;
         int got = count_fields(line, ll);
         if (got != fields) {
-            data_rows_free(rows);
-            return nn_errf(err, "%s: line %d: %d fields, expected %d", name, line_no, got, fields);
+            nn_errf(err, "%s: line %d: %d fields, expected %d", name, line_no, got, fields);
+            goto fail;
         }
         const char *cell = line, *line_end = line + ll;
         for (int f = 0, j = 0; f < fields; f++) {
             const char *cell_end = memchr(cell, ',', (size_t)(line_end - cell));
             if (!cell_end) cell_end = line_end;
-            int cl = (int)(cell_end - cell);
-            char buf[64], *stop;
-            int ok = cl > 0 && cl < (int)sizeof buf;
+            int cl = (int)(cell_end - cell), shown = cl > 40 ? 40 : cl;
             double v = 0;
-            if (ok) {
-                memcpy(buf, cell, (size_t)cl);
-                buf[cl] = '\0';
-                errno = 0;
-                v = strtod(buf, &stop);
-                while (*stop == ' ' || *stop == '\t') stop++;
-                ok = stop != buf && *stop == '\0' && errno != ERANGE && isfinite(v);
+            int ok = parse_number(cell, cl, &v);
+            if (f == label && r == 0 && !ok) {
+                names = nn_alloc((size_t)n, sizeof *names);
+                if (!names) {
+                    nn_errf(err, "%s: out of memory for %d labels", name, n);
+                    goto fail;
+                }
+                names_line = line_no;
             }
-            if (!ok) {
-                data_rows_free(rows);
-                return nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'%s", name, line_no, f + 1,
-                               cl > 40 ? 40 : cl, cell,
-                               line_no == 1 && !header && f == 0 ? " (a header line? set dataset.header: true)"
-                               : f == label ? " (the label column holds class numbers 0, 1, ...: number the classes)"
-                                            : "");
-            }
-            if (f == label) {
-                if (v < 0 || v != floor(v) || v > 1e6) {
-                    data_rows_free(rows);
-                    return nn_errf(err, "%s: line %d: label '%.*s' is not an integer in 0..1000000", name, line_no,
-                                   cl > 40 ? 40 : cl, cell);
+            if (f == label && names) {
+                while (cl > 0 && (*cell == ' ' || *cell == '\t')) cell++, cl--;
+                while (cl > 0 && (cell[cl - 1] == ' ' || cell[cl - 1] == '\t')) cl--;
+                if (cl == 0) {
+                    nn_errf(err, "%s: line %d: the label is empty", name, line_no);
+                    goto fail;
+                }
+                if (ok) {
+                    nn_errf(err, "%s: line %d: label '%.*s' is a number, but line %d's is a class name (labels are "
+                            "all class numbers 0, 1, ... or all class names)", name, line_no, shown, cell, names_line);
+                    goto fail;
+                }
+                names[r] = (Label){cell, cl, r};
+            } else if (f == label) {
+                if (!ok || v < 0 || v != floor(v) || v > 1e6) {
+                    nn_errf(err, "%s: line %d: label '%.*s' is not an integer in 0..1000000%s", name, line_no, shown,
+                            cell, ok ? "" : " (labels are all class numbers or all class names, as on line 1)");
+                    goto fail;
                 }
                 rows->y[r] = (int32_t)v;
+            } else if (!ok) {
+                nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'%s", name, line_no, f + 1, shown,
+                        cell, line_no == 1 && !header ? " (a header line? set dataset.header: true)" : "");
+                goto fail;
             } else {
                 rows->x[(size_t)r * (size_t)d + (size_t)j++] = (float)v;
             }
@@ -175,7 +240,13 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
         }
         r++;
     }
+    if (names && number_classes(rows, names, name, err)) goto fail;
+    free(names);
     return 0;
+fail:
+    free(names);
+    data_rows_free(rows);
+    return -1;
 }
 
 void data_free(Dataset *d)
@@ -187,6 +258,7 @@ void data_free(Dataset *d)
     free(d->y_test);
     free(d->train_index);
     free(d->test_index);
+    free_names(d->class_names, d->n_classes);
     free(d);
 }
 
@@ -285,6 +357,8 @@ static int split_rows(Dataset **out, const DataRows *rows, const DataConfig *c, 
     if (ds->n_classes < 2) {
         free(perm);
         data_free(ds);
+        if (rows->class_names) return nn_errf(err, "%s: every label is '%s'; need at least 2 classes", name,
+                                              rows->class_names[0]);
         return nn_errf(err, "%s: every label is 0; need at least 2 classes", name);
     }
     for (int i = 0; i < n; i++) {
@@ -639,6 +713,10 @@ int data_load(const DataConfig *c, Dataset **out, char *err)
     default: return nn_errf(err, "unknown data source %d", c->source);
     }
     if (rc == 0) rc = split_rows(out, &rows, c, err);
+    if (rc == 0) { /* the names move to the data set */
+        (*out)->class_names = rows.class_names;
+        rows.class_names = NULL;
+    }
     data_rows_free(&rows);
     return rc;
 }

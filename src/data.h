@@ -34,6 +34,8 @@ typedef struct {
     int n, d;
     float *x;
     int32_t *y;
+    char **class_names; /* (n_class_names) when the labels were names: class k is class_names[k]; else NULL */
+    int n_class_names;
 } DataRows;
 
 typedef struct {
@@ -45,6 +47,7 @@ typedef struct {
     int32_t *y_test;      /* (n_test) */
     int32_t *train_index; /* (n_train) source row of each training row, in split order */
     int32_t *test_index;  /* (n_test) */
+    char **class_names;   /* (n_classes) when the labels were names (CSV): class k's name; else NULL */
 } Dataset;
 
 extern const char *const data_source_names[]; /* NULL-terminated, by DataSource */
@@ -55,7 +58,9 @@ int data_load(const DataConfig *c, Dataset **out, char *err);
 void data_free(Dataset *d); /* NULL is fine */
 
 /* Parse comma-separated rows of numbers; column label_column (-1: the last)
- * is an integer label >= 0; a header line is skipped when header != 0.
+ * is an integer label >= 0, or in every row a class name (numbered in sorted
+ * order, the names in rows->class_names); a header line is skipped when
+ * header != 0.
  * `name` names the input in messages ("FILE: line 12: ..."). rows is the
  * caller's, freed with data_rows_free. */
 int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int label_column, const char *name,

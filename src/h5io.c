@@ -66,6 +66,17 @@ static int attr_str(hid_t loc, const char *name, const char *value)
     return rc;
 }
 
+/* A 1-D attribute of n strings. */
+static int attr_strs(hid_t loc, const char *name, char *const *values, int n)
+{
+    hsize_t dims = (hsize_t)n;
+    hid_t t = string_type(), space = H5Screate_simple(1, &dims, NULL);
+    int rc = t < 0 || space < 0 ? -1 : attr_write(loc, name, t, space, values);
+    if (space >= 0) H5Sclose(space);
+    if (t >= 0) H5Tclose(t);
+    return rc;
+}
+
 static int attr_i64(hid_t loc, const char *name, int64_t value)
 {
     return attr_scalar(loc, name, H5T_NATIVE_INT64, &value);
@@ -466,7 +477,8 @@ static int write_data_group(hid_t f, const Experiment *ex, const Dataset *d)
              attr_i64(g, "n_train", d->n_train) || attr_i64(g, "n_test", d->n_test) ||
              attr_i64(g, "n_features", d->n_features) || attr_i64(g, "n_classes", d->n_classes) ||
              dset_i32(g, "train_index", d->train_index, (size_t)d->n_train) ||
-             dset_i32(g, "test_index", d->test_index, (size_t)d->n_test);
+             dset_i32(g, "test_index", d->test_index, (size_t)d->n_test) ||
+             (d->class_names && attr_strs(g, "class_names", d->class_names, d->n_classes));
     if (H5Gclose(g) < 0) rc = -1;
     return rc ? -1 : 0;
 }

@@ -121,10 +121,11 @@ START_TEST(csv_defects_are_named)
     csv_fails("\n\n", "t.csv: no data rows");
     csv_fails("a,b,label\n1,2,0\n", "t.csv: line 1, column 1: not a finite number: 'a' (a header line? set "
                                       "dataset.header: true)");
-    csv_fails("1,2,cat\n", "t.csv: line 1, column 3: not a finite number: 'cat' (the label column holds class "
-                           "numbers 0, 1, ...: number the classes)");
-    csv_fails("1,2,0\n3,4,cat\n", "t.csv: line 2, column 3: not a finite number: 'cat' (the label column holds class "
-                                   "numbers 0, 1, ...: number the classes)");
+    csv_fails("1,2,0\n3,4,cat\n", "t.csv: line 2: label 'cat' is not an integer in 0..1000000 (labels are all class "
+                                   "numbers or all class names, as on line 1)");
+    csv_fails("1,2,cat\n3,4,0\n", "t.csv: line 2: label '0' is a number, but line 1's is a class name (labels are all "
+                                   "class numbers 0, 1, ... or all class names)");
+    csv_fails("1,2,cat\n3,4,\n", "t.csv: line 2: the label is empty");
     csv_fails("\n1;2;0\n3;4;1\n", "t.csv: line 2: need at least one feature and a label (values are separated by "
                                    "commas; this line has ';')");
     csv_fails("1\t2\t0\n", "t.csv: line 1: need at least one feature and a label (values are separated by commas; "
@@ -136,6 +137,18 @@ START_TEST(csv_defects_are_named)
     ck_assert_int_eq(rows.n, 2);
     ck_assert_int_eq(rows.d, 2);
     ck_assert(rows.x[2] == 3.5f && rows.x[3] == 40.0f && rows.y[1] == 1);
+    ck_assert_ptr_null(rows.class_names);
+    data_rows_free(&rows);
+    /* Class names: numbered in sorted order, spaces around them ignored. */
+    const char *named = "1,2,dog\n3,4,cat\n5,6, dog \n7,8,ant\n";
+    ck_assert_int_eq(data_parse_csv(&rows, named, strlen(named), 0, -1, "t.csv", err), 0);
+    ck_assert_int_eq(rows.n_class_names, 3);
+    ck_assert_str_eq(rows.class_names[0], "ant");
+    ck_assert_str_eq(rows.class_names[1], "cat");
+    ck_assert_str_eq(rows.class_names[2], "dog");
+    const int32_t want_y[4] = {2, 1, 2, 0};
+    ck_assert_mem_eq(rows.y, want_y, sizeof want_y);
+    ck_assert(rows.x[6] == 7.0f);
     data_rows_free(&rows);
 }
 END_TEST
@@ -275,6 +288,18 @@ START_TEST(csv_source)
     make_folder("folder.csv"); /* zlib alone would call it corrupt gzip data */
     c = file_config(DATA_CSV, "folder.csv");
     load_fails_with(&c, "{tmp}/folder.csv: cannot read: Is a directory");
+    char named[1024] = "";
+    for (int r = 0; r < 12; r++) /* the rows of write_csv, labels named "class0".."class2" */
+        snprintf(named + strlen(named), sizeof named - strlen(named), "%d,%d,class%d\n", r, 2 * r, r % 3);
+    write_text("named.csv", named);
+    c = file_config(DATA_CSV, "named.csv");
+    load_ok(&c, &d);
+    check_rows(d);
+    ck_assert_str_eq(d->class_names[2], "class2");
+    data_free(d);
+    write_text("one-name.csv", "1,2,cat\n3,4,cat\n5,6,cat\n");
+    c = file_config(DATA_CSV, "one-name.csv");
+    load_fails_with(&c, "{tmp}/one-name.csv: every label is 'cat'; need at least 2 classes");
     write_text("one-row.csv", "1,2,1\n");
     c = file_config(DATA_CSV, "one-row.csv");
     load_fails_with(&c, "{tmp}/one-row.csv: test_fraction 0.25 of 1 rows leaves an empty split (1 test, 0 training)");

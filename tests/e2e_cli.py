@@ -3,11 +3,13 @@ do not depend on the thread count, bad input is refused with FILE:LINE:COL
 and exit status 2 and writes nothing, existing results are never overwritten
 silently. Run by ctest with NNLAB (the binary) and NNLAB_SOURCE_DIR set."""
 import glob
+import gzip
 import math
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -17,6 +19,8 @@ import numpy as np
 NNLAB = os.environ["NNLAB"]
 SRC = os.environ["NNLAB_SOURCE_DIR"]
 BASELINE = os.path.join(SRC, "experiments", "seed-baseline.yaml")
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+import nnlab_results as nr  # noqa: E402
 
 
 def nnlab(*args, cwd=None):
@@ -120,6 +124,36 @@ class Baseline(unittest.TestCase):
         r = nnlab("summary", os.path.join(out, "results.h5"), "--sort", "final_train_loss")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"c0000 +5 +0\.9")  # sorting on an all-NaN metric still lists the point
+
+    def test_csv_with_class_names(self):
+        # The digits as a CSV whose labels are names: the same classes, numbered in sorted order.
+        names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+        order = sorted(names)
+        with h5py.File(os.path.join(self.j1, "results.h5"), "r") as f:
+            n = f["data"].attrs["n_train"] + f["data"].attrs["n_test"]
+        with gzip.open(os.path.join(SRC, "data", "digits.csv.gz"), "rt") as f:
+            rows = [line.strip().split(",") for line in f if line.strip()]
+        self.assertEqual(len(rows), n)
+        csv = os.path.join(self.tmp, "named.csv")
+        with open(csv, "w") as f:
+            f.write("".join(",".join(r[:-1] + [names[int(r[-1])]]) + "\n" for r in rows))
+        exp = os.path.join(self.tmp, "named.yaml")
+        with open(exp, "w") as f:
+            f.write("dataset: {source: csv, path: named.csv, scale: minmax}\nmodel: {hidden: [32]}\n"
+                    "training: {epochs: 3, batch_size: 16, learning_rate: 0.5}\nseeds: [1]\n")
+        out = os.path.join(self.tmp, "named")
+        r = nnlab("run", exp, "-o", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f:
+            self.assertEqual([v.decode() if isinstance(v, bytes) else v for v in f["data"].attrs["class_names"]], order)
+            self.assertEqual(f["data"].attrs["n_classes"], 10)
+            self.assertGreater(f["summary"]["final_test_acc"][0], 0.8)
+        with h5py.File(os.path.join(self.j1, "results.h5"), "r") as f:
+            self.assertNotIn("class_names", f["data"].attrs)
+        with nr.load(out) as res:
+            self.assertEqual(res.class_names, order)
+        with nr.load(self.j1) as res:
+            self.assertIsNone(res.class_names)
 
     def test_existing_results_are_not_overwritten(self):
         before = os.path.getmtime(os.path.join(self.j2, "results.h5"))
