@@ -519,6 +519,7 @@ static const char *setting_named(const char *word)
 
 typedef struct {
     char *err;
+    const char *top;                /* the experiment file (its nodes' file): not a base */
     const Node *where[N_SETTINGS]; /* where each setting was last set, for cross-checks */
 } Binder;
 
@@ -911,10 +912,10 @@ static int applies(const SettingDef *def, const Settings *s)
 }
 
 /* Settings that only make sense together. A dataset setting the source
- * does not use is an error when dataset.source is not set (dataset.path
- * alone would train on the built-in digits), is set in the same file, or
- * the setting is on the command line; one inherited from a base written
- * for another source is left out. */
+ * does not use is an error when it is the experiment's own (in its file or
+ * on the command line) or when dataset.source is not set at all (a path
+ * alone would train on the built-in digits); one inherited from a base
+ * written for another source is left out. */
 static int check_dataset(Binder *b, const Experiment *ex)
 {
     const DataConfig *d = &ex->settings.data;
@@ -922,13 +923,15 @@ static int check_dataset(Binder *b, const Experiment *ex)
     for (int i = 0; i < N_SETTINGS; i++) {
         const Node *n = b->where[i];
         if (!n || applies(&cfg_settings[i], &ex->settings)) continue;
-        int typed = !strncmp(n->file, "command line (", 14);
-        if (src && src->file != n->file && !typed) continue;
+        int own = n->file == b->top || !strncmp(n->file, "command line (", 14);
+        if (src && !own) continue;
         if (!src)
             return node_errf(b->err, n, "%s is set but dataset.source is not, so the built-in digits would be used; "
                              "set source: csv, hdf5 or idx", cfg_settings[i].key);
-        return node_errf(b->err, n, "%s is not used by dataset.source %s%s", cfg_settings[i].key,
-                         data_source_names[d->source],
+        char from[600] = "";
+        if (src->file != n->file) snprintf(from, sizeof from, ", set in %.500s", src->file);
+        return node_errf(b->err, n, "%s is not used by dataset.source %s%s%s", cfg_settings[i].key,
+                         data_source_names[d->source], from,
                          d->source == DATA_IDX ? " (its own test files are the test set)" : "");
     }
     if (d->source != DATA_DIGITS && !d->path[0])
@@ -1210,6 +1213,7 @@ int cfg_load_text(Experiment **out, const char *file, const char *text, size_t l
     memset(&b, 0, sizeof b);
     b.err = err;
     const char *name = names_add(&ns, file);
+    b.top = name;
     if (!ex || !name || !(ex->file = nn_strdup(file))) goto oom;
     cfg_defaults(&ex->settings);
     real[0] = realpath(file, self) ? self : NULL;

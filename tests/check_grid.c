@@ -238,7 +238,12 @@ START_TEST(dataset_settings_the_source_does_not_use)
     /* Typed on the command line: an error, as when written beside the source. */
     char *header[] = {"dataset.header=false"};
     ck_assert_int_ne(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/hdf5-child.yaml", header, 1, err), 0);
-    ck_assert_str_eq(err, "command line (dataset.header=false):1:16: dataset.header is not used by dataset.source hdf5");
+    ck_assert_str_eq(err, "command line (dataset.header=false):1:16: dataset.header is not used by dataset.source "
+                          "hdf5, set in " NNLAB_TEST_DIR "/cfg/hdf5-child.yaml");
+    /* The experiment's own path over a base's digits: an error that says where the source is set. */
+    ck_assert_int_ne(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/path-over-digits.yaml", NULL, 0, err), 0);
+    ck_assert_str_eq(err, NNLAB_TEST_DIR "/cfg/path-over-digits.yaml:4:9: dataset.path is not used by dataset.source "
+                          "digits, set in " NNLAB_TEST_DIR "/cfg/../../configs/tutorial.yaml");
     /* Without a source, a file's path would silently train on the digits. */
     load_fails("dataset:\n  path: data.csv\n", NULL, 0,
                "g.yaml:2:9: dataset.path is set but dataset.source is not, so the built-in digits would be used; "
