@@ -218,14 +218,19 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
                 }
                 if (ok) {
                     nn_errf(err, "%s: line %d: label '%.*s' is a number, but line %d's is a class name (labels are "
-                            "all class numbers 0, 1, ... or all class names)", name, line_no, shown, cell, names_line);
+                            "all class numbers 0, 1, ... or all class names)", name, line_no, cl > 40 ? 40 : cl, cell,
+                            names_line);
                     goto fail;
                 }
                 names[r] = (Label){cell, cl, r};
             } else if (f == label) {
                 if (!ok || v < 0 || v != floor(v) || v > 1e6) {
+                    char why[96] = "";
+                    if (!ok)
+                        snprintf(why, sizeof why, " (labels are all class numbers or all class names, as on line %d)",
+                                 first_data);
                     nn_errf(err, "%s: line %d: label '%.*s' is not an integer in 0..1000000%s", name, line_no, shown,
-                            cell, ok ? "" : " (labels are all class numbers or all class names, as on line 1)");
+                            cell, why);
                     goto fail;
                 }
                 rows->y[r] = (int32_t)v;

@@ -126,6 +126,10 @@ START_TEST(csv_defects_are_named)
     csv_fails("1,2,cat\n3,4,0\n", "t.csv: line 2: label '0' is a number, but line 1's is a class name (labels are all "
                                    "class numbers 0, 1, ... or all class names)");
     csv_fails("1,2,cat\n3,4,\n", "t.csv: line 2: the label is empty");
+    csv_fails("\n1,2,cat\n3,4, 7 \n", "t.csv: line 3: label '7' is a number, but line 2's is a class name (labels are "
+                                      "all class numbers 0, 1, ... or all class names)");
+    csv_fails("\n1,2,0\n3,4,cat\n", "t.csv: line 3: label 'cat' is not an integer in 0..1000000 (labels are all class "
+                                    "numbers or all class names, as on line 2)");
     csv_fails("\n1;2;0\n3;4;1\n", "t.csv: line 2: need at least one feature and a label (values are separated by "
                                    "commas; this line has ';')");
     csv_fails("1\t2\t0\n", "t.csv: line 1: need at least one feature and a label (values are separated by commas; "
