@@ -345,6 +345,9 @@ static Node *parse_values(const char *file, const char *key, const char *value, 
     return seq;
 }
 
+/* How an override's nodes name their "file": "command line (ARG)". */
+#define OVERRIDE_LABEL "command line ("
+
 /* One "KEY=VALUE" or "KEY=a,b,c" argument applied to the tree. Its nodes
  * are named "command line (ARG)", line 1, columns counted in ARG. One value
  * sets KEY (and removes its grid axis); several make KEY a grid axis, except
@@ -352,7 +355,7 @@ static Node *parse_values(const char *file, const char *key, const char *value, 
 static int apply_override(Names *ns, Node *root, const char *arg, char *err)
 {
     char label[600];
-    snprintf(label, sizeof label, "command line (%.500s)", arg);
+    snprintf(label, sizeof label, OVERRIDE_LABEL "%.500s)", arg);
     const char *file = names_add(ns, label);
     if (!file) return nn_errf(err, "out of memory");
     Node pos = {.file = file, .line = 1, .col = 1};
@@ -923,7 +926,7 @@ static int check_dataset(Binder *b, const Experiment *ex)
     for (int i = 0; i < N_SETTINGS; i++) {
         const Node *n = b->where[i];
         if (!n || applies(&cfg_settings[i], &ex->settings)) continue;
-        int own = n->file == b->top || !strncmp(n->file, "command line (", 14);
+        int own = n->file == b->top || !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
         if (src && !own) continue;
         if (!src)
             return node_errf(b->err, n, "%s is set but dataset.source is not, so the built-in digits would be used; "

@@ -281,6 +281,13 @@ int summary_load(SummaryTable **out, const char *path, char *err)
     return 0;
 }
 
+/* Appends ", item" to list (just "item" when the list is empty). */
+static void append_item(char *list, size_t cap, const char *item)
+{
+    size_t len = strlen(list);
+    snprintf(list + len, cap - len, "%s%s", len ? ", " : "", item);
+}
+
 /* ---- ranking and printing -------------------------------------------------- */
 
 /* A config point's sort key: the direction is folded into `key`, so the
@@ -304,8 +311,7 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
     while (summary_metric_names[m] && strcmp(summary_metric_names[m], metric)) m++;
     if (!summary_metric_names[m]) {
         char names[256] = "";
-        for (int i = 0; summary_metric_names[i]; i++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", summary_metric_names[i]);
+        for (int i = 0; summary_metric_names[i]; i++) append_item(names, sizeof names, summary_metric_names[i]);
         return nn_errf(err, "unknown metric '%s'; allowed: %s", metric, names);
     }
     int descending = strstr(metric, "_acc") != NULL;
@@ -347,35 +353,26 @@ static int same_value(const char *have, const char *want)
     }
 }
 
-/* "a, b, c": the swept keys (k < 0), or the values swept key k takes, in order. */
-static void join_swept(const SummaryTable *t, int k, char *list, size_t cap)
-{
-    list[0] = '\0';
-    int n = k < 0 ? t->n_swept : t->n_configs;
-    for (int i = 0; i < n; i++) {
-        const char *v = k < 0 ? t->swept_keys[i] : t->configs[i].swept[k];
-        int seen = 0;
-        for (int j = 0; k >= 0 && j < i && !seen; j++) seen = !strcmp(t->configs[j].swept[k], v);
-        if (!seen) snprintf(list + strlen(list), cap - strlen(list), "%s%s", *list ? ", " : "", v);
-    }
-}
-
 int summary_filter(SummaryTable *t, const char *where, char *err)
 {
     const char *eq = strchr(where, '=');
     if (!eq || eq == where) return nn_errf(err, "--where needs KEY=VALUE, such as model.activation=relu; got '%s'", where);
     int key_len = (int)(eq - where), k = 0;
     while (k < t->n_swept && (strncmp(t->swept_keys[k], where, (size_t)key_len) || t->swept_keys[k][key_len])) k++;
-    char list[1024];
+    char list[1024] = "";
     if (k == t->n_swept) {
-        join_swept(t, -1, list, sizeof list);
+        for (int i = 0; i < t->n_swept; i++) append_item(list, sizeof list, t->swept_keys[i]);
         return nn_errf(err, "--where: '%.*s' was not swept in this experiment; swept: %s", key_len, where,
                        *list ? list : "nothing");
     }
     int kept = 0;
     for (int c = 0; c < t->n_configs; c++) kept += same_value(t->configs[c].swept[k], eq + 1);
-    if (!kept) {
-        join_swept(t, k, list, sizeof list);
+    if (!kept) { /* the values there are, each once */
+        for (int c = 0; c < t->n_configs; c++) {
+            int seen = 0;
+            for (int d = 0; d < c && !seen; d++) seen = !strcmp(t->configs[d].swept[k], t->configs[c].swept[k]);
+            if (!seen) append_item(list, sizeof list, t->configs[c].swept[k]);
+        }
         return nn_errf(err, "--where: no config point has %s (%s takes %s)", where, t->swept_keys[k], list);
     }
     kept = 0;
