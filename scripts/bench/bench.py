@@ -52,6 +52,33 @@ def run_phase(stderr):
     return float(m.group(1)), float(m.group(2))
 
 
+def machine(nnlab):
+    """What the figures were measured on: the CPU (as /proc/cpuinfo names it),
+    the kernel clone nnlab picks on it (src/nnlab.h), and nnlab's version."""
+    info, flags = {}, set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "flags":
+                    flags = set(value.split())
+                elif key in ("model name", "cpu family", "model") and key not in info:
+                    info[key] = value
+    except OSError:
+        pass
+    v3 = {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}
+    v4 = v3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+    kernels = ("x86-64-v4 (AVX-512)" if v4 <= flags else "x86-64-v3 (AVX2 + FMA)" if v3 <= flags
+               else "baseline x86-64")
+    version = subprocess.run([nnlab, "--version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpu": "%s (family %s, model %s)" % (info.get("model name", "?"), info.get("cpu family", "?"),
+                                                 info.get("model", "?")),
+            "cpus": os.cpu_count(), "kernels": kernels, "nnlab": version, "commit": commit or None}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--nnlab", required=True)
@@ -160,6 +187,7 @@ def main():
     finally:
         shutil.rmtree(tmp)
 
+    res["machine"] = mc = machine(args.nnlab)
     t, f, s, m = res["tutorial"], res["fashion"], res["scaling"], res["memory"]
     budget = m["data_mib"] + 2 * m["run_state_mib"] + 64
     checks = [
@@ -177,6 +205,8 @@ def main():
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
+    print("Machine: %s, %d CPUs; nnlab's kernels: %s; %s%s" % (mc["cpu"], mc["cpus"], mc["kernels"], mc["nnlab"],
+                                                              " (commit %s)" % mc["commit"] if mc["commit"] else ""))
     print("1. Tutorial network 64-200-10, per-example SGD, 10 epochs (seconds per run, one thread)")
     print("   nnlab %.4f s (training steps alone %.4f s; test curves every epoch, as the tutorial), mean test acc %.4f"
           % (t["nnlab"], t["nnlab_train_only"], t["nnlab_test_acc"]))
