@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it (after scripts/install-deps.sh):
 #   1. the Release build and every ctest test (Check suites, end-to-end tests
 #      of the CLI and the Python scripts, crash/SIGINT/disk-full tests,
-#      valgrind memcheck of a small experiment);
+#      valgrind memcheck of a small experiment, the kernels built for each
+#      x86-64 instruction set against nnlab's bits);
 #   2. the libFuzzer target for the experiment parser, for FUZZ_SECONDS
 #      (default 60) from the seed corpus tests/fuzz/corpus/ plus every
 #      shipped and malformed experiment file, with the dictionary
