@@ -55,7 +55,6 @@ class OneIsaBuilds(unittest.TestCase):
         skipped = sorted(set(NEEDS) - set(runnable))
         if skipped:
             print("this CPU cannot run the builds for %s: skipped" % ", ".join(skipped))
-        self.assertIn("x86_64", runnable)
         for name in EXPERIMENTS:
             want = self.run_experiment(NNLAB, name, "nnlab")
             self.assertGreater(len(want), 10)
