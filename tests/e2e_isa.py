@@ -55,6 +55,8 @@ class OneIsaBuilds(unittest.TestCase):
         skipped = sorted(set(NEEDS) - set(runnable))
         if skipped:
             print("this CPU cannot run the builds for %s: skipped" % ", ".join(skipped))
+        for isa in NEEDS:  # built whether or not this CPU runs them
+            self.assertTrue(os.access(os.path.join(BUILDS, "nnlab_" + isa), os.X_OK), isa)
         for name in EXPERIMENTS:
             want = self.run_experiment(NNLAB, name, "nnlab")
             self.assertGreater(len(want), 10)
