@@ -19,15 +19,29 @@ typedef struct {
     Mlp mlp;
     Optim opt;
     float *params, *grads, *vel; /* (n_params) each; vel NULL for sgd */
-    MlpWork *ws;                 /* for max(batch, TRAIN_EVAL_ROWS) rows */
+    MlpWork *ws;                 /* for work_rows() rows */
     int32_t *order;              /* (n_train) training rows of this epoch, in order */
-    float *xb;                   /* (batch, features) gathered batch when shuffling */
-    int32_t *yb;                 /* (batch) */
+    float *xb;                   /* (batch_rows, features) gathered batch when shuffling */
+    int32_t *yb;                 /* (batch_rows) */
 } Trainer;
 
-static int work_rows(const TrainConfig *c)
+/* Rows of the largest training batch: a batch larger than the training set
+ * is the whole set, and needs no room for more. */
+static int batch_rows(const TrainConfig *c, const Dataset *d)
 {
-    return c->batch_size > TRAIN_EVAL_ROWS ? c->batch_size : TRAIN_EVAL_ROWS;
+    return c->batch_size < d->n_train ? c->batch_size : d->n_train;
+}
+
+/* Rows of the workspace: the largest batch, and the evaluation's blocks,
+ * which are the workspace's rows (TRAIN_EVAL_ROWS, or the batch's if more).
+ * Capped at the larger of the two sets, as a block that large evaluates
+ * either set in one piece, as any larger block would: the curves' bits are
+ * those of the uncapped block. */
+static int work_rows(const TrainConfig *c, const Dataset *d)
+{
+    int largest = d->n_train > d->n_test ? d->n_train : d->n_test;
+    int rows = c->batch_size < largest ? c->batch_size : largest;
+    return rows > TRAIN_EVAL_ROWS ? rows : TRAIN_EVAL_ROWS;
 }
 
 double train_state_bytes(const TrainConfig *c, const Dataset *d)
@@ -38,9 +52,9 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
         return 0; /* a layout the config check already refused */
     double buffers = c->optimizer == OPT_SGD ? 2 : 3;            /* params, grads, velocity */
     double bytes = (buffers + 2) * (double)m.n_params * sizeof(float); /* + the result's init and weights */
-    bytes += (double)mlp_work_bytes(&m, work_rows(c));
+    bytes += (double)mlp_work_bytes(&m, work_rows(c, d));
     bytes += (double)d->n_train * sizeof(int32_t);
-    bytes += (double)c->batch_size * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
+    bytes += (double)batch_rows(c, d) * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
     bytes += 4.0 * (c->epochs + 1) * sizeof(double);
     return bytes;
 }
@@ -69,11 +83,11 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
     t->params = nn_alloc(np, sizeof(float));
     t->grads = nn_alloc(np, sizeof(float));
     if (optim_needs_velocity(&t->opt)) t->vel = nn_calloc(np, sizeof(float));
-    t->ws = mlp_work_create(&t->mlp, work_rows(c));
+    t->ws = mlp_work_create(&t->mlp, work_rows(c, d));
     t->order = nn_alloc((size_t)d->n_train, sizeof(int32_t));
     if (c->shuffle) {
-        t->xb = nn_alloc((size_t)c->batch_size * (size_t)d->n_features, sizeof(float));
-        t->yb = nn_alloc((size_t)c->batch_size, sizeof(int32_t));
+        t->xb = nn_alloc((size_t)batch_rows(c, d) * (size_t)d->n_features, sizeof(float));
+        t->yb = nn_alloc((size_t)batch_rows(c, d), sizeof(int32_t));
     }
     if (!t->params || !t->grads || (optim_needs_velocity(&t->opt) && !t->vel) || !t->ws || !t->order ||
         (c->shuffle && (!t->xb || !t->yb))) {

@@ -152,6 +152,36 @@ START_TEST(batch_size_not_dividing_the_set)
 }
 END_TEST
 
+START_TEST(batch_larger_than_the_set)
+{
+    /* A batch of more rows than the training set is the whole set: the run
+     * needs the memory of a batch of the larger set's rows (the test set's
+     * here, 60% of the digits), not of 2^24, and gives the same bits, shuffled
+     * or not; its evaluation blocks, which take the workspace's rows, still
+     * hold either set in one piece. */
+    DataConfig dc = {.source = DATA_DIGITS, .test_fraction = 0.6, .scale = SCALE_MINMAX};
+    Dataset *d;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_load(&dc, &d, err) == 0, "%s", err);
+    ck_assert_int_gt(d->n_test, d->n_train);
+    for (int shuffle = 0; shuffle < 2; shuffle++) {
+        TrainConfig whole = small(), huge = small();
+        whole.batch_size = d->n_test, huge.batch_size = 1 << 24;
+        whole.shuffle = huge.shuffle = shuffle;
+        whole.epochs = huge.epochs = 2;
+        ck_assert_double_eq(train_state_bytes(&huge, d), train_state_bytes(&whole, d));
+        ck_assert_double_lt(train_state_bytes(&huge, d), 16.0 * 1048576);
+        RunResult a, b;
+        ck_assert_msg(train_run(&whole, d, 5, NULL, &a, err) == 0, "%s", err);
+        ck_assert_msg(train_run(&huge, d, 5, NULL, &b, err) == 0, "%s", err);
+        ck_assert_msg(same_bits(&a, &b), "shuffle %d: a batch of 2^24 rows differs from one of the set", shuffle);
+        run_result_free(&a);
+        run_result_free(&b);
+    }
+    data_free(d);
+}
+END_TEST
+
 /* TrainProgress for the tests: seen[0] counts the calls, seen[epoch] each epoch's. */
 static void count_epoch(void *ctx, int epoch)
 {
@@ -227,6 +257,7 @@ int main(void)
     tcase_add_test(tc, curves_and_learning);
     tcase_add_test(tc, without_train_curves);
     tcase_add_test(tc, batch_size_not_dividing_the_set);
+    tcase_add_test(tc, batch_larger_than_the_set);
     tcase_add_test(tc, progress_hears_every_epoch);
     tcase_add_test(tc, divergence_is_a_status);
     suite_add_tcase(s, tc);
