@@ -524,6 +524,7 @@ typedef struct {
     char *err;
     const char *top;                /* the experiment file (its nodes' file): not a base */
     const Node *where[N_SETTINGS]; /* where each setting was last set, for cross-checks */
+    int in_grid;                   /* binding the values of a grid axis */
 } Binder;
 
 static const char *kind_name(const Node *n)
@@ -643,11 +644,38 @@ static int bind_text(Binder *b, const Node *n, const SettingDef *def, char *fiel
     return 0;
 }
 
+/* A list given to a setting that takes one value: outside a grid, most
+ * likely meant as a grid axis, so the message shows how to write one, on
+ * the command line (KEY=A,B) or in the file (under grid:), with its values
+ * when they are plain ones. */
+static int list_error(Binder *b, const Node *n, const SettingDef *def)
+{
+    char hint[400] = "", values[200] = "";
+    int cli = !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+    size_t len = 0;
+    for (int i = 0; i < n->n && len < sizeof values; i++) {
+        const Node *v = n->items[i];
+        if (v->kind != NODE_SCALAR || !v->plain || strlen(v->text) > 40) {
+            len = 0;
+            break;
+        }
+        len += (size_t)snprintf(values + len, sizeof values - len, "%s%s", i ? (cli ? "," : ", ") : "", v->text);
+    }
+    if (len == 0 || len >= sizeof values) snprintf(values, sizeof values, cli ? "A,B" : "A, B");
+    if (!b->in_grid && cli)
+        snprintf(hint, sizeof hint, "; a grid axis is written without brackets: %s=%s", def->key, values);
+    else if (!b->in_grid)
+        snprintf(hint, sizeof hint, "; to try several values, list them under grid: as '%s: [%s]'", def->key,
+                 values);
+    return node_errf(b->err, n, "%s takes one value, got a list%s", def->key, hint);
+}
+
 static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Settings *s)
 {
     char *field = (char *)s + def->offset;
     double v;
     b->where[def - cfg_settings] = n;
+    if (n->kind == NODE_SEQ && def->type != SET_LAYERS) return list_error(b, n, def);
     switch (def->type) {
     case SET_INT:
         if (bind_number(b, n, def->key, def, 1, &v)) return -1;
@@ -888,11 +916,13 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
         axis->def = def;
         axis->values = nn_alloc((size_t)list->n, sizeof(Settings));
         if (!axis->values) return nn_errf(b->err, "out of memory");
+        b->in_grid = 1;
         for (int j = 0; j < list->n; j++) {
             axis->values[j] = ex->settings;
             if (bind_setting(b, list->items[j], def, &axis->values[j])) return -1;
             axis->n++;
         }
+        b->in_grid = 0;
         if (check_axis_repeats(b, axis, list)) return -1;
         configs *= list->n;
         if (configs > MAX_CONFIGS)

@@ -182,7 +182,7 @@ START_TEST(override_syntax_errors_point_into_the_argument)
 }
 END_TEST
 
-START_TEST(override_empty_values_and_grid_prefix_are_named)
+START_TEST(override_empty_values_lists_and_grid_prefix_are_named)
 {
     char *none[] = {"training.epochs="};
     load_fails(grid3, none, 1, "command line (training.epochs=):1:17: training.epochs: no value after '='");
@@ -198,6 +198,17 @@ START_TEST(override_empty_values_and_grid_prefix_are_named)
                "its values, without 'grid.': model.dropout=A,B");
     char *twice[] = {"seeds=1,,2"};
     load_fails(grid3, twice, 1, "command line (seeds=1,,2):1:9: seeds: value 2 of 3 is empty (a stray comma?)");
+    char *brackets[] = {"training.batch_size=[16, 64]"};
+    load_fails(grid3, brackets, 1,
+               "command line (training.batch_size=[16, 64]):1:21: training.batch_size takes one value, got a list; "
+               "a grid axis is written without brackets: training.batch_size=16,64");
+    char *nested[] = {"model.activation=[{a: 1}]"};
+    load_fails(grid3, nested, 1,
+               "command line (model.activation=[{a: 1}]):1:18: model.activation takes one value, got a list; a grid "
+               "axis is written without brackets: model.activation=A,B");
+    char *axis_of_lists[] = {"training.shuffle=[true],[false]"};
+    load_fails(grid3, axis_of_lists, 1,
+               "command line (training.shuffle=[true],[false]):1:18: training.shuffle takes one value, got a list");
 }
 END_TEST
 
@@ -282,7 +293,7 @@ int main(void)
     tcase_add_test(tc, override_seeds_and_new_sections);
     tcase_add_test(tc, override_errors_point_into_the_argument);
     tcase_add_test(tc, override_syntax_errors_point_into_the_argument);
-    tcase_add_test(tc, override_empty_values_and_grid_prefix_are_named);
+    tcase_add_test(tc, override_empty_values_lists_and_grid_prefix_are_named);
     tcase_add_test(tc, base_chain_merges_child_over_base);
     tcase_add_test(tc, dataset_settings_the_source_does_not_use);
     tcase_add_test(tc, shipped_experiments_expand);
