@@ -206,6 +206,16 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
     for (int l = 1; l < m.n_layers && len < sizeof layers; l++)
         len += (size_t)snprintf(layers + len, sizeof layers - len, "%s%d", l > 1 ? ", " : "", m.size[l]);
     if (grid_n_configs(ex) > 1) snprintf(point, sizeof point, " of config point c%04d", c);
+    TrainConfig one = *t; /* what the batch adds: the run's state beyond that of batches of one row */
+    one.batch_size = 1;
+    double batch = worst - train_state_bytes(&one, data[c]);
+    if (batch > worst / 2) /* mostly the batch's buffers: a smaller model would hardly help */
+        return nn_errf(err, "%s: one run%s needs %s but this machine has %s, %s of it for batches of %d rows "
+                       "through %d inputs, model.hidden [%s] and %d classes; make training.batch_size smaller",
+                       ex->file, point, gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine),
+                       gib_text(t3, sizeof t3, batch),
+                       t->batch_size < data[c]->n_train ? t->batch_size : data[c]->n_train, m.size[0], layers,
+                       m.size[m.n_layers]);
     return nn_errf(err, "%s: one run%s needs %s but this machine has %s: %d inputs, model.hidden [%s] and %d "
                    "classes make %.3g parameters; make the model smaller", ex->file, point,
                    gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine), m.size[0], layers,

@@ -323,6 +323,16 @@ class BadInput(unittest.TestCase):
         self.assertTrue(fits, r.stderr)
         self.assertTrue(1 <= int(fits.group(1)) < 1000, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+        # a run too big mostly for its batches (of at most the 1437 training rows): the message says so
+        units = int(machine / 1437 / 8)  # a bit over 8 bytes per unit and row in the batch's buffers
+        with open(path, "w") as f:
+            f.write("model: {hidden: [%d]}\ntraining: {batch_size: 100000}\n" % units)
+        r = nnlab("run", path, "-o", os.path.join(self.tmp, "out"), "-j", "1")
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r"huge.yaml: one run needs [0-9.]+ GiB but this machine has [0-9.]+ GiB, [0-9.]+ "
+                                   r"GiB of it for batches of 1437 rows through 64 inputs, model.hidden \[%d\] and "
+                                   r"10 classes; make training.batch_size smaller" % units)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
 
 class Commands(unittest.TestCase):
