@@ -56,9 +56,19 @@ static int read_strings(hid_t d, const char *name, char *out)
     return rc;
 }
 
-/* A swept column's values as text, whatever its type. */
+/* Whether the dotted key names a true/false setting (stored as 1 and 0). */
+static int is_bool_setting(const char *key)
+{
+    for (int i = 0; i < cfg_n_settings; i++)
+        if (!strcmp(cfg_settings[i].key, key)) return cfg_settings[i].type == SET_BOOL;
+    return 0;
+}
+
+/* A swept column's values as text, whatever its type; true/false settings
+ * as true and false, as the experiment writes them. */
 static int read_swept(hid_t d, const char *name, H5T_class_t cls, int n, char *out)
 {
+    int boolean = is_bool_setting(name);
     if (cls == H5T_STRING) return read_strings(d, name, out);
     double *v = nn_alloc((size_t)n, sizeof(double));
     int64_t *iv = nn_alloc((size_t)n, sizeof(int64_t));
@@ -66,7 +76,9 @@ static int read_swept(hid_t d, const char *name, H5T_class_t cls, int n, char *o
     if (!rc && cls == H5T_INTEGER) rc = read_member(d, name, H5T_NATIVE_INT64, sizeof(int64_t), iv);
     else if (!rc) rc = read_member(d, name, H5T_NATIVE_DOUBLE, sizeof(double), v);
     for (int i = 0; i < n && !rc; i++) {
-        if (cls == H5T_INTEGER) snprintf(out + (size_t)i * VALUE_LEN, VALUE_LEN, "%lld", (long long)iv[i]);
+        if (cls == H5T_INTEGER && boolean && (iv[i] == 0 || iv[i] == 1))
+            snprintf(out + (size_t)i * VALUE_LEN, VALUE_LEN, "%s", iv[i] ? "true" : "false");
+        else if (cls == H5T_INTEGER) snprintf(out + (size_t)i * VALUE_LEN, VALUE_LEN, "%lld", (long long)iv[i]);
         else snprintf(out + (size_t)i * VALUE_LEN, VALUE_LEN, "%.10g", v[i]);
     }
     free(v);
@@ -336,12 +348,14 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
 }
 
 /* A swept value's text against one given on the command line: numbers by
- * value (0.20 is 0.2; true and false are stored as 1 and 0), anything else
+ * value (0.20 is 0.2; true and false are 1 and 0 either side), anything else
  * ignoring spaces ([200,100]). */
 static int same_value(const char *have, const char *want)
 {
     if (!strcmp(want, "true")) want = "1";
     if (!strcmp(want, "false")) want = "0";
+    if (!strcmp(have, "true")) have = "1";
+    if (!strcmp(have, "false")) have = "0";
     char *end_have, *end_want;
     double a = strtod(have, &end_have), b = strtod(want, &end_want);
     if (end_have != have && !*end_have && end_want != want && !*end_want) return a == b;

@@ -97,6 +97,9 @@ class Scripts(unittest.TestCase):
         for value, config in (("true", 1), ("false", 0)):
             rows, _ = summary_csv(out, "--where", "training.shuffle=" + value)
             self.assertEqual([int(r["config"]) for r in rows], [config])
+            self.assertEqual([r["training.shuffle"] for r in rows], [value])  # shown as written, not 1 and 0
+            rows, _ = summary_csv(out, "--where", "training.shuffle=%d" % config)  # as stored
+            self.assertEqual([int(r["config"]) for r in rows], [config])
             with nr.load(out) as res:
                 self.assertEqual([e["config"] for e in res.configs({"training.shuffle": value})], [config])
 
