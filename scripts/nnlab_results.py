@@ -41,10 +41,17 @@ def _text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def value_text(v):
-    """A swept value as nnlab prints it: strings as is, numbers shortest."""
+# The true/false settings that can be swept (SET_BOOL in src/cfg.c), stored as 1 and 0.
+SWITCHES = ("training.shuffle", "training.train_curves")
+
+
+def value_text(v, key=None):
+    """A swept value of setting `key` as nnlab prints it: strings as is,
+    numbers shortest, switches as true and false."""
     if isinstance(v, (bytes, np.bytes_)):
         return v.decode()
+    if key in SWITCHES and v in (0, 1):
+        return "true" if v else "false"
     if isinstance(v, (float, np.floating)):
         return "%.10g" % v
     return str(v)
@@ -52,9 +59,10 @@ def value_text(v):
 
 def same_value(have, want):
     """A swept value's text against one given on the command line: numbers by
-    value (0.20 is 0.2; true and false are stored as 1 and 0), anything else
+    value (0.20 is 0.2; true and false are 1 and 0 either side), anything else
     ignoring spaces ([200,100])."""
     want = {"true": "1", "false": "0"}.get(want, want)
+    have = {"true": "1", "false": "0"}.get(have, have)
     if have == want:
         return True
     try:
@@ -118,9 +126,9 @@ class Results:
         keep = np.ones(len(self.summary), dtype=bool)
         for key, want in where.items():
             self.check_swept(key)
-            keep &= np.array([same_value(value_text(v), want) for v in self.summary[key]], dtype=bool)
+            keep &= np.array([same_value(value_text(v, key), want) for v in self.summary[key]], dtype=bool)
         if where and not keep.any():
-            known = "; ".join("%s takes %s" % (k, ", ".join(dict.fromkeys(value_text(v) for v in self.summary[k])))
+            known = "; ".join("%s takes %s" % (k, ", ".join(dict.fromkeys(value_text(v, k) for v in self.summary[k])))
                               for k in where)
             raise NnlabError("%s: no config point matches %s (%s)"
                              % (self.path, " ".join("%s=%s" % kv for kv in where.items()), known))
@@ -137,7 +145,7 @@ class Results:
             if not keep[rows[0]]:
                 continue
             first = self.summary[rows[0]]
-            values = {k: value_text(first[k]) for k in self.swept}
+            values = {k: value_text(first[k], k) for k in self.swept}
             entry = {"config": int(c), "values": values, "n_seeds": len(rows), "runs": rows,
                      "n_diverged": int(np.sum(self.summary["status"][rows] == b"diverged")),
                      "mean": {}, "std": {}}

@@ -19,7 +19,7 @@ def values_of(res, key, rows):
     """The distinct values of a swept column among rows, in first-seen order."""
     seen = []
     for v in res.summary[key][rows]:
-        t = nr.value_text(v)
+        t = nr.value_text(v, key)
         if t not in seen:
             seen.append(t)
     return seen
@@ -59,7 +59,7 @@ def main():
         xs, ys = values_of(res, args.x, rows), values_of(res, args.y, rows)
         facets = values_of(res, args.facet, rows) if args.facet else [None]
         averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
-        text = {k: nr.np.array([nr.value_text(v) for v in s[k]]) for k in res.swept}
+        text = {k: nr.np.array([nr.value_text(v, k) for v in s[k]]) for k in res.swept}
         fig, axes = plt.subplots(1, len(facets), figsize=(2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys)),
                                  squeeze=False, layout="constrained")
         higher_better = "acc" in args.metric

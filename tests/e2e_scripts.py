@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -102,6 +103,13 @@ class Scripts(unittest.TestCase):
             self.assertEqual([int(r["config"]) for r in rows], [config])
             with nr.load(out) as res:
                 self.assertEqual([e["config"] for e in res.configs({"training.shuffle": value})], [config])
+                self.assertEqual([e["values"]["training.shuffle"] for e in res.configs({"training.shuffle": value})],
+                                 [value])
+                self.assertEqual([e["config"] for e in res.configs({"training.shuffle": str(config)})], [config])
+        # the loader's list of switches is every true/false setting that can be swept (not dataset.*)
+        with open(os.path.join(SRC, "src", "cfg.c")) as f:
+            switches = re.findall(r'\{"((?!dataset\.)[a-z_.]+)", SET_BOOL,', f.read())
+        self.assertEqual(sorted(switches), sorted(nr.SWITCHES))
 
     def test_every_script_makes_an_image(self):
         jobs = {
