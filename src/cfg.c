@@ -601,10 +601,50 @@ static int bind_enum(Binder *b, const Node *n, const char *key, const char *cons
     return node_errf(b->err, n, "%s: unknown value '%.40s'%s", key, n->text, hint);
 }
 
+/* n's items as YAML flow text, joined by sep ("1,2" or "[200], [100, 50]")
+ * into out; -1 when one is not a plain value or a list of them, or too long. */
+static int items_text(const Node *n, const char *sep, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n->n && len < cap; i++) {
+        const Node *v = n->items[i];
+        char inner[200];
+        if (v->kind == NODE_SCALAR && v->plain)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? sep : "", v->text);
+        else if (v->kind == NODE_SEQ && !items_text(v, sep, inner, sizeof inner))
+            len += (size_t)snprintf(out + len, cap - len, "%s[%s]", i ? sep : "", inner);
+        else
+            return -1;
+    }
+    return len < cap ? 0 : -1;
+}
+
+/* A list where a setting takes one value (for model.hidden: a list of
+ * lists): outside a grid, most likely meant as a grid axis, so the message
+ * shows how to write one, on the command line (KEY=A,B) or in the file
+ * (under grid:), with its values when they are plain ones. */
+static int list_error(Binder *b, const Node *n, const SettingDef *def)
+{
+    char hint[400] = "", values[200];
+    int cli = !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+    if (n->n == 0 || items_text(n, cli ? "," : ", ", values, sizeof values))
+        snprintf(values, sizeof values, cli ? "A,B" : "A, B");
+    if (!b->in_grid && cli)
+        snprintf(hint, sizeof hint, "; a grid axis is written without the outer brackets: %s=%s", def->key, values);
+    else if (!b->in_grid)
+        snprintf(hint, sizeof hint, "; to try several values, list them under grid: as '%s: [%s]'", def->key,
+                 values);
+    int layers = def->type == SET_LAYERS;
+    return node_errf(b->err, n, "%s takes one %s, got a list%s%s", def->key, layers ? "list of layer sizes" : "value",
+                     layers ? " of lists" : "", hint);
+}
+
 static int bind_layers(Binder *b, const Node *n, const SettingDef *def, LayerSizes *out)
 {
     if (n->kind != NODE_SEQ) return type_error(b, n, def->key, "a list of layer sizes such as [200, 100]");
     if (n->n == 0) return node_errf(b->err, n, "%s: the list is empty; give at least one layer size", def->key);
+    if (n->items[0]->kind == NODE_SEQ) return list_error(b, n, def);
     if (n->n > MLP_MAX_HIDDEN)
         return node_errf(b->err, n, "%s: %d layers; at most %d are supported", def->key, n->n, MLP_MAX_HIDDEN);
     for (int i = 0; i < n->n; i++) {
@@ -642,32 +682,6 @@ static int bind_text(Binder *b, const Node *n, const SettingDef *def, char *fiel
         return node_errf(b->err, n, "%s: longer than %zu characters", def->key, def->size - 1);
     memcpy(field, text, strlen(text) + 1);
     return 0;
-}
-
-/* A list given to a setting that takes one value: outside a grid, most
- * likely meant as a grid axis, so the message shows how to write one, on
- * the command line (KEY=A,B) or in the file (under grid:), with its values
- * when they are plain ones. */
-static int list_error(Binder *b, const Node *n, const SettingDef *def)
-{
-    char hint[400] = "", values[200] = "";
-    int cli = !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
-    size_t len = 0;
-    for (int i = 0; i < n->n && len < sizeof values; i++) {
-        const Node *v = n->items[i];
-        if (v->kind != NODE_SCALAR || !v->plain || strlen(v->text) > 40) {
-            len = 0;
-            break;
-        }
-        len += (size_t)snprintf(values + len, sizeof values - len, "%s%s", i ? (cli ? "," : ", ") : "", v->text);
-    }
-    if (len == 0 || len >= sizeof values) snprintf(values, sizeof values, cli ? "A,B" : "A, B");
-    if (!b->in_grid && cli)
-        snprintf(hint, sizeof hint, "; a grid axis is written without brackets: %s=%s", def->key, values);
-    else if (!b->in_grid)
-        snprintf(hint, sizeof hint, "; to try several values, list them under grid: as '%s: [%s]'", def->key,
-                 values);
-    return node_errf(b->err, n, "%s takes one value, got a list%s", def->key, hint);
 }
 
 static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Settings *s)

@@ -201,11 +201,15 @@ START_TEST(override_empty_values_lists_and_grid_prefix_are_named)
     char *brackets[] = {"training.batch_size=[16, 64]"};
     load_fails(grid3, brackets, 1,
                "command line (training.batch_size=[16, 64]):1:21: training.batch_size takes one value, got a list; "
-               "a grid axis is written without brackets: training.batch_size=16,64");
+               "a grid axis is written without the outer brackets: training.batch_size=16,64");
     char *nested[] = {"model.activation=[{a: 1}]"};
     load_fails(grid3, nested, 1,
                "command line (model.activation=[{a: 1}]):1:18: model.activation takes one value, got a list; a grid "
-               "axis is written without brackets: model.activation=A,B");
+               "axis is written without the outer brackets: model.activation=A,B");
+    char *layers[] = {"model.hidden=[[200], [100,50]]"};
+    load_fails(grid3, layers, 1,
+               "command line (model.hidden=[[200], [100,50]]):1:14: model.hidden takes one list of layer sizes, got "
+               "a list of lists; a grid axis is written without the outer brackets: model.hidden=[200],[100,50]");
     char *axis_of_lists[] = {"training.shuffle=[true],[false]"};
     load_fails(grid3, axis_of_lists, 1,
                "command line (training.shuffle=[true],[false]):1:18: training.shuffle takes one value, got a list");
