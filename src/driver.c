@@ -974,8 +974,10 @@ int driver_merge(const char *dir, char *err)
             if (h5io_run_complete(path, ex->fingerprint)) continue;
             len += (size_t)snprintf(list + len, sizeof list - len, "%sr%06d", shown++ ? ", " : "", runs[i].id);
         }
-        nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run files are missing: %s%s", dir, n_runs - n_missing,
-                n_runs, n_missing, list, n_missing > shown ? ", ..." : "");
+        nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run file%s missing or unreadable: %s%s (nnlab run "
+                "%s/experiment.yaml -o %s --resume runs %s)", dir, n_runs - n_missing, n_runs, n_missing,
+                n_missing == 1 ? " is" : "s are", list, n_missing > shown ? ", ..." : "", dir, dir,
+                n_missing == 1 ? "it" : "them");
         status = NN_EXIT_RUNTIME;
     }
 done:

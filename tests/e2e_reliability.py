@@ -2,7 +2,8 @@
 (during training, during a run-file write, during the merge) then --resume
 gives results bit-identical to an uninterrupted run; SIGINT exits 130 with a
 valid results.h5 and --resume completes it; a file size limit (disk full)
-exits 1 with the earlier runs intact; --fail-fast and the default keep-going
+exits 1 with the earlier runs intact; a damaged run file is named by merge
+and run again by --resume; --fail-fast and the default keep-going
 behaviour; --resume refuses another experiment."""
 import glob
 import os
@@ -95,6 +96,21 @@ class Crash(ReferenceRun):
         self.assertFalse(os.path.exists(os.path.join(out, "results.h5")))
         self.assertEqual(len(run_files(out)), 12)
         self.resume_and_compare(out, expect_done=12)
+
+    def test_damaged_run_file_is_named_by_merge_and_rerun_by_resume(self):
+        out = os.path.join(self.tmp, "damaged")
+        r = nnlab("run", self.exp, "-o", out, "-j", "2", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "runs", "r000003.h5"), "wb") as f:  # say, a disk that lost it
+            f.write(b"not an HDF5 file")
+        r = nnlab("merge", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("merged 11 of 12 runs; 1 run file is missing or unreadable: r000003 (nnlab run "
+                      "%s/experiment.yaml -o %s --resume runs it)" % (out, out), r.stderr)
+        r = nnlab("run", os.path.join(out, "experiment.yaml"), "-o", out, "--resume")  # as the message says
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("resuming: 11 runs already done, 1 to run", r.stderr)
+        self.assertSameAsReference(os.path.join(out, "results.h5"))
 
     def test_sigint_exits_130_and_resume_completes(self):
         out = os.path.join(self.tmp, "sigint")
