@@ -627,15 +627,16 @@ static int items_text(const Node *n, const char *sep, char *out, size_t cap)
 static int list_error(Binder *b, const Node *n, const SettingDef *def)
 {
     char hint[400] = "", values[200];
-    int cli = !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
-    if (n->n == 0 || items_text(n, cli ? "," : ", ", values, sizeof values))
+    int cli = !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL)), layers = def->type == SET_LAYERS;
+    int plain = n->n > 0; /* values a grid axis can take: plain ones, or layer lists */
+    for (int i = 0; i < n->n; i++) plain &= n->items[i]->kind == (layers ? NODE_SEQ : NODE_SCALAR);
+    if (!plain || items_text(n, cli ? "," : ", ", values, sizeof values))
         snprintf(values, sizeof values, cli ? "A,B" : "A, B");
     if (!b->in_grid && cli)
         snprintf(hint, sizeof hint, "; a grid axis is written without the outer brackets: %s=%s", def->key, values);
     else if (!b->in_grid)
         snprintf(hint, sizeof hint, "; to try several values, list them under grid: as '%s: [%s]'", def->key,
                  values);
-    int layers = def->type == SET_LAYERS;
     return node_errf(b->err, n, "%s takes one %s, got a list%s%s", def->key, layers ? "list of layer sizes" : "value",
                      layers ? " of lists" : "", hint);
 }

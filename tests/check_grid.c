@@ -206,6 +206,10 @@ START_TEST(override_empty_values_lists_and_grid_prefix_are_named)
     load_fails(grid3, nested, 1,
                "command line (model.activation=[{a: 1}]):1:18: model.activation takes one value, got a list; a grid "
                "axis is written without the outer brackets: model.activation=A,B");
+    char *mixed[] = {"training.batch_size=[1,[2]]"}; /* [2] is no value of an axis: not shown as one */
+    load_fails(grid3, mixed, 1,
+               "command line (training.batch_size=[1,[2]]):1:21: training.batch_size takes one value, got a list; a "
+               "grid axis is written without the outer brackets: training.batch_size=A,B");
     char *layers[] = {"model.hidden=[[200], [100,50]]"};
     load_fails(grid3, layers, 1,
                "command line (model.hidden=[[200], [100,50]]):1:14: model.hidden takes one list of layer sizes, got "
