@@ -84,7 +84,7 @@ void cfg_defaults(Settings *s)
     s->train.train_curves = 1;
 }
 
-static const SettingDef *find_setting(const char *key)
+const SettingDef *cfg_find_setting(const char *key)
 {
     for (int i = 0; i < N_SETTINGS; i++)
         if (!strcmp(cfg_settings[i].key, key)) return &cfg_settings[i];
@@ -741,7 +741,7 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
     for (int i = 0; i < n->n; i++) {
         char key[320];
         snprintf(key, sizeof key, "%s.%.300s", section, n->keys[i]->text);
-        const SettingDef *def = find_setting(key);
+        const SettingDef *def = cfg_find_setting(key);
         if (!def) {
             const char *names[N_SETTINGS + 1];
             char hint[800];
@@ -909,7 +909,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
     double configs = 1;
     for (int i = 0; i < n->n; i++) {
         const Node *key = n->keys[i], *list = n->items[i];
-        const SettingDef *def = find_setting(key->text);
+        const SettingDef *def = cfg_find_setting(key->text);
         if (!def) {
             char hint[1200];
             const char *near = setting_named(key->text);
@@ -917,7 +917,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
             if (list->kind == NODE_MAP && list->n > 0) /* a section nested under grid: */
                 snprintf(dotted, sizeof dotted, "%.60s.%.60s", key->text, list->keys[0]->text);
             if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
-            else if (*dotted && find_setting(dotted))
+            else if (*dotted && cfg_find_setting(dotted))
                 snprintf(hint, sizeof hint, "; grid keys are dotted, not nested: '%s: [...]'", dotted);
             else snprintf(hint, sizeof hint, "; grid keys are dotted setting names such as model.activation");
             return node_errf(b->err, key, "grid key '%.60s' names no setting%s", key->text, hint);

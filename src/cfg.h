@@ -37,6 +37,8 @@ typedef struct {
 
 extern const SettingDef cfg_settings[];
 extern const int cfg_n_settings;
+/* The setting of that dotted key ("training.shuffle"), or NULL. */
+const SettingDef *cfg_find_setting(const char *key);
 
 /* One swept setting: its values, each held in a whole Settings (only this
  * setting's field is meaningful). */

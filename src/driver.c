@@ -214,7 +214,7 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
                        "through %d inputs, model.hidden [%s] and %d classes; make training.batch_size smaller",
                        ex->file, point, gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine),
                        gib_text(t3, sizeof t3, batch),
-                       t->batch_size < data[c]->n_train ? t->batch_size : data[c]->n_train, m.size[0], layers,
+                       train_batch_rows(t, data[c]), m.size[0], layers,
                        m.size[m.n_layers]);
     return nn_errf(err, "%s: one run%s needs %s but this machine has %s: %d inputs, model.hidden [%s] and %d "
                    "classes make %.3g parameters; make the model smaller", ex->file, point,

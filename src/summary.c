@@ -56,19 +56,12 @@ static int read_strings(hid_t d, const char *name, char *out)
     return rc;
 }
 
-/* Whether the dotted key names a true/false setting (stored as 1 and 0). */
-static int is_bool_setting(const char *key)
-{
-    for (int i = 0; i < cfg_n_settings; i++)
-        if (!strcmp(cfg_settings[i].key, key)) return cfg_settings[i].type == SET_BOOL;
-    return 0;
-}
-
 /* A swept column's values as text, whatever its type; true/false settings
  * as true and false, as the experiment writes them. */
 static int read_swept(hid_t d, const char *name, H5T_class_t cls, int n, char *out)
 {
-    int boolean = is_bool_setting(name);
+    const SettingDef *def = cfg_find_setting(name);
+    int boolean = def && def->type == SET_BOOL; /* stored as 1 and 0 */
     if (cls == H5T_STRING) return read_strings(d, name, out);
     double *v = nn_alloc((size_t)n, sizeof(double));
     int64_t *iv = nn_alloc((size_t)n, sizeof(int64_t));

@@ -21,13 +21,11 @@ typedef struct {
     float *params, *grads, *vel; /* (n_params) each; vel NULL for sgd */
     MlpWork *ws;                 /* for work_rows() rows */
     int32_t *order;              /* (n_train) training rows of this epoch, in order */
-    float *xb;                   /* (batch_rows, features) gathered batch when shuffling */
-    int32_t *yb;                 /* (batch_rows) */
+    float *xb;                   /* (train_batch_rows(), features) gathered batch when shuffling */
+    int32_t *yb;                 /* (train_batch_rows()) */
 } Trainer;
 
-/* Rows of the largest training batch: a batch larger than the training set
- * is the whole set, and needs no room for more. */
-static int batch_rows(const TrainConfig *c, const Dataset *d)
+int train_batch_rows(const TrainConfig *c, const Dataset *d)
 {
     return c->batch_size < d->n_train ? c->batch_size : d->n_train;
 }
@@ -54,7 +52,7 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
     double bytes = (buffers + 2) * (double)m.n_params * sizeof(float); /* + the result's init and weights */
     bytes += (double)mlp_work_bytes(&m, work_rows(c, d));
     bytes += (double)d->n_train * sizeof(int32_t);
-    bytes += (double)batch_rows(c, d) * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
+    bytes += (double)train_batch_rows(c, d) * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
     bytes += 4.0 * (c->epochs + 1) * sizeof(double);
     return bytes;
 }
@@ -86,8 +84,8 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
     t->ws = mlp_work_create(&t->mlp, work_rows(c, d));
     t->order = nn_alloc((size_t)d->n_train, sizeof(int32_t));
     if (c->shuffle) {
-        t->xb = nn_alloc((size_t)batch_rows(c, d) * (size_t)d->n_features, sizeof(float));
-        t->yb = nn_alloc((size_t)batch_rows(c, d), sizeof(int32_t));
+        t->xb = nn_alloc((size_t)train_batch_rows(c, d) * (size_t)d->n_features, sizeof(float));
+        t->yb = nn_alloc((size_t)train_batch_rows(c, d), sizeof(int32_t));
     }
     if (!t->params || !t->grads || (optim_needs_velocity(&t->opt) && !t->vel) || !t->ws || !t->order ||
         (c->shuffle && (!t->xb || !t->yb))) {

@@ -58,6 +58,9 @@ typedef struct {
 /* Bytes train_run allocates for one run (its state while training), in
  * double so that absurd layer sizes give an absurd number, not an overflow. */
 double train_state_bytes(const TrainConfig *c, const Dataset *d);
+/* Rows of the largest training batch: a batch larger than the training set
+ * is the whole set, and needs no room for more. */
+int train_batch_rows(const TrainConfig *c, const Dataset *d);
 
 /* For progress reports: fn(ctx, epoch) is called on the training thread
  * after each epoch's curves (epoch counts from 1). It sees nothing of the run. */
