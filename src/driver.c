@@ -435,6 +435,7 @@ static void save_run(Loop *L, Committer *c, const RunSpec *spec, const Settings 
 /* A run's epochs as they finish, for the progress line. */
 typedef struct {
     Loop *L;
+    int id; /* the run's id, for the crash test */
     int reported;
 } RunEpochs;
 
@@ -442,6 +443,7 @@ static void epoch_done(void *ctx, int epoch)
 {
     RunEpochs *re = ctx;
     re->reported = epoch;
+    if (epoch == 1) nn_crash_point("train", re->id); /* the crash test: killed mid-run */
 #pragma omp critical(nnlab_progress)
     {
         re->L->progress.epochs_done++;
@@ -459,7 +461,7 @@ static void run_all(Loop *L, Committer *c, int threads)
         grid_settings(L->ex, spec->config, &s);
         RunResult res;
         char err[NN_ERR_LEN] = "";
-        RunEpochs re = {L, 0};
+        RunEpochs re = {L, spec->id, 0};
         TrainProgress tp = {epoch_done, &re};
         int rc = train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &tp, &res, err);
 #pragma omp critical(nnlab_progress)

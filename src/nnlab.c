@@ -70,5 +70,5 @@ void nn_crash_point(const char *where, int n)
     snprintf(want, sizeof want, "%s:%d", where, n);
     if (strcmp(at, want)) return;
     const char *sig = getenv("NNLAB_CRASH_SIGNAL");
-    raise(sig && !strcmp(sig, "TERM") ? SIGTERM : SIGKILL);
+    raise(!sig ? SIGKILL : !strcmp(sig, "TERM") ? SIGTERM : !strcmp(sig, "INT") ? SIGINT : SIGKILL);
 }

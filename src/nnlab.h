@@ -48,10 +48,12 @@ char *nn_strdup(const char *s);
 uint64_t nn_fnv1a(const void *data, size_t len);
 
 /* Test hook for the crash tests: when the environment variable
- * NNLAB_CRASH_AT is "WHERE:N" (e.g. "write:3", "merge:2"), the process
- * kills itself with SIGKILL at that point, or sends itself SIGTERM (as
- * mpirun does when it ends a job) with NNLAB_CRASH_SIGNAL=TERM. Called only
- * at I/O points, never inside training. */
+ * NNLAB_CRASH_AT is "WHERE:N" (e.g. "write:3", "merge:2", "train:8": run 8
+ * has trained one epoch), the process kills itself with SIGKILL at that
+ * point, or sends itself SIGTERM (as mpirun does when it ends a job) with
+ * NNLAB_CRASH_SIGNAL=TERM, or SIGINT (Ctrl-C) with NNLAB_CRASH_SIGNAL=INT.
+ * Called at I/O points and from the progress report between epochs, never
+ * inside the training numerics. */
 void nn_crash_point(const char *where, int n);
 
 /* Seconds from an arbitrary fixed point (monotonic clock). */

@@ -12,17 +12,17 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
 import h5py
 
-from nnlab_testing import ReferenceRun, results_contents as contents, run_files, wait_for_runs
+from nnlab_testing import ReferenceRun, results_contents as contents, run_files
 
 NNLAB = os.environ["NNLAB"]
 SANITIZED = os.environ.get("NNLAB_SANITIZED") == "1"
 
-# 12 runs of about 0.1 s each (less under no sanitizer), so a kill lands mid-experiment.
+# 12 short runs. The kills and Ctrl-Cs that must land mid-experiment are sent by nnlab itself at
+# fixed points (NNLAB_CRASH_AT, src/nnlab.h): sent from outside, they raced the last runs.
 EXPERIMENT = """name: crash
 model: {hidden: [48]}
 training: {epochs: 3, batch_size: 4, learning_rate: 0.05}
@@ -64,15 +64,14 @@ class Crash(ReferenceRun):
         self.assertSameAsReference(os.path.join(out, "results.h5"))
 
     def test_kill_during_training(self):
+        # SIGKILL while run 8 is training (it has done one epoch of three) and the other thread
+        # another run. A kill from outside "once 3 runs are done" raced the last runs on a busy
+        # machine: all 12 could finish before it landed.
         out = os.path.join(self.tmp, "kill-training")
-        p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "2", "--quiet"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_runs(out, 3, p)
-        p.kill()
-        p.wait()
-        self.assertEqual(p.returncode, -signal.SIGKILL, "the experiment finished before it could be killed")
+        r = nnlab("run", self.exp, "-o", out, "-j", "2", "--quiet", env={"NNLAB_CRASH_AT": "train:8"})
+        self.assertEqual(r.returncode, -signal.SIGKILL)
+        self.assertFalse(os.path.exists(os.path.join(out, "runs", "r000008.h5")))
         done = len(run_files(out))
-        self.assertGreaterEqual(done, 3)
         self.assertLess(done, 12)
         for path in run_files(out):  # every finished run file is complete
             with h5py.File(path, "r") as f:
@@ -114,16 +113,15 @@ class Crash(ReferenceRun):
 
     def test_sigint_exits_130_and_resume_completes(self):
         out = os.path.join(self.tmp, "sigint")
-        p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "1"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-        wait_for_runs(out, 2, p)
-        p.send_signal(signal.SIGINT)
-        _, stderr = p.communicate(timeout=300)
-        self.assertEqual(p.returncode, 130, stderr)
-        self.assertIn("no new runs start", stderr)
-        self.assertIn("interrupted", stderr)
+        # Ctrl-C while run 4 trains (sent by the process itself at that point, so that it
+        # cannot land after the last run): run 4 finishes, no other starts.
+        r = nnlab("run", self.exp, "-o", out, "-j", "1",
+                  env={"NNLAB_CRASH_AT": "train:4", "NNLAB_CRASH_SIGNAL": "INT"})
+        self.assertEqual(r.returncode, 130, r.stderr)
+        self.assertIn("no new runs start", r.stderr)
+        self.assertIn("interrupted", r.stderr)
         done = len(run_files(out))
-        self.assertLess(done, 12)
+        self.assertEqual(done, 5)
         with h5py.File(os.path.join(out, "results.h5"), "r") as f:  # valid, and holds what finished
             self.assertEqual(len(f["summary"]), done)
             self.assertEqual(len(f["runs"]), done)
@@ -131,14 +129,19 @@ class Crash(ReferenceRun):
 
     def test_second_sigint_stops_at_once(self):
         out = os.path.join(self.tmp, "sigint2")
-        p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "2", "--quiet"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_runs(out, 1, p)
+        # the first Ctrl-C while run 2 trains (sent by the process itself), the second as soon as
+        # it says it is stopping: killed at once, or exit 130 if the runs in flight beat it
+        p = subprocess.Popen([NNLAB, "run", self.exp, "-o", out, "-j", "2", "--quiet"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, NNLAB_CRASH_AT="train:2", NNLAB_CRASH_SIGNAL="INT"))
+        stderr = ""
+        while "no new runs start" not in stderr and p.poll() is None:
+            stderr += p.stderr.readline()
         p.send_signal(signal.SIGINT)
-        time.sleep(0.01)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=300)
+        stderr += p.communicate(timeout=300)[1]
+        self.assertIn("no new runs start", stderr)
         self.assertIn(p.returncode, (-signal.SIGINT, 130))
+        self.assertLess(len(run_files(out)), 12)
         for path in run_files(out):
             with h5py.File(path, "r") as f:
                 self.assertIn("weights/layer1/W", f["run"])
