@@ -61,8 +61,7 @@ def same_value(have, want):
     """A swept value's text against one given on the command line: numbers by
     value (0.20 is 0.2; true and false are 1 and 0 either side), anything else
     ignoring spaces ([200,100])."""
-    want = {"true": "1", "false": "0"}.get(want, want)
-    have = {"true": "1", "false": "0"}.get(have, have)
+    have, want = ({"true": "1", "false": "0"}.get(v, v) for v in (have, want))
     if have == want:
         return True
     try:

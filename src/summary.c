@@ -340,15 +340,19 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
     return 0;
 }
 
+/* true and false as the 1 and 0 they are stored as; any other text as is. */
+static const char *switch_as_number(const char *v)
+{
+    return !strcmp(v, "true") ? "1" : !strcmp(v, "false") ? "0" : v;
+}
+
 /* A swept value's text against one given on the command line: numbers by
  * value (0.20 is 0.2; true and false are 1 and 0 either side), anything else
  * ignoring spaces ([200,100]). */
 static int same_value(const char *have, const char *want)
 {
-    if (!strcmp(want, "true")) want = "1";
-    if (!strcmp(want, "false")) want = "0";
-    if (!strcmp(have, "true")) have = "1";
-    if (!strcmp(have, "false")) have = "0";
+    have = switch_as_number(have);
+    want = switch_as_number(want);
     char *end_have, *end_want;
     double a = strtod(have, &end_have), b = strtod(want, &end_want);
     if (end_have != have && !*end_have && end_want != want && !*end_want) return a == b;
