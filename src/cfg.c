@@ -39,7 +39,11 @@ const SettingDef cfg_settings[] = {
     {"dataset.label_column", SET_INT, S(data.label_column), NULL, -1, 1000000, 0, 0},
     {"dataset.x", SET_STRING, S(data.x), NULL, 0, 0, 0, 0},
     {"dataset.y", SET_STRING, S(data.y), NULL, 0, 0, 0, 0},
+    {"dataset.test_path", SET_PATH, S(data.test_path), NULL, 0, 0, 0, 0},
     {"dataset.test_fraction", SET_FLOAT, S(data.test_fraction), NULL, 0, 1, 1, 1},
+    {"dataset.validation_fraction", SET_FLOAT, S(data.validation_fraction), NULL, 0, 1, 0, 1},
+    {"dataset.folds", SET_INT, S(data.folds), NULL, 0, 100, 0, 0},
+    {"dataset.stratify", SET_BOOL, S(data.stratify), bool_names, 0, 0, 0, 0},
     {"dataset.split_seed", SET_I64, S(data.split_seed), NULL, 0, SEED_MAX, 0, 0},
     {"dataset.scale", SET_ENUM, S(data.scale), data_scale_names, 0, 0, 0, 0},
     {"model.hidden", SET_LAYERS, S(train.hidden), NULL, 1, INT_MAX, 0, 0},
@@ -54,6 +58,9 @@ const SettingDef cfg_settings[] = {
     {"training.l2", SET_FLOAT, S(train.l2), NULL, 0, 1e6, 0, 0},
     {"training.shuffle", SET_BOOL, S(train.shuffle), bool_names, 0, 0, 0, 0},
     {"training.train_curves", SET_BOOL, S(train.train_curves), bool_names, 0, 0, 0, 0},
+    {"training.select", SET_ENUM, S(train.select), train_select_names, 0, 0, 0, 0},
+    {"training.early_stopping.patience", SET_INT, S(train.patience), NULL, 0, 1000000, 0, 0},
+    {"training.early_stopping.min_delta", SET_FLOAT, S(train.min_delta), NULL, 0, 1e6, 0, 0},
 };
 #undef S
 const int cfg_n_settings = (int)(sizeof cfg_settings / sizeof cfg_settings[0]);
@@ -71,6 +78,7 @@ void cfg_defaults(Settings *s)
     snprintf(s->data.x, sizeof s->data.x, "X");
     snprintf(s->data.y, sizeof s->data.y, "y");
     s->data.test_fraction = 0.2;
+    s->data.stratify = 1;
     s->data.scale = SCALE_NONE;
     s->train.hidden.n = 1;
     s->train.hidden.units[0] = 200;
@@ -727,12 +735,32 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
 /* The keys of one section ("model" -> "hidden", "activation", ...). */
 static void section_keys(const char *section, const char **out, int cap)
 {
+    static const char *const groups[] = {"training.early_stopping", NULL}; /* settings in a mapping of their own */
     int n = 0;
     size_t len = strlen(section);
-    for (int i = 0; i < N_SETTINGS && n < cap - 1; i++)
-        if (!strncmp(cfg_settings[i].key, section, len) && cfg_settings[i].key[len] == '.')
-            out[n++] = cfg_settings[i].key + len + 1;
+    for (int i = 0; i < N_SETTINGS && n < cap - 1; i++) {
+        const char *key = cfg_settings[i].key;
+        if (strncmp(key, section, len) || key[len] != '.') continue;
+        if (!strchr(key + len + 1, '.')) {
+            out[n++] = key + len + 1;
+            continue;
+        }
+        for (int g = 0; groups[g]; g++) { /* the group's name, once */
+            size_t glen = strlen(groups[g]);
+            if (!strncmp(key, groups[g], glen) && key[glen] == '.' && (n == 0 || strcmp(out[n - 1], groups[g] + len + 1)))
+                out[n++] = groups[g] + len + 1;
+        }
+    }
     out[n] = NULL;
+}
+
+/* Whether key names a group of settings within a section ("training.early_stopping"). */
+static int is_subsection(const char *key)
+{
+    size_t len = strlen(key);
+    for (int i = 0; i < N_SETTINGS; i++)
+        if (!strncmp(cfg_settings[i].key, key, len) && cfg_settings[i].key[len] == '.') return 1;
+    return 0;
 }
 
 static int bind_section(Binder *b, const char *section, const Node *n, Settings *s)
@@ -742,6 +770,12 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
         char key[320];
         snprintf(key, sizeof key, "%s.%.300s", section, n->keys[i]->text);
         const SettingDef *def = cfg_find_setting(key);
+        if (!def && is_subsection(key)) { /* training.early_stopping: {patience: 5} */
+            if (n->items[i]->kind != NODE_MAP)
+                return type_error(b, n->items[i], key, "a mapping of settings");
+            if (bind_section(b, key, n->items[i], s)) return -1;
+            continue;
+        }
         if (!def) {
             const char *names[N_SETTINGS + 1];
             char hint[800];
@@ -947,16 +981,62 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
     return 0;
 }
 
-/* Whether a dataset setting means anything for the chosen source. */
+/* Whether the data set brings its own test rows (idx's t10k files, a test_path). */
+static int own_test_rows(const DataConfig *d)
+{
+    return d->source == DATA_IDX || d->test_path[0];
+}
+
+/* Settings that need a validation split. */
+static int needs_validation(const SettingDef *def)
+{
+    return !strcmp(def->key, "training.select") || !strncmp(def->key, "training.early_stopping.", 24);
+}
+
+/* Whether a setting means anything for the chosen data set and splits. */
 static int applies(const SettingDef *def, const Settings *s)
 {
-    int src = s->data.source;
+    const DataConfig *d = &s->data;
+    int src = d->source;
     const char *k = def->key;
+    if (needs_validation(def)) return data_has_validation(d);
     if (!strcmp(k, "dataset.path")) return src != DATA_DIGITS;
     if (!strcmp(k, "dataset.header") || !strcmp(k, "dataset.label_column")) return src == DATA_CSV;
     if (!strcmp(k, "dataset.x") || !strcmp(k, "dataset.y")) return src == DATA_HDF5;
-    if (!strcmp(k, "dataset.test_fraction") || !strcmp(k, "dataset.split_seed")) return src != DATA_IDX;
+    if (!strcmp(k, "dataset.test_path")) return (src == DATA_CSV || src == DATA_HDF5) && d->test_path[0];
+    if (!strcmp(k, "dataset.test_fraction")) return !own_test_rows(d);
+    if (!strcmp(k, "dataset.split_seed") || !strcmp(k, "dataset.stratify"))
+        return !own_test_rows(d) || data_has_validation(d);
     return 1;
+}
+
+static const Node *where_set(const Binder *b, const char *key)
+{
+    return b->where[cfg_find_setting(key) - cfg_settings];
+}
+
+/* The splits: folds and a validation share are exclusive, and settings
+ * that select on validation need it, wherever they were set. */
+static int check_splits(Binder *b, const Experiment *ex)
+{
+    const DataConfig *d = &ex->settings.data;
+    const Node *folds = where_set(b, "dataset.folds"), *val = where_set(b, "dataset.validation_fraction");
+    if (d->folds == 1)
+        return node_errf(b->err, folds, "dataset.folds: 1 fold leaves nothing to validate on; give 2 or more "
+                         "(5 is usual), or 0 for no cross-validation");
+    if (d->folds >= 2 && d->validation_fraction > 0)
+        return node_errf(b->err, folds ? folds : val, "dataset.folds and dataset.validation_fraction are exclusive: "
+                         "folds: K cross-validates over the training rows, validation_fraction holds one share out; "
+                         "give one");
+    for (int i = 0; i < N_SETTINGS; i++)
+        if (b->where[i] && needs_validation(&cfg_settings[i]) && !data_has_validation(d)) {
+            char group[64];
+            snprintf(group, sizeof group, "%s", cfg_settings[i].key);
+            if (!strncmp(group, "training.early_stopping.", 24)) group[23] = '\0';
+            return node_errf(b->err, b->where[i], "%s needs a validation split: set dataset.validation_fraction "
+                             "(such as 0.2) or dataset.folds (such as 5)", group);
+        }
+    return 0;
 }
 
 /* Settings that only make sense together. A dataset setting the source
@@ -968,6 +1048,7 @@ static int check_dataset(Binder *b, const Experiment *ex)
 {
     const DataConfig *d = &ex->settings.data;
     const Node *src = b->where[0];
+    if (check_splits(b, ex)) return -1;
     for (int i = 0; i < N_SETTINGS; i++) {
         const Node *n = b->where[i];
         if (!n || applies(&cfg_settings[i], &ex->settings)) continue;
@@ -976,8 +1057,13 @@ static int check_dataset(Binder *b, const Experiment *ex)
         if (!src)
             return node_errf(b->err, n, "%s is set but dataset.source is not, so the built-in digits would be used; "
                              "set source: csv, hdf5 or idx", cfg_settings[i].key);
+        if (d->test_path[0] && d->source != DATA_DIGITS && d->source != DATA_IDX &&
+            strstr("dataset.test_fraction dataset.split_seed dataset.stratify", cfg_settings[i].key))
+            return node_errf(b->err, n, "%s is not used with dataset.test_path (its rows are the test set)%s",
+                             cfg_settings[i].key, data_has_validation(d) ? "" : "; without validation nothing is "
+                             "split off");
         char from[600] = "";
-        if (src->file != n->file) snprintf(from, sizeof from, ", set in %.500s", src->file);
+        if (src && src->file != n->file) snprintf(from, sizeof from, ", set in %.500s", src->file);
         return node_errf(b->err, n, "%s is not used by dataset.source %s%s%s", cfg_settings[i].key,
                          data_source_names[d->source], from,
                          d->source == DATA_IDX ? " (its own test files are the test set)" : "");
@@ -1099,12 +1185,24 @@ static void emit_body(Buf *b, const Experiment *ex)
     for (int sec = 0; sections[sec]; sec++) {
         buf_printf(b, "%s:\n", sections[sec]);
         size_t len = strlen(sections[sec]);
+        const char *group = NULL; /* the group of settings being written */
         for (int i = 0; i < N_SETTINGS; i++) {
             const SettingDef *def = &cfg_settings[i];
             if (strncmp(def->key, sections[sec], len) || def->key[len] != '.' || !applies(def, &ex->settings))
                 continue;
             cfg_format_value(value, sizeof value, def, &ex->settings);
-            buf_printf(b, "  %s: %s\n", def->key + len + 1, value);
+            const char *sub = def->key + len + 1, *dot = strchr(sub, '.');
+            if (!dot) {
+                buf_printf(b, "  %s: %s\n", sub, value);
+                continue;
+            }
+            /* a group of settings ("early_stopping.patience") as one flow mapping */
+            int glen = (int)(dot - sub), first = !group || strncmp(group, sub, (size_t)glen + 1);
+            const SettingDef *next = i + 1 < N_SETTINGS ? &cfg_settings[i + 1] : NULL;
+            int last = !next || strncmp(next->key, def->key, len + 1 + (size_t)glen + 1);
+            buf_printf(b, "%s%.*s%s%s: %s%s", first ? "  " : "", first ? glen : 0, sub, first ? ": {" : ", ", dot + 1,
+                       value, last ? "}\n" : "");
+            group = last ? NULL : sub;
         }
     }
     if (ex->n_axes) buf_printf(b, "grid:\n");

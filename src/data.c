@@ -261,40 +261,43 @@ void data_free(Dataset *d)
     free(d->y_train);
     free(d->x_test);
     free(d->y_test);
+    free(d->x_val);
+    free(d->y_val);
     free(d->train_index);
+    free(d->val_index);
     free(d->test_index);
+    free(d->pool_index);
+    free(d->pool_fold);
+    free(d->scale_offset);
+    free(d->scale_factor);
     free_names(d->class_names, d->n_classes);
     free(d);
 }
 
-/* x (n, d) row-major: x[i][j] = (x[i][j] - shift[j]) / div[j]. */
-static void apply_scale(float *x, int n, int d, const double *shift, const double *div)
+void data_apply_scale(float *x, int n, int d, const double *offset, const double *factor)
 {
     for (int i = 0; i < n; i++)
         for (int j = 0; j < d; j++) {
             float *v = &x[(size_t)i * d + j];
-            *v = (float)((*v - shift[j]) / div[j]);
+            *v = (float)((*v - offset[j]) * factor[j]);
         }
 }
 
-/* Fit on the training rows, apply to both splits. Constant features are left
- * centred but unscaled (divide by 1), so they never become NaN. Every pass
- * goes through the rows in order, all features at a time: each feature's
- * sums take its values in row order, as one column at a time would, without
- * a cache miss per value (Fashion-MNIST loaded 0.4 s slower that way). */
-static int scale_features(Dataset *ds, int how, char *err)
+/* The scaler fitted on the view's training rows, applied to all of its
+ * splits. Constant features are left centred but unscaled (factor 1), so
+ * they never become NaN. Every pass goes through the rows in order, all
+ * features at a time: each feature's sums take its values in row order, as
+ * one column at a time would, without a cache miss per value (Fashion-MNIST
+ * loaded 0.4 s slower that way). */
+static void scale_features(Dataset *ds, int how)
 {
-    if (how == SCALE_NONE) return 0;
     int d = ds->n_features, n = ds->n_train;
-    double *shift = nn_alloc((size_t)d, sizeof(double)), *div = nn_alloc((size_t)d, sizeof(double));
-    if (!shift || !div) {
-        free(shift);
-        free(div);
-        return nn_errf(err, "out of memory");
-    }
+    double *offset = ds->scale_offset, *factor = ds->scale_factor;
+    for (int j = 0; j < d; j++) offset[j] = 0.0, factor[j] = 1.0;
+    if (how == SCALE_NONE) return; /* (x - 0) * 1 is x: nothing to apply */
     const float *x = ds->x_train;
     if (how == SCALE_MINMAX) {
-        double *lo = shift, *hi = div;
+        double *lo = offset, *hi = factor;
         for (int j = 0; j < d; j++) lo[j] = INFINITY, hi[j] = -INFINITY;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++) {
@@ -302,91 +305,369 @@ static int scale_features(Dataset *ds, int how, char *err)
                 lo[j] = v < lo[j] ? v : lo[j];
                 hi[j] = v > hi[j] ? v : hi[j];
             }
-        for (int j = 0; j < d; j++) div[j] = hi[j] > lo[j] ? hi[j] - lo[j] : 1.0;
+        for (int j = 0; j < d; j++) factor[j] = hi[j] > lo[j] ? 1.0 / (hi[j] - lo[j]) : 1.0;
     } else {
-        double *sum = shift, *sq = div;
+        double *sum = offset, *sq = factor;
         for (int j = 0; j < d; j++) sum[j] = 0, sq[j] = 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++) sum[j] += x[(size_t)i * d + j];
-        for (int j = 0; j < d; j++) shift[j] = sum[j] / n; /* the mean */
+        for (int j = 0; j < d; j++) offset[j] = sum[j] / n; /* the mean */
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++) {
-                double t = x[(size_t)i * d + j] - shift[j];
+                double t = x[(size_t)i * d + j] - offset[j];
                 sq[j] += t * t;
             }
         for (int j = 0; j < d; j++) {
             double sd = sqrt(sq[j] / n);
-            div[j] = sd > 0 ? sd : 1.0;
+            factor[j] = sd > 0 ? 1.0 / sd : 1.0;
         }
     }
-    apply_scale(ds->x_train, ds->n_train, d, shift, div);
-    apply_scale(ds->x_test, ds->n_test, d, shift, div);
-    free(shift);
-    free(div);
+    data_apply_scale(ds->x_train, ds->n_train, d, offset, factor);
+    if (ds->x_val) data_apply_scale(ds->x_val, ds->n_val, d, offset, factor);
+    data_apply_scale(ds->x_test, ds->n_test, d, offset, factor);
+}
+
+int data_n_sets(const DataConfig *c)
+{
+    return c->folds >= 2 ? c->folds : 1;
+}
+
+int data_has_validation(const DataConfig *c)
+{
+    return c->folds >= 2 || c->validation_fraction > 0;
+}
+
+/* How many rows of each class to take so that they add up to `want` and
+ * each class gets its share of want within one row: the whole part of
+ * want·count[c]/total, and the rows left over to the classes with the
+ * largest remainders (ties: the lower class). */
+static void class_quotas(const int *count, int n_classes, int total, int want, int *quota)
+{
+    int given = 0;
+    for (int c = 0; c < n_classes; c++) {
+        quota[c] = (int)((int64_t)want * count[c] / total);
+        given += quota[c];
+    }
+    for (; given < want; given++) {
+        int best = -1;
+        int64_t best_rem = -1;
+        for (int c = 0; c < n_classes; c++) {
+            int64_t rem = (int64_t)want * count[c] % total;
+            if (quota[c] < count[c] && rem > best_rem && quota[c] == (int)((int64_t)want * count[c] / total))
+                best = c, best_rem = rem;
+        }
+        if (best < 0) break;
+        quota[best]++;
+    }
+}
+
+/* Choose `want` of the rows order[0 .. n-1] (labels y[order[i]]): the
+ * first want in that order, or with stratify the first quota of each
+ * class. chosen[i] = 1 for those taken. */
+static int choose_rows(const int32_t *order, int n, const int32_t *y, int n_classes, int want, int stratify,
+                       unsigned char *chosen)
+{
+    memset(chosen, 0, (size_t)n);
+    if (!stratify) {
+        for (int i = 0; i < want; i++) chosen[i] = 1;
+        return 0;
+    }
+    int *count = nn_calloc((size_t)n_classes * 2, sizeof(int));
+    if (!count) return -1;
+    int *quota = count + n_classes;
+    for (int i = 0; i < n; i++) count[y[order[i]]]++;
+    class_quotas(count, n_classes, n, want, quota);
+    for (int i = 0; i < n; i++) {
+        int c = y[order[i]];
+        if (quota[c] > 0) chosen[i] = 1, quota[c]--;
+    }
+    free(count);
     return 0;
 }
 
-/* Split rows into a Dataset (copies; rows stay the caller's). */
-static int split_rows(Dataset **out, const DataRows *rows, const DataConfig *c, char *err)
+/* The fold of each of the rows order[0 .. n-1]: dealt in turn, 0, 1, ...,
+ * K-1, 0, ...; with stratify class by class (each class's rows in that
+ * order), so every fold has each class's share within one row. */
+static int deal_folds(const int32_t *order, int n, const int32_t *y, int n_classes, int k, int stratify,
+                      int8_t *fold)
 {
-    int n = rows->n, d = rows->d;
+    if (!stratify) {
+        for (int i = 0; i < n; i++) fold[i] = (int8_t)(i % k);
+        return 0;
+    }
+    int *start = nn_calloc((size_t)n_classes + 1, sizeof(int));
+    int *by_class = nn_alloc((size_t)n, sizeof(int));
+    if (!start || !by_class) {
+        free(start);
+        free(by_class);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) start[y[order[i]] + 1]++;
+    for (int c = 0; c < n_classes; c++) start[c + 1] += start[c];
+    for (int i = 0; i < n; i++) by_class[start[y[order[i]]]++] = i; /* stable: each class in order */
+    for (int j = 0; j < n; j++) fold[by_class[j]] = (int8_t)(j % k);
+    free(start);
+    free(by_class);
+    return 0;
+}
+
+/* Copy rows idx[0 .. n-1] of src into x (n, d) and y (n). */
+static void gather(float *x, int32_t *y, const DataRows *src, const int32_t *idx, int n)
+{
+    for (int i = 0; i < n; i++) {
+        memcpy(x + (size_t)i * src->d, src->x + (size_t)idx[i] * src->d, (size_t)src->d * sizeof(float));
+        y[i] = src->y[idx[i]];
+    }
+}
+
+static char **copy_names(char *const *names, int n)
+{
+    char **copy = nn_calloc((size_t)n, sizeof *copy);
+    for (int i = 0; copy && i < n; i++)
+        if (!(copy[i] = nn_strdup(names[i]))) {
+            free_names(copy, n);
+            return NULL;
+        }
+    return copy;
+}
+
+/* The rows the splits are made of: where each training row (pool, in split
+ * order) goes, and which rows are the test set. */
+typedef struct {
+    const DataRows *rows, *test; /* test: the test file's rows, or rows itself when split off */
+    int32_t *test_index;         /* (n_test) into test */
+    int n_test, n_pool;
+    int32_t *pool;               /* (n_pool) into rows, in split order */
+    int8_t *role;                /* (n_pool) ROLE_TRAIN, ROLE_VAL, or the fold */
+    int n_classes, n_folds;
+} Split;
+
+enum { ROLE_TRAIN = -1, ROLE_VAL = -2 };
+
+/* One view: fold k's (or the only one), scaled. */
+static Dataset *view_create(const Split *sp, const DataConfig *c, int k)
+{
+    Dataset *ds = nn_calloc(1, sizeof *ds);
+    if (!ds) return NULL;
+    int d = sp->rows->d, val_role = sp->n_folds ? k : ROLE_VAL;
+    ds->n_features = d;
+    ds->n_classes = sp->n_classes;
+    ds->n_folds = sp->n_folds;
+    ds->fold = sp->n_folds ? k : 0;
+    for (int i = 0; i < sp->n_pool; i++) ds->n_val += sp->role[i] == val_role;
+    ds->n_train = sp->n_pool - ds->n_val;
+    ds->n_test = sp->n_test;
+    ds->x_train = nn_alloc((size_t)ds->n_train * d, sizeof(float));
+    ds->y_train = nn_alloc((size_t)ds->n_train, sizeof(int32_t));
+    ds->train_index = nn_alloc((size_t)ds->n_train, sizeof(int32_t));
+    ds->x_test = nn_alloc((size_t)ds->n_test * d, sizeof(float));
+    ds->y_test = nn_alloc((size_t)ds->n_test, sizeof(int32_t));
+    ds->test_index = nn_alloc((size_t)ds->n_test, sizeof(int32_t));
+    ds->scale_offset = nn_alloc((size_t)d, sizeof(double));
+    ds->scale_factor = nn_alloc((size_t)d, sizeof(double));
+    int ok = ds->x_train && ds->y_train && ds->train_index && ds->x_test && ds->y_test && ds->test_index &&
+             ds->scale_offset && ds->scale_factor;
+    if (ok && ds->n_val) {
+        ds->x_val = nn_alloc((size_t)ds->n_val * d, sizeof(float));
+        ds->y_val = nn_alloc((size_t)ds->n_val, sizeof(int32_t));
+        ds->val_index = nn_alloc((size_t)ds->n_val, sizeof(int32_t));
+        ok = ds->x_val && ds->y_val && ds->val_index;
+    }
+    if (ok && sp->n_folds) {
+        ds->n_pool = sp->n_pool;
+        ds->pool_index = nn_alloc((size_t)sp->n_pool, sizeof(int32_t));
+        ds->pool_fold = nn_alloc((size_t)sp->n_pool, sizeof(int8_t));
+        ok = ds->pool_index && ds->pool_fold;
+        if (ok) {
+            memcpy(ds->pool_index, sp->pool, (size_t)sp->n_pool * sizeof(int32_t));
+            memcpy(ds->pool_fold, sp->role, (size_t)sp->n_pool);
+        }
+    }
+    if (ok && sp->rows->class_names) ok = (ds->class_names = copy_names(sp->rows->class_names, sp->n_classes)) != NULL;
+    if (!ok) {
+        data_free(ds);
+        return NULL;
+    }
+    for (int i = 0, t = 0, v = 0; i < sp->n_pool; i++) {
+        if (sp->role[i] == val_role) ds->val_index[v++] = sp->pool[i];
+        else ds->train_index[t++] = sp->pool[i];
+    }
+    memcpy(ds->test_index, sp->test_index, (size_t)sp->n_test * sizeof(int32_t));
+    gather(ds->x_train, ds->y_train, sp->rows, ds->train_index, ds->n_train);
+    if (ds->n_val) gather(ds->x_val, ds->y_val, sp->rows, ds->val_index, ds->n_val);
+    gather(ds->x_test, ds->y_test, sp->test, ds->test_index, ds->n_test);
+    scale_features(ds, c->scale);
+    return ds;
+}
+
+/* The hash of the rows loaded: features, labels and class names of the
+ * rows, then of the test file's. */
+static uint64_t rows_hash(uint64_t h, const DataRows *r)
+{
+    int32_t shape[2] = {r->n, r->d};
+    h = nn_fnv1a_more(h, shape, sizeof shape);
+    h = nn_fnv1a_more(h, r->x, (size_t)r->n * (size_t)r->d * sizeof(float));
+    h = nn_fnv1a_more(h, r->y, (size_t)r->n * sizeof(int32_t));
+    for (int i = 0; i < r->n_class_names; i++) h = nn_fnv1a_more(h, r->class_names[i], strlen(r->class_names[i]) + 1);
+    return h;
+}
+
+/* The test set: a seeded share of the rows (sp->test == rows), or the test
+ * file's rows in file order. The rest (all rows with a test file) is the
+ * pool, in split order: the permutation's, or the file's. */
+static int split_test(Split *sp, const DataConfig *c, const char *name, int32_t *perm, unsigned char *chosen,
+                      char *err)
+{
+    const DataRows *rows = sp->rows;
+    int n = rows->n;
+    if (sp->test != rows) {
+        sp->n_test = sp->test->n;
+        sp->n_pool = n;
+        for (int i = 0; i < sp->n_test; i++) sp->test_index[i] = i;
+        for (int i = 0; i < n; i++) sp->pool[i] = i;
+        return 0;
+    }
     int n_test = (int)ceil(c->test_fraction * n);
-    const char *name = c->source == DATA_DIGITS ? "digits (built in)" : c->path;
     if (n_test < 1 || n_test >= n)
         return nn_errf(err, "%s: test_fraction %g of %d rows leaves an empty split (%d test, %d training)", name,
                        c->test_fraction, n, n_test, n - n_test);
-    Dataset *ds = nn_calloc(1, sizeof *ds);
-    int32_t *perm = nn_alloc((size_t)n, sizeof(int32_t));
-    if (!ds || !perm) goto oom;
-    ds->n_features = d;
-    ds->n_test = n_test;
-    ds->n_train = n - n_test;
-    ds->x_train = nn_alloc((size_t)ds->n_train * d, sizeof(float));
-    ds->x_test = nn_alloc((size_t)n_test * d, sizeof(float));
-    ds->y_train = nn_alloc((size_t)ds->n_train, sizeof(int32_t));
-    ds->y_test = nn_alloc((size_t)n_test, sizeof(int32_t));
-    ds->train_index = nn_alloc((size_t)ds->n_train, sizeof(int32_t));
-    ds->test_index = nn_alloc((size_t)n_test, sizeof(int32_t));
-    if (!ds->x_train || !ds->x_test || !ds->y_train || !ds->y_test || !ds->train_index || !ds->test_index)
-        goto oom;
-
-    /* The first n_test rows of a seeded permutation are the test set, the rest
-     * the training set, each in permutation order. */
     Rng rng;
     rng_stream(&rng, (uint64_t)c->split_seed, RNG_SPLIT);
     for (int i = 0; i < n; i++) perm[i] = i;
     rng_shuffle(&rng, perm, n);
-    int max_label = 0;
-    for (int i = 0; i < n; i++) max_label = rows->y[i] > max_label ? rows->y[i] : max_label;
-    ds->n_classes = max_label + 1;
-    if (ds->n_classes < 2) {
-        free(perm);
-        data_free(ds);
-        if (rows->class_names) return nn_errf(err, "%s: every label is '%s'; need at least 2 classes", name,
-                                              rows->class_names[0]);
-        return nn_errf(err, "%s: every label is 0; need at least 2 classes", name);
-    }
+    if (choose_rows(perm, n, rows->y, sp->n_classes, n_test, c->stratify, chosen))
+        return nn_errf(err, "out of memory splitting %d rows", n);
     for (int i = 0; i < n; i++) {
-        int is_test = i < n_test;
-        int k = is_test ? i : i - n_test;
-        float *dst = (is_test ? ds->x_test : ds->x_train) + (size_t)k * d;
-        memcpy(dst, rows->x + (size_t)perm[i] * d, (size_t)d * sizeof(float));
-        (is_test ? ds->y_test : ds->y_train)[k] = rows->y[perm[i]];
-        (is_test ? ds->test_index : ds->train_index)[k] = perm[i];
+        if (chosen[i]) sp->test_index[sp->n_test++] = perm[i];
+        else sp->pool[sp->n_pool++] = perm[i];
     }
-    free(perm);
-    if (scale_features(ds, c->scale, err)) {
-        data_free(ds);
-        return -1;
-    }
-    *out = ds;
     return 0;
-oom:
-    free(perm);
-    data_free(ds);
-    return nn_errf(err, "out of memory splitting %d rows of %d features", n, d);
 }
 
+/* Validation rows or folds within the pool. Rows are taken in the pool's
+ * order when it is a seeded permutation; a pool in file order is first
+ * permuted from split_seed, so that validation is a random share. */
+static int split_validation(Split *sp, const DataConfig *c, const char *name, int32_t *order, unsigned char *chosen,
+                            char *err)
+{
+    int n = sp->n_pool;
+    for (int i = 0; i < n; i++) sp->role[i] = ROLE_TRAIN;
+    if (!data_has_validation(c)) return 0;
+    int32_t *pos = nn_alloc((size_t)n, sizeof(int32_t)), *rows_in_order = order;
+    int8_t *fold = nn_alloc((size_t)n, sizeof(int8_t));
+    if (!pos || !fold) {
+        free(pos);
+        free(fold);
+        return nn_errf(err, "out of memory splitting %d rows", n);
+    }
+    for (int i = 0; i < n; i++) pos[i] = i;
+    if (sp->test != sp->rows) {
+        Rng rng;
+        rng_stream(&rng, (uint64_t)c->split_seed, RNG_SPLIT);
+        rng_shuffle(&rng, pos, n);
+    }
+    for (int i = 0; i < n; i++) rows_in_order[i] = sp->pool[pos[i]];
+    int rc = 0;
+    if (c->folds >= 2) {
+        if (c->folds > n)
+            rc = nn_errf(err, "%s: dataset.folds %d but only %d training rows", name, c->folds, n);
+        else if (deal_folds(rows_in_order, n, sp->rows->y, sp->n_classes, c->folds, c->stratify, fold))
+            rc = nn_errf(err, "out of memory splitting %d rows", n);
+        for (int i = 0; i < n && !rc; i++) sp->role[pos[i]] = fold[i];
+        sp->n_folds = c->folds;
+    } else {
+        int n_val = (int)ceil(c->validation_fraction * n);
+        if (n_val < 1 || n_val >= n)
+            rc = nn_errf(err, "%s: validation_fraction %g of %d training rows leaves an empty split (%d validation, "
+                         "%d training)", name, c->validation_fraction, n, n_val, n - n_val);
+        else if (choose_rows(rows_in_order, n, sp->rows->y, sp->n_classes, n_val, c->stratify, chosen))
+            rc = nn_errf(err, "out of memory splitting %d rows", n);
+        for (int i = 0; i < n && !rc; i++)
+            if (chosen[i]) sp->role[pos[i]] = ROLE_VAL;
+    }
+    free(pos);
+    free(fold);
+    return rc;
+}
+
+/* Number the test file's class names as the training file's (sorted names
+ * of the training file); a name that is not there is an error. */
+static int align_test_names(DataRows *test, const DataRows *rows, const char *test_name, char *err)
+{
+    if (!rows->class_names && !test->class_names) return 0;
+    if (!rows->class_names || !test->class_names)
+        return nn_errf(err, "%s: labels are class %s, but the training file's are class %s", test_name,
+                       test->class_names ? "names" : "numbers", rows->class_names ? "names" : "numbers");
+    int *map = nn_alloc((size_t)test->n_class_names, sizeof(int));
+    if (!map) return nn_errf(err, "%s: out of memory", test_name);
+    for (int k = 0; k < test->n_class_names; k++) {
+        map[k] = -1;
+        for (int j = 0; j < rows->n_class_names && map[k] < 0; j++)
+            if (!strcmp(test->class_names[k], rows->class_names[j])) map[k] = j;
+        if (map[k] < 0) {
+            nn_errf(err, "%s: class '%.60s' does not occur in the training file", test_name, test->class_names[k]);
+            free(map);
+            return -1;
+        }
+    }
+    for (int i = 0; i < test->n; i++) test->y[i] = map[test->y[i]];
+    free(map);
+    return 0;
+}
+
+/* Split rows (and the test file's rows, when test is not NULL) into the
+ * views of c: out[0 .. data_n_sets(c) - 1]. rows and test stay the caller's. */
+static int build_views(Dataset **out, const DataRows *rows, const DataRows *test, const DataConfig *c,
+                       const char *name, char *err)
+{
+    Split sp;
+    memset(&sp, 0, sizeof sp);
+    sp.rows = rows;
+    sp.test = test ? test : rows;
+    if (test && test->d != rows->d)
+        return nn_errf(err, "%s: %d features, but %s has %d", c->test_path[0] ? c->test_path : name, test->d, name,
+                       rows->d);
+    int max_label = 0;
+    for (int i = 0; i < rows->n; i++) max_label = rows->y[i] > max_label ? rows->y[i] : max_label;
+    for (int i = 0; test && i < test->n; i++) max_label = test->y[i] > max_label ? test->y[i] : max_label;
+    sp.n_classes = max_label + 1;
+    if (sp.n_classes < 2) {
+        if (rows->class_names)
+            return nn_errf(err, "%s: every label is '%s'; need at least 2 classes", name, rows->class_names[0]);
+        return nn_errf(err, "%s: every label is 0; need at least 2 classes", name);
+    }
+    int n = rows->n, n_sets = data_n_sets(c), rc = -1;
+    sp.test_index = nn_alloc((size_t)sp.test->n, sizeof(int32_t));
+    sp.pool = nn_alloc((size_t)n, sizeof(int32_t));
+    sp.role = nn_alloc((size_t)n, sizeof(int8_t));
+    int32_t *scratch = nn_alloc((size_t)n, sizeof(int32_t));
+    unsigned char *chosen = nn_alloc((size_t)n, 1);
+    uint64_t hash = rows_hash(NN_FNV1A_BASIS, rows);
+    if (test) hash = rows_hash(hash, test);
+    if (!sp.test_index || !sp.pool || !sp.role || !scratch || !chosen) {
+        nn_errf(err, "out of memory splitting %d rows of %d features", n, rows->d);
+        goto done;
+    }
+    if (split_test(&sp, c, name, scratch, chosen, err) || split_validation(&sp, c, name, scratch, chosen, err))
+        goto done;
+    for (int k = 0; k < n_sets; k++) out[k] = NULL;
+    for (int k = 0; k < n_sets; k++) {
+        if (!(out[k] = view_create(&sp, c, k))) {
+            for (int j = 0; j <= k; j++) data_free(out[j]), out[j] = NULL;
+            nn_errf(err, "out of memory splitting %d rows of %d features", n, rows->d);
+            goto done;
+        }
+        out[k]->hash = hash;
+    }
+    rc = 0;
+done:
+    free(sp.test_index);
+    free(sp.pool);
+    free(sp.role);
+    free(scratch);
+    free(chosen);
+    return rc;
+}
 static int load_digits(DataRows *rows, char *err)
 {
     char *text = NULL;
@@ -653,8 +934,15 @@ done:
     return rc;
 }
 
-/* IDX sets come with their own test files: no split, test_fraction unused. */
-static int load_idx(const DataConfig *c, Dataset **out, char *err)
+/* An IDX folder's train or t10k files as rows. */
+static int idx_rows(const char *folder, const char *prefix, DataRows *rows, char *err)
+{
+    memset(rows, 0, sizeof *rows);
+    return idx_split(folder, prefix, &rows->x, &rows->y, &rows->n, &rows->d, err);
+}
+
+/* An IDX folder: its own test files are the test set. */
+static int idx_check_folder(const DataConfig *c, char *err)
 {
     struct stat st;
     if (stat(c->path, &st) != 0) {
@@ -666,62 +954,51 @@ static int load_idx(const DataConfig *c, Dataset **out, char *err)
     }
     if (!S_ISDIR(st.st_mode))
         return nn_errf(err, "%s: not a folder; source: idx takes the folder of the four IDX files", c->path);
-    Dataset *ds = nn_calloc(1, sizeof *ds);
-    if (!ds) return nn_errf(err, "out of memory");
-    int d_test = 0;
-    if (idx_split(c->path, "train", &ds->x_train, &ds->y_train, &ds->n_train, &ds->n_features, err) ||
-        idx_split(c->path, "t10k", &ds->x_test, &ds->y_test, &ds->n_test, &d_test, err))
-        goto fail;
-    if (d_test != ds->n_features) {
-        nn_errf(err, "%s: training images have %d pixels, test images %d", c->path, ds->n_features, d_test);
-        goto fail;
-    }
-    ds->train_index = nn_alloc((size_t)ds->n_train, sizeof(int32_t));
-    ds->test_index = nn_alloc((size_t)ds->n_test, sizeof(int32_t));
-    if (!ds->train_index || !ds->test_index) {
-        nn_errf(err, "out of memory");
-        goto fail;
-    }
-    int max_label = 0;
-    for (int i = 0; i < ds->n_train; i++) {
-        ds->train_index[i] = i;
-        max_label = ds->y_train[i] > max_label ? ds->y_train[i] : max_label;
-    }
-    for (int i = 0; i < ds->n_test; i++) {
-        ds->test_index[i] = i;
-        max_label = ds->y_test[i] > max_label ? ds->y_test[i] : max_label;
-    }
-    ds->n_classes = max_label + 1;
-    if (ds->n_classes < 2) {
-        nn_errf(err, "%s: every label is 0; need at least 2 classes", c->path);
-        goto fail;
-    }
-    if (scale_features(ds, c->scale, err)) goto fail;
-    *out = ds;
     return 0;
-fail:
-    data_free(ds);
-    return -1;
+}
+
+/* The rows of one file of c's source (path: the data file, or the test file). */
+static int load_source_rows(const DataConfig *c, const char *path, DataRows *rows, char *err)
+{
+    DataConfig one = *c;
+    snprintf(one.path, sizeof one.path, "%s", path);
+    switch (c->source) {
+    case DATA_DIGITS: return load_digits(rows, err);
+    case DATA_CSV: return load_csv(&one, rows, err);
+    case DATA_HDF5: return load_hdf5(&one, rows, err);
+    case DATA_IDX: return idx_check_folder(&one, err) || idx_rows(path, "t10k", rows, err) ? -1 : 0;
+    default: return nn_errf(err, "unknown data source %d", c->source);
+    }
+}
+
+int data_load_rows(const DataConfig *c, DataRows *rows, char *err)
+{
+    memset(rows, 0, sizeof *rows);
+    return load_source_rows(c, c->path, rows, err);
 }
 
 int data_load(const DataConfig *c, Dataset **out, char *err)
 {
-    DataRows rows;
+    DataRows rows, test;
     memset(&rows, 0, sizeof rows);
-    *out = NULL;
-    int rc;
-    switch (c->source) {
-    case DATA_DIGITS: rc = load_digits(&rows, err); break;
-    case DATA_CSV: rc = load_csv(c, &rows, err); break;
-    case DATA_HDF5: rc = load_hdf5(c, &rows, err); break;
-    case DATA_IDX: return load_idx(c, out, err);
-    default: return nn_errf(err, "unknown data source %d", c->source);
-    }
-    if (rc == 0) rc = split_rows(out, &rows, c, err);
-    if (rc == 0) { /* the names move to the data set */
-        (*out)->class_names = rows.class_names;
-        rows.class_names = NULL;
-    }
+    memset(&test, 0, sizeof test);
+    for (int k = 0; k < data_n_sets(c); k++) out[k] = NULL;
+    const char *name = c->source == DATA_DIGITS ? "digits (built in)" : c->path;
+    int has_test = c->source == DATA_IDX || c->test_path[0], rc;
+    if (c->source == DATA_IDX)
+        rc = idx_check_folder(c, err) || idx_rows(c->path, "train", &rows, err) || idx_rows(c->path, "t10k", &test, err)
+                 ? -1
+                 : 0;
+    else
+        rc = load_source_rows(c, c->path, &rows, err) ||
+                     (has_test && (load_source_rows(c, c->test_path, &test, err) ||
+                                   align_test_names(&test, &rows, c->test_path, err)))
+                 ? -1
+                 : 0;
+    if (rc == 0 && c->source == DATA_IDX && test.d != rows.d)
+        rc = nn_errf(err, "%s: training images have %d pixels, test images %d", c->path, rows.d, test.d);
+    if (rc == 0) rc = build_views(out, &rows, has_test ? &test : NULL, c, name, err);
     data_rows_free(&rows);
+    data_rows_free(&test);
     return rc;
 }

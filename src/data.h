@@ -1,9 +1,11 @@
-/* data.h — data sets: loading, the train/test split and feature scaling.
+/* data.h — data sets: loading, the train/validation/test splits (or the
+ * folds of cross-validation) and feature scaling.
  *
- * A Dataset is built once per experiment and then only read, by every
- * training thread at once. It holds the two splits as contiguous row-major
- * float32 matrices, already scaled, so a batch without shuffling is a plain
- * pointer into x_train. */
+ * A Dataset is built once per experiment (once per fold with
+ * cross-validation) and then only read, by every training thread at once.
+ * It holds its splits as contiguous row-major float32 matrices, already
+ * scaled by a scaler fitted on its own training rows, so a batch without
+ * shuffling is a plain pointer into x_train. */
 #ifndef DATA_H
 #define DATA_H
 
@@ -23,8 +25,12 @@ typedef struct {
     int label_column;     /* csv: 0-based column of the label; -1 = the last */
     char x[DATA_NAME_LEN];/* hdf5: dataset of the features (n, d) */
     char y[DATA_NAME_LEN];/* hdf5: dataset of the labels (n) */
+    char test_path[DATA_PATH_LEN]; /* csv/hdf5: a test file of the same format ("" : split one off) */
     double test_fraction; /* in (0, 1): n_test = ceil(test_fraction * n), as scikit-learn;
-                             ignored by idx, which has its own test files */
+                             ignored by idx and with test_path, which have their own test rows */
+    double validation_fraction; /* [0, 1): n_val = ceil(v * training rows); 0: no validation split */
+    int folds;            /* K >= 2: K-fold cross-validation over the training rows; 0: none */
+    int stratify;         /* every split keeps each class's share of rows */
     int64_t split_seed;   /* the split's stream; shared by all runs of an experiment */
     int scale;            /* DataScale, fitted on the training split only */
 } DataConfig;
@@ -38,24 +44,49 @@ typedef struct {
     int n_class_names;
 } DataRows;
 
+/* One view of the data: what a run trains on, validates on and tests on. */
 typedef struct {
     int n_features, n_classes;
-    int n_train, n_test;
+    int n_train, n_val, n_test;
     float *x_train;       /* (n_train, n_features) */
     int32_t *y_train;     /* (n_train) in 0..n_classes-1 */
+    float *x_val;         /* (n_val, n_features); NULL without validation */
+    int32_t *y_val;       /* (n_val) */
     float *x_test;        /* (n_test, n_features) */
     int32_t *y_test;      /* (n_test) */
     int32_t *train_index; /* (n_train) source row of each training row, in split order */
-    int32_t *test_index;  /* (n_test) */
+    int32_t *val_index;   /* (n_val) */
+    int32_t *test_index;  /* (n_test); rows of the test file when it has its own */
+    int n_folds;          /* K with cross-validation, else 0 */
+    int fold;             /* this view's fold (validates on part `fold`); 0 without folds */
+    int n_pool;           /* with folds: every training row of the folds ... */
+    int32_t *pool_index;  /* (n_pool) its source row, in split order */
+    int8_t *pool_fold;    /* (n_pool) and the fold it validates in */
+    double *scale_offset; /* (n_features) the scaler: x' = (x - offset) * factor */
+    double *scale_factor; /* (n_features) */
+    uint64_t hash;        /* FNV-1a of the rows loaded (data_hash in the results) */
     char **class_names;   /* (n_classes) when the labels were names (CSV): class k's name; else NULL */
 } Dataset;
 
 extern const char *const data_source_names[]; /* NULL-terminated, by DataSource */
 extern const char *const data_scale_names[];  /* NULL-terminated, by DataScale */
 
-/* Load, split and scale. *out is the caller's, freed with data_free. */
+/* Views data_load makes: the folds, or 1. */
+int data_n_sets(const DataConfig *c);
+/* Whether the config has a validation split or folds. */
+int data_has_validation(const DataConfig *c);
+
+/* Load, split and scale into out[0 .. data_n_sets(c) - 1] (one view per
+ * fold). Each is the caller's, freed with data_free. */
 int data_load(const DataConfig *c, Dataset **out, char *err);
 void data_free(Dataset *d); /* NULL is fine */
+
+/* Load a data file's rows unsplit and unscaled (for predictions on new
+ * data): the source, path, header, label_column, x and y of c. rows is the
+ * caller's, freed with data_rows_free. */
+int data_load_rows(const DataConfig *c, DataRows *rows, char *err);
+/* x (n, d) row-major: x[i][j] = (x[i][j] - offset[j]) * factor[j], in double. */
+void data_apply_scale(float *x, int n, int d, const double *offset, const double *factor);
 
 /* Parse comma-separated rows of numbers; column label_column (-1: the last)
  * is an integer label >= 0, or in every row a class name (numbered in sorted

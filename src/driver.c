@@ -152,7 +152,7 @@ static int write_text_file(const char *path, const char *text, char *err)
 /* Bytes of a loaded data set. */
 static double data_bytes(const Dataset *d)
 {
-    return ((double)d->n_train + d->n_test) * ((double)d->n_features * sizeof(float) + 2 * sizeof(int32_t));
+    return ((double)d->n_train + d->n_val + d->n_test) * ((double)d->n_features * sizeof(float) + 2 * sizeof(int32_t));
 }
 
 /* The largest state of one run over the config points; its config point in
@@ -163,7 +163,7 @@ static double run_state_bytes(const Experiment *ex, Dataset *const *data, int *w
     for (int c = 0; c < grid_n_configs(ex); c++) {
         Settings s;
         grid_settings(ex, c, &s);
-        double b = train_state_bytes(&s.train, data[c]);
+        double b = train_state_bytes(&s.train, data[c * grid_n_folds(ex)]);
         if (b > worst || c == 0) {
             worst = b;
             if (which) *which = c;
@@ -197,8 +197,9 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
     Settings s;
     grid_settings(ex, c, &s);
     const TrainConfig *t = &s.train;
+    const Dataset *dc = data[c * grid_n_folds(ex)];
     Mlp m; /* its layout: train_state_bytes, which sized it, set it up the same way */
-    if (mlp_setup(&m, data[c]->n_features, t->hidden.units, t->hidden.n, data[c]->n_classes, t->activation,
+    if (mlp_setup(&m, dc->n_features, t->hidden.units, t->hidden.n, dc->n_classes, t->activation,
                   (float)t->dropout, err))
         return -1;
     char layers[16 * MLP_MAX_HIDDEN] = "", point[32] = "";
@@ -208,13 +209,13 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
     if (grid_n_configs(ex) > 1) snprintf(point, sizeof point, " of config point c%04d", c);
     TrainConfig one = *t; /* what the batch adds: the run's state beyond that of batches of one row */
     one.batch_size = 1;
-    double batch = worst - train_state_bytes(&one, data[c]);
+    double batch = worst - train_state_bytes(&one, dc);
     if (batch > worst / 2) /* mostly the batch's buffers: a smaller model would hardly help */
         return nn_errf(err, "%s: one run%s needs %s but this machine has %s, %s of it for batches of %d rows "
                        "through %d inputs, model.hidden [%s] and %d classes; make training.batch_size smaller",
                        ex->file, point, gib_text(t1, sizeof t1, worst), gib_text(t2, sizeof t2, machine),
                        gib_text(t3, sizeof t3, batch),
-                       train_batch_rows(t, data[c]), m.size[0], layers,
+                       train_batch_rows(t, dc), m.size[0], layers,
                        m.size[m.n_layers]);
     return nn_errf(err, "%s: one run%s needs %s but this machine has %s: %d inputs, model.hidden [%s] and %d "
                    "classes make %.3g parameters; make the model smaller", ex->file, point,
@@ -223,33 +224,42 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
 }
 
 /* One data set per distinct dataset setting (only dataset.scale can be
- * swept); data[c] points at config c's. All of them in *owned. */
+ * swept) and fold: data[c * folds + k] points at config c's fold k
+ * (k = 0 without folds). All of them in *owned. */
 static int load_data(const Experiment *ex, Dataset ***data, Dataset ***owned, int *n_owned, char *err)
 {
-    int n = grid_n_configs(ex);
+    int n = grid_n_configs(ex), folds = grid_n_folds(ex);
     DataConfig *seen = nn_alloc((size_t)n, sizeof *seen);
-    *data = nn_calloc((size_t)n, sizeof **data);
-    *owned = nn_calloc((size_t)n, sizeof **owned);
+    *data = nn_calloc((size_t)n * folds, sizeof **data);
+    *owned = nn_calloc((size_t)n * folds, sizeof **owned);
     *n_owned = 0;
     if (!seen || !*data || !*owned) {
         free(seen);
         return nn_errf(err, "out of memory");
     }
-    int rc = 0;
+    int rc = 0, n_seen = 0;
     for (int c = 0; c < n && !rc; c++) {
         Settings s;
         grid_settings(ex, c, &s);
         int k = 0;
-        while (k < *n_owned && memcmp(&seen[k], &s.data, sizeof s.data)) k++;
-        if (k == *n_owned) {
+        while (k < n_seen && memcmp(&seen[k], &s.data, sizeof s.data)) k++;
+        if (k == n_seen) {
             seen[k] = s.data;
-            rc = data_load(&s.data, &(*owned)[k], err);
-            if (!rc) (*n_owned)++;
+            rc = data_load(&s.data, *owned + (size_t)k * folds, err);
+            if (rc) break;
+            n_seen++;
+            *n_owned += folds;
         }
-        (*data)[c] = (*owned)[k];
+        for (int j = 0; j < folds; j++) (*data)[(size_t)c * folds + j] = (*owned)[(size_t)k * folds + j];
     }
     free(seen);
     return rc;
+}
+
+/* The data set a run trains on. */
+static Dataset *run_data(const Experiment *ex, Dataset *const *data, const RunSpec *spec)
+{
+    return data[(size_t)spec->config * grid_n_folds(ex) + spec->fold];
 }
 
 static void free_data(Dataset **data, Dataset **owned, int n_owned)
@@ -264,7 +274,7 @@ static void free_data(Dataset **data, Dataset **owned, int n_owned)
 typedef struct {
     int total, done, diverged, failed;
     double epochs_total, epochs_done; /* over the runs to do: ETA and the share done while runs are long */
-    double start, last_print, best_acc;
+    double start, last_print, best_acc; /* best_acc: the best validation accuracy at a selected epoch */
     int tty, quiet;
 } Progress;
 
@@ -281,11 +291,11 @@ static void progress_show(Progress *p, int final)
         snprintf(eta, sizeof eta, "%.0fs", (p->epochs_total - p->epochs_done) * elapsed / p->epochs_done);
         snprintf(share, sizeof share, ", %.0f%% of epochs", 100.0 * p->epochs_done / p->epochs_total);
     }
-    char best[32] = "-";
-    if (p->best_acc >= 0) snprintf(best, sizeof best, "%.4f", p->best_acc);
+    char best[48] = ""; /* the test set is never the measure of "best" */
+    if (p->best_acc >= 0) snprintf(best, sizeof best, "  best val acc %.4f", p->best_acc);
     char diverged[32] = "";
     if (p->diverged) snprintf(diverged, sizeof diverged, "  (%d diverged)", p->diverged);
-    fprintf(stderr, "%s[%d/%d runs%s] %.2f runs/s  ETA %s  best test acc %s%s%s", p->tty ? "\r" : "", p->done,
+    fprintf(stderr, "%s[%d/%d runs%s] %.2f runs/s  ETA %s%s%s%s", p->tty ? "\r" : "", p->done,
             p->total, share, rate, eta, best, diverged, p->tty ? "\033[K" : "\n");
     if (p->tty && final) fputc('\n', stderr);
     fflush(stderr);
@@ -329,7 +339,7 @@ static void run_done(Loop *L, const RunResult *res)
     Progress *p = &L->progress;
     p->done++;
     p->diverged += res->status == RUN_DIVERGED;
-    double acc = res->curve[CURVE_TEST_ACC][res->epochs_done];
+    double acc = res->n_curves > CURVE_VAL_ACC ? res->curve[CURVE_VAL_ACC][res->best_epoch] : NAN;
     if (!isnan(acc) && acc > p->best_acc) p->best_acc = acc;
     progress_show(p, 0);
 }
@@ -420,9 +430,10 @@ static void save_run(Loop *L, Committer *c, const RunSpec *spec, const Settings 
 {
     char path[4200], err[NN_ERR_LEN];
     h5io_run_path(path, sizeof path, L->ex->output, spec->id);
+    const Dataset *d = run_data(L->ex, L->data, spec);
     int rc;
 #pragma omp critical(nnlab_writer)
-    rc = L->write_failed || (c && atomic_load(&c->failed)) ? 1 : h5io_write_run_tmp(path, L->ex, spec, s, res, err);
+    rc = L->write_failed || (c && atomic_load(&c->failed)) ? 1 : h5io_write_run_tmp(path, L->ex, spec, s, res, d, err);
     if (rc == 0 && c) committer_push(c, spec->id);
     else if (rc == 0) rc = h5io_commit_run(path, spec->id, err);
 #pragma omp critical(nnlab_progress)
@@ -463,7 +474,7 @@ static void run_all(Loop *L, Committer *c, int threads)
         char err[NN_ERR_LEN] = "";
         RunEpochs re = {L, spec->id, 0};
         TrainProgress tp = {epoch_done, &re};
-        int rc = train_run(&s.train, L->data[spec->config], (uint64_t)spec->seed, &tp, &res, err);
+        int rc = train_run(&s.train, run_data(L->ex, L->data, spec), (uint64_t)spec->seed, &tp, &res, err);
 #pragma omp critical(nnlab_progress)
         L->progress.epochs_done += s.train.epochs - re.reported; /* those a diverged or failed run skipped */
         if (rc == 0) {
@@ -555,15 +566,15 @@ static int prepare_output(const Experiment *ex, const DriverOptions *o, char *er
 enum { TAG_REQUEST = 1, TAG_WORK, TAG_RESULT, TAG_FAILED, TAG_DONE };
 
 typedef struct {
-    int32_t index, status, epochs, epochs_done;
+    int32_t index, status, epochs, epochs_done, best_epoch, n_curves, has_best, pad;
     int64_t n_params;
     double seconds, train_seconds;
 } ResultHeader;
 
 static size_t result_bytes(const RunResult *r)
 {
-    return sizeof(ResultHeader) + (size_t)N_CURVES * ((size_t)r->epochs + 1) * sizeof(double) +
-           2 * r->mlp.n_params * sizeof(float);
+    return sizeof(ResultHeader) + (size_t)r->n_curves * ((size_t)r->epochs + 1) * sizeof(double) +
+           (2 + (r->best != NULL)) * r->mlp.n_params * sizeof(float);
 }
 
 /* One finished run as one buffer (the caller frees it). */
@@ -572,15 +583,16 @@ static char *pack_result(int index, const RunResult *r, size_t *len)
     *len = result_bytes(r);
     char *buf = malloc(*len), *p = buf;
     if (!buf) return NULL;
-    ResultHeader h = {index, r->status, r->epochs, r->epochs_done, (int64_t)r->mlp.n_params, r->seconds,
-                      r->train_seconds};
+    ResultHeader h = {index, r->status, r->epochs, r->epochs_done, r->best_epoch, r->n_curves, r->best != NULL, 0,
+                      (int64_t)r->mlp.n_params, r->seconds, r->train_seconds};
     memcpy(p, &h, sizeof h), p += sizeof h;
-    for (int k = 0; k < N_CURVES; k++) {
+    for (int k = 0; k < r->n_curves; k++) {
         size_t n = ((size_t)r->epochs + 1) * sizeof(double);
         memcpy(p, r->curve[k], n), p += n;
     }
     memcpy(p, r->init, r->mlp.n_params * sizeof(float)), p += r->mlp.n_params * sizeof(float);
-    memcpy(p, r->weights, r->mlp.n_params * sizeof(float));
+    memcpy(p, r->weights, r->mlp.n_params * sizeof(float)), p += r->mlp.n_params * sizeof(float);
+    if (r->best) memcpy(p, r->best, r->mlp.n_params * sizeof(float));
     return buf;
 }
 
@@ -595,17 +607,21 @@ static int unpack_result(const char *buf, size_t len, const Loop *L, RunResult *
     Settings s;
     grid_settings(L->ex, spec->config, &s);
     memset(r, 0, sizeof *r);
-    const Dataset *d = L->data[spec->config];
+    const Dataset *d = run_data(L->ex, L->data, spec);
     if (mlp_setup(&r->mlp, d->n_features, s.train.hidden.units, s.train.hidden.n, d->n_classes, s.train.activation,
-                  (float)s.train.dropout, NULL) || (int64_t)r->mlp.n_params != h.n_params || h.epochs != s.train.epochs)
+                  (float)s.train.dropout, NULL) || (int64_t)r->mlp.n_params != h.n_params || h.epochs != s.train.epochs ||
+        h.n_curves != TRAIN_N_CURVES(d) || h.has_best != (d->n_val > 0))
         return -1;
-    r->status = h.status, r->epochs = h.epochs, r->epochs_done = h.epochs_done;
+    r->status = h.status, r->epochs = h.epochs, r->epochs_done = h.epochs_done, r->best_epoch = h.best_epoch;
+    r->n_curves = h.n_curves;
     r->seconds = h.seconds, r->train_seconds = h.train_seconds;
-    if (len != result_bytes(r)) return -1;
     const char *p = buf + sizeof h;
-    for (int k = 0; k < N_CURVES; k++) r->curve[k] = (double *)p, p += ((size_t)h.epochs + 1) * sizeof(double);
+    if (h.has_best) r->best = (float *)p; /* for result_bytes; set below */
+    if (len != result_bytes(r)) return -1;
+    for (int k = 0; k < r->n_curves; k++) r->curve[k] = (double *)p, p += ((size_t)h.epochs + 1) * sizeof(double);
     r->init = (float *)p, p += r->mlp.n_params * sizeof(float);
-    r->weights = (float *)p;
+    r->weights = (float *)p, p += r->mlp.n_params * sizeof(float);
+    if (h.has_best) r->best = (float *)p;
     *index = h.index;
     return 0;
 }
@@ -755,7 +771,7 @@ static void mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec *
         char err[NN_ERR_LEN] = "", failed[sizeof(int) + NN_ERR_LEN];
         size_t len = 0;
         char *buf = NULL;
-        if (train_run(&s.train, data[spec->config], (uint64_t)spec->seed, NULL, &r, err) == 0) {
+        if (train_run(&s.train, run_data(ex, data, spec), (uint64_t)spec->seed, NULL, &r, err) == 0) {
             buf = pack_result(index, &r, &len);
             run_result_free(&r);
             if (!buf) snprintf(err, sizeof err, "out of memory sending run %d", spec->id);
@@ -784,10 +800,18 @@ static int any_rank(int failed)
 }
 #endif
 
+/* The data file a run file's data hash stands for, for messages. */
+static const char *data_file_name(const Experiment *ex)
+{
+    const DataConfig *d = &ex->settings.data;
+    return d->source == DATA_DIGITS ? "the built-in digits" : d->path;
+}
+
 /* The runs still to do: all of them, or with --resume those without a
- * complete run file. */
-static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, const DriverOptions *o, int *n_todo,
-                       char *err)
+ * complete run file. A finished run trained on other data (its data hash
+ * differs) refuses the resume: exit 2 (*input_error set). */
+static int *runs_to_do(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int n_runs,
+                       const DriverOptions *o, int *n_todo, int *input_error, char *err)
 {
     int resume = o->resume || o->shard_n;
     int *todo = nn_alloc((size_t)n_runs, sizeof *todo);
@@ -795,12 +819,23 @@ static int *runs_to_do(const Experiment *ex, const RunSpec *runs, int n_runs, co
         nn_errf(err, "out of memory");
         return NULL;
     }
+    char hash[32];
+    h5io_hash_text(hash, sizeof hash, data[0]->hash);
     *n_todo = 0;
     for (int i = 0; i < n_runs; i++) {
         char path[4200];
         h5io_run_path(path, sizeof path, ex->output, runs[i].id);
         if (o->shard_n && runs[i].id % o->shard_n != o->shard_k) continue;
-        if (!resume || !h5io_run_complete(path, ex->fingerprint)) todo[(*n_todo)++] = i;
+        int complete = resume ? h5io_run_complete(path, ex->fingerprint, hash) : 0;
+        if (complete < 0) {
+            nn_errf(err, "cannot resume %s: %s has changed since its runs were trained (%s was trained on data with "
+                    "another hash than the %s loaded now); use another -o DIR, or --force to replace those results",
+                    ex->output, data_file_name(ex), path, hash);
+            *input_error = 1;
+            free(todo);
+            return NULL;
+        }
+        if (!complete) todo[(*n_todo)++] = i;
     }
     return todo;
 }
@@ -842,9 +877,11 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
             prepared = 0;
         }
     }
-    if (prepared) {
-        status = NN_EXIT_RUNTIME;
-        prepared = prepare_output(ex, o, err) == 0 && (todo = runs_to_do(ex, runs, n_runs, o, &n_todo, err)) != NULL;
+    if (prepared) { /* a changed data file is refused before the folder is touched */
+        int input_error = 0;
+        todo = runs_to_do(ex, data, runs, n_runs, o, &n_todo, &input_error, err);
+        status = input_error ? NN_EXIT_INPUT : NN_EXIT_RUNTIME;
+        prepared = todo && prepare_output(ex, o, err) == 0;
     }
 #ifdef NNLAB_HAVE_MPI
     if (mpi) any_rank(!prepared); /* the workers wait for this */
@@ -865,8 +902,11 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     stop_requested = 0;
     install_handlers();
     if (!o->quiet) {
-        fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds) on %d threads%s -> %s\n", ex->name, n_runs,
-                grid_n_configs(ex), ex->n_seeds, threads, o->mpi_size > 1 ? " in each worker rank" : "", ex->output);
+        char folds[32] = "";
+        if (grid_n_folds(ex) > 1) snprintf(folds, sizeof folds, " x %d folds", grid_n_folds(ex));
+        fprintf(stderr, "nnlab: %s: %d runs (%d config points x %d seeds%s) on %d threads%s -> %s\n", ex->name, n_runs,
+                grid_n_configs(ex), ex->n_seeds, folds, threads, o->mpi_size > 1 ? " in each worker rank" : "",
+                ex->output);
         double data_total = 0;
         for (int i = 0; i < n_owned; i++) data_total += data_bytes(owned[i]);
         fprintf(stderr, "nnlab: memory: data %.1f MiB, %.2f MiB per run in flight\n", data_total / 1048576.0,
@@ -910,7 +950,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         }
         goto done;
     }
-    if (h5io_merge(ex->output, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
+    if (h5io_merge(ex->output, ex, runs, n_runs, data, &n_missing, err)) goto done;
     if (interrupted) {
         nn_errf(err, "interrupted: %d of %d runs finished, merged into %s/results.h5; --resume runs the rest",
                 n_runs - n_missing, n_runs, ex->output);
@@ -962,7 +1002,7 @@ int driver_merge(const char *dir, char *err)
         grid_expand(ex, &runs, &n_runs, err))
         goto done;
     status = NN_EXIT_RUNTIME;
-    if (h5io_merge(dir, ex, runs, n_runs, data[0], &n_missing, err)) goto done;
+    if (h5io_merge(dir, ex, runs, n_runs, data, &n_missing, err)) goto done;
     status = NN_EXIT_OK;
     if (!n_missing) {
         fprintf(stderr, "nnlab: %s/results.h5: merged all %d runs\n", dir, n_runs);
@@ -973,7 +1013,7 @@ int driver_merge(const char *dir, char *err)
         for (int i = 0; i < n_runs && shown < 10; i++) {
             char path[4200];
             h5io_run_path(path, sizeof path, dir, runs[i].id);
-            if (h5io_run_complete(path, ex->fingerprint)) continue;
+            if (h5io_run_complete(path, ex->fingerprint, NULL) > 0) continue;
             len += (size_t)snprintf(list + len, sizeof list - len, "%sr%06d", shown++ ? ", " : "", runs[i].id);
         }
         nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run file%s missing or unreadable: %s%s (nnlab run "

@@ -38,20 +38,27 @@ void grid_describe(char *buf, size_t cap, const Experiment *ex, int config)
     }
 }
 
+int grid_n_folds(const Experiment *ex)
+{
+    return data_n_sets(&ex->settings.data);
+}
+
 int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err)
 {
-    int configs = grid_n_configs(ex);
-    long long n = (long long)configs * ex->n_seeds;
+    int configs = grid_n_configs(ex), folds = grid_n_folds(ex);
+    long long n = (long long)configs * ex->n_seeds * folds;
     if (n > 100000000) return nn_errf(err, "%s: %lld runs; at most 100000000 are supported", ex->file, n);
     RunSpec *r = nn_alloc((size_t)n, sizeof *r);
     if (!r) return nn_errf(err, "out of memory for %lld runs", n);
     int id = 0;
     for (int c = 0; c < configs; c++)
-        for (int s = 0; s < ex->n_seeds; s++, id++) {
-            r[id].id = id;
-            r[id].config = c;
-            r[id].seed = ex->seeds[s];
-        }
+        for (int s = 0; s < ex->n_seeds; s++)
+            for (int k = 0; k < folds; k++, id++) {
+                r[id].id = id;
+                r[id].config = c;
+                r[id].seed = ex->seeds[s];
+                r[id].fold = k;
+            }
     *runs = r;
     *n_runs = (int)n;
     return 0;

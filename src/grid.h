@@ -1,8 +1,9 @@
-/* grid.h — an Experiment expanded into runs: config point × seed.
+/* grid.h — an Experiment expanded into runs: config point × seed × fold.
  *
  * Config points are the cartesian product of the grid axes, the first axis
  * varying slowest (nested loops in the order the axes were written). Run
- * ids are indices in expansion order, config-major and seed-minor, so the
+ * ids are indices in expansion order, config-major, then seed, then fold
+ * (fold-minor; one "fold" without cross-validation), so the
  * same file always names every run the same way (resume, shards and merge
  * rely on it). */
 #ifndef GRID_H
@@ -17,10 +18,14 @@ typedef struct {
     int id;       /* run id: index in expansion order */
     int config;   /* config point */
     int64_t seed;
+    int fold;     /* cross-validation fold; 0 without folds */
 } RunSpec;
 
 /* Number of config points of the experiment (1 without a grid). */
 int grid_n_configs(const Experiment *ex);
+
+/* Folds per config point and seed: dataset.folds, or 1. */
+int grid_n_folds(const Experiment *ex);
 
 /* All runs in order; *runs is the caller's (free). */
 int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err);

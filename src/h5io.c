@@ -243,27 +243,38 @@ static int write_params(hid_t loc, const char *name, const Mlp *m, const float *
     return rc;
 }
 
-static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s,
-                           const RunResult *res)
+void h5io_hash_text(char *buf, size_t cap, uint64_t hash)
 {
+    snprintf(buf, cap, "%016llx", (unsigned long long)hash);
+}
+
+static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                           const RunResult *res, const Dataset *d)
+{
+    char hash[32];
+    h5io_hash_text(hash, sizeof hash, d->hash);
     if (attr_i64(g, "run", spec->id) || attr_i64(g, "config", spec->config) || attr_i64(g, "seed", spec->seed) ||
-        attr_str(g, "status", run_status_names[res->status]) || attr_i64(g, "epochs_done", res->epochs_done) ||
+        attr_i64(g, "fold", spec->fold) || attr_str(g, "status", run_status_names[res->status]) ||
+        attr_i64(g, "epochs_done", res->epochs_done) || attr_i64(g, "best_epoch", res->best_epoch) ||
         attr_f64(g, "seconds", res->seconds) || attr_f64(g, "train_seconds", res->train_seconds) ||
-        attr_str(g, "fingerprint", ex->fingerprint) ||
-        write_settings(g, s))
+        attr_str(g, "fingerprint", ex->fingerprint) || attr_str(g, "data_hash", hash) || write_settings(g, s) ||
+        dset_f64(g, "scale_offset", d->scale_offset, (size_t)d->n_features) ||
+        dset_f64(g, "scale_factor", d->scale_factor, (size_t)d->n_features))
         return -1;
     hid_t c = group_create(g, "curves");
     if (c < 0) return -1;
     int rc = 0;
-    for (int k = 0; k < N_CURVES && !rc; k++) rc = dset_f64(c, curve_names[k], res->curve[k], (size_t)res->epochs + 1);
+    for (int k = 0; k < res->n_curves && !rc; k++)
+        rc = dset_f64(c, curve_names[k], res->curve[k], (size_t)res->epochs + 1);
     if (H5Gclose(c) < 0) rc = -1;
     if (!rc) rc = write_params(g, "weights", &res->mlp, res->weights);
+    if (!rc && res->best) rc = write_params(g, "best", &res->mlp, res->best);
     if (!rc) rc = write_params(g, "init", &res->mlp, res->init);
     return rc;
 }
 
 int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
-                       const RunResult *res, char *err)
+                       const RunResult *res, const Dataset *d, char *err)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -272,7 +283,7 @@ int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *sp
     int rc = attr_str(f, "format", "nnlab-run") || attr_i64(f, "format_version", H5IO_FORMAT_VERSION) ? -1 : 0;
     hid_t g = rc ? -1 : group_create(f, "run");
     if (g < 0) rc = -1;
-    if (!rc) rc = write_run_group(g, ex, spec, s, res);
+    if (!rc) rc = write_run_group(g, ex, spec, s, res, d);
     if (g >= 0 && H5Gclose(g) < 0) rc = -1;
     if (H5Fclose(f) < 0) rc = -1;
     if (rc) {
@@ -296,22 +307,23 @@ int h5io_commit_run(const char *path, int run_id, char *err)
 }
 
 int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
-                   const RunResult *res, char *err)
+                   const RunResult *res, const Dataset *d, char *err)
 {
-    if (h5io_write_run_tmp(path, ex, spec, s, res, err)) return -1;
+    if (h5io_write_run_tmp(path, ex, spec, s, res, d, err)) return -1;
     return h5io_commit_run(path, spec->id, err);
 }
 
-int h5io_run_complete(const char *path, const char *fingerprint)
+int h5io_run_complete(const char *path, const char *fingerprint, const char *data_hash)
 {
     if (access(path, F_OK) != 0) return 0;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return 0;
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
-    char fp[64] = "", status[32] = "";
+    char fp[64] = "", status[32] = "", hash[64] = "";
     int ok = g >= 0 && attr_read_str(g, "fingerprint", fp, sizeof fp) == 0 && !strcmp(fp, fingerprint) &&
              attr_read_str(g, "status", status, sizeof status) == 0 && H5Lexists(g, "curves", H5P_DEFAULT) > 0 &&
              H5Lexists(g, "weights", H5P_DEFAULT) > 0;
+    if (ok && data_hash && (attr_read_str(g, "data_hash", hash, sizeof hash) || strcmp(hash, data_hash))) ok = -1;
     if (g >= 0) H5Gclose(g);
     H5Fclose(f);
     return ok;
@@ -326,11 +338,11 @@ int h5io_run_complete(const char *path, const char *fingerprint)
 typedef struct {
     int32_t run, config;
     int64_t seed;
+    int32_t fold;
     char status[STATUS_LEN];
-    int32_t epochs_done;
-    double final_train_loss, final_test_loss, final_train_acc, final_test_acc;
-    double best_test_acc;
-    int32_t best_epoch;
+    int32_t epochs_done, best_epoch;
+    double val_loss, val_acc, test_loss, test_acc; /* at best_epoch */
+    double final_train_loss, final_train_acc, final_val_loss, final_val_acc, final_test_loss, final_test_acc;
     double seconds;
 } SummaryRow;
 
@@ -362,14 +374,20 @@ static hid_t summary_type(const Experiment *ex)
     F(run, H5T_NATIVE_INT32)
     F(config, H5T_NATIVE_INT32)
     F(seed, H5T_NATIVE_INT64)
+    F(fold, H5T_NATIVE_INT32)
     F(status, str)
     F(epochs_done, H5T_NATIVE_INT32)
-    F(final_train_loss, H5T_NATIVE_DOUBLE)
-    F(final_test_loss, H5T_NATIVE_DOUBLE)
-    F(final_train_acc, H5T_NATIVE_DOUBLE)
-    F(final_test_acc, H5T_NATIVE_DOUBLE)
-    F(best_test_acc, H5T_NATIVE_DOUBLE)
     F(best_epoch, H5T_NATIVE_INT32)
+    F(val_loss, H5T_NATIVE_DOUBLE)
+    F(val_acc, H5T_NATIVE_DOUBLE)
+    F(test_loss, H5T_NATIVE_DOUBLE)
+    F(test_acc, H5T_NATIVE_DOUBLE)
+    F(final_train_loss, H5T_NATIVE_DOUBLE)
+    F(final_train_acc, H5T_NATIVE_DOUBLE)
+    F(final_val_loss, H5T_NATIVE_DOUBLE)
+    F(final_val_acc, H5T_NATIVE_DOUBLE)
+    F(final_test_loss, H5T_NATIVE_DOUBLE)
+    F(final_test_acc, H5T_NATIVE_DOUBLE)
     F(seconds, H5T_NATIVE_DOUBLE)
 #undef F
     size_t off = sizeof(SummaryRow);
@@ -414,31 +432,39 @@ static void summary_swept(unsigned char *row, const Experiment *ex, int config)
     }
 }
 
-/* Per config point: running sums of each curve over its seeds. */
+/* Per config point: running sums of each curve over its runs. */
 typedef struct {
-    int n, n_diverged, epochs;
+    int n, n_seeds, n_diverged, epochs;
+    int64_t last_seed;
     double *mean[N_CURVES], *m2[N_CURVES]; /* (epochs + 1): Welford's running mean and M2 */
 } Aggregate;
 
-static void summarise(SummaryRow *row, double *const curve[N_CURVES], int epochs_done)
+/* The curves of an experiment's runs: the validation ones only with validation. */
+static int experiment_curves(const Experiment *ex)
 {
-    int e = epochs_done;
+    return data_has_validation(&ex->settings.data) ? N_CURVES : CURVE_VAL_LOSS;
+}
+
+static void summarise(SummaryRow *row, double *const curve[N_CURVES], int n_curves, int epochs_done, int best)
+{
+    int e = epochs_done, val = n_curves > CURVE_VAL_LOSS;
+    row->best_epoch = best;
+    row->val_loss = val ? curve[CURVE_VAL_LOSS][best] : NAN;
+    row->val_acc = val ? curve[CURVE_VAL_ACC][best] : NAN;
+    row->test_loss = curve[CURVE_TEST_LOSS][best];
+    row->test_acc = curve[CURVE_TEST_ACC][best];
     row->final_train_loss = curve[CURVE_TRAIN_LOSS][e];
-    row->final_test_loss = curve[CURVE_TEST_LOSS][e];
     row->final_train_acc = curve[CURVE_TRAIN_ACC][e];
+    row->final_val_loss = val ? curve[CURVE_VAL_LOSS][e] : NAN;
+    row->final_val_acc = val ? curve[CURVE_VAL_ACC][e] : NAN;
+    row->final_test_loss = curve[CURVE_TEST_LOSS][e];
     row->final_test_acc = curve[CURVE_TEST_ACC][e];
-    row->best_test_acc = NAN;
-    row->best_epoch = -1;
-    for (int i = 0; i <= e; i++) {
-        double a = curve[CURVE_TEST_ACC][i];
-        if (!isnan(a) && (row->best_epoch < 0 || a > row->best_test_acc)) row->best_test_acc = a, row->best_epoch = i;
-    }
 }
 
 /* Copy one run file's /run into out:/runs/rNNNNNN and read its summary row.
  * Returns 1 when the file is missing or unreadable (counted, not fatal). */
-static int merge_run(hid_t out, const char *dir, const RunSpec *spec, int epochs, SummaryRow *row,
-                     double *curve[N_CURVES], char *err)
+static int merge_run(hid_t out, const char *dir, const Experiment *ex, const RunSpec *spec, int epochs,
+                     SummaryRow *row, double *curve[N_CURVES], char *err)
 {
     char path[4200], dst[64];
     h5io_run_path(path, sizeof path, dir, spec->id);
@@ -447,11 +473,13 @@ static int merge_run(hid_t out, const char *dir, const RunSpec *spec, int epochs
     if (f < 0) return 1;
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
     hid_t c = g < 0 ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
-    int64_t done = -1;
+    int64_t done = -1, best = -1;
+    int n_curves = experiment_curves(ex);
     int bad = c < 0 || attr_read(g, "epochs_done", H5T_NATIVE_INT64, &done) < 0 || done < 0 || done > epochs ||
+              attr_read(g, "best_epoch", H5T_NATIVE_INT64, &best) < 0 || best < 0 || best > done ||
               attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &row->seconds) < 0 ||
               attr_read_str(g, "status", row->status, sizeof row->status) < 0;
-    for (int k = 0; k < N_CURVES && !bad; k++) bad = dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
+    for (int k = 0; k < n_curves && !bad; k++) bad = dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
     if (c >= 0) H5Gclose(c);
     if (g >= 0) H5Gclose(g);
     snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
@@ -464,21 +492,57 @@ static int merge_run(hid_t out, const char *dir, const RunSpec *spec, int epochs
     row->run = spec->id;
     row->config = spec->config;
     row->seed = spec->seed;
+    row->fold = spec->fold;
     row->epochs_done = (int32_t)done;
-    summarise(row, curve, (int)done);
+    summarise(row, curve, n_curves, (int)done, (int)best);
     return 0;
 }
 
-static int write_data_group(hid_t f, const Experiment *ex, const Dataset *d)
+/* n_train and n_val per fold (arrays), and the scaler of each fold (K, d). */
+static int write_fold_sizes(hid_t g, Dataset *const *sets, int n_sets)
 {
+    int64_t *sizes = nn_alloc((size_t)n_sets * 2, sizeof(int64_t));
+    int d = sets[0]->n_features;
+    double *scale = nn_alloc((size_t)n_sets * (size_t)d, sizeof(double));
+    int rc = !sizes || !scale;
+    for (int k = 0; k < n_sets && !rc; k++) sizes[k] = sets[k]->n_train, sizes[n_sets + k] = sets[k]->n_val;
+    if (!rc) rc = attr_i64_array(g, "n_train", sizes, n_sets) || attr_i64_array(g, "n_val", sizes + n_sets, n_sets);
+    hsize_t dims[2] = {(hsize_t)n_sets, (hsize_t)d};
+    for (int k = 0; k < n_sets && !rc; k++) memcpy(scale + (size_t)k * d, sets[k]->scale_offset, (size_t)d * sizeof(double));
+    if (!rc) rc = dset_write(g, "scale_offset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, scale);
+    for (int k = 0; k < n_sets && !rc; k++) memcpy(scale + (size_t)k * d, sets[k]->scale_factor, (size_t)d * sizeof(double));
+    if (!rc) rc = dset_write(g, "scale_factor", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, scale);
+    free(sizes);
+    free(scale);
+    return rc ? -1 : 0;
+}
+
+/* /data from the views of the first config point (one per fold): the
+ * splits, the scaler and the data hash. */
+static int write_data_group(hid_t f, const Experiment *ex, Dataset *const *sets, int n_sets)
+{
+    const Dataset *d = sets[0];
+    char hash[32];
+    h5io_hash_text(hash, sizeof hash, d->hash);
     hid_t g = group_create(f, "data");
     if (g < 0) return -1;
     int rc = attr_str(g, "source", data_source_names[ex->settings.data.source]) ||
-             attr_i64(g, "n_train", d->n_train) || attr_i64(g, "n_test", d->n_test) ||
-             attr_i64(g, "n_features", d->n_features) || attr_i64(g, "n_classes", d->n_classes) ||
-             dset_i32(g, "train_index", d->train_index, (size_t)d->n_train) ||
-             dset_i32(g, "test_index", d->test_index, (size_t)d->n_test) ||
+             attr_i64(g, "n_test", d->n_test) || attr_i64(g, "n_features", d->n_features) ||
+             attr_i64(g, "n_classes", d->n_classes) || attr_i64(g, "n_folds", d->n_folds) ||
+             attr_str(g, "data_hash", hash) || dset_i32(g, "test_index", d->test_index, (size_t)d->n_test) ||
              (d->class_names && attr_strs(g, "class_names", d->class_names, d->n_classes));
+    if (!rc && d->n_folds) {
+        hsize_t dim = (hsize_t)d->n_pool;
+        rc = dset_i32(g, "train_index", d->pool_index, (size_t)d->n_pool) ||
+             dset_write(g, "fold", H5T_STD_I8LE, H5T_NATIVE_INT8, 1, &dim, d->pool_fold) ||
+             write_fold_sizes(g, sets, n_sets);
+    } else if (!rc) {
+        rc = attr_i64(g, "n_train", d->n_train) || attr_i64(g, "n_val", d->n_val) ||
+             dset_i32(g, "train_index", d->train_index, (size_t)d->n_train) ||
+             (d->n_val && dset_i32(g, "val_index", d->val_index, (size_t)d->n_val)) ||
+             dset_f64(g, "scale_offset", d->scale_offset, (size_t)d->n_features) ||
+             dset_f64(g, "scale_factor", d->scale_factor, (size_t)d->n_features);
+    }
     if (H5Gclose(g) < 0) rc = -1;
     return rc ? -1 : 0;
 }
@@ -490,10 +554,12 @@ static int write_root_attrs(hid_t f, const Experiment *ex)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const DataConfig *d = &ex->settings.data;
     return attr_str(f, "format", "nnlab-results") || attr_i64(f, "format_version", H5IO_FORMAT_VERSION) ||
                    attr_str(f, "name", ex->name) || attr_str(f, "experiment", ex->resolved) ||
                    attr_str(f, "fingerprint", ex->fingerprint) || attr_str(f, "nnlab_version", NNLAB_VERSION) ||
-                   attr_str(f, "created", created)
+                   attr_str(f, "created", created) ||
+                   attr_str(f, "validation", d->folds >= 2 ? "folds" : d->validation_fraction > 0 ? "holdout" : "none")
                ? -1
                : 0;
 }
@@ -520,9 +586,10 @@ static int write_aggregate(hid_t top, const Experiment *ex, int c, const Aggrega
     hid_t gs = gm < 0 ? -1 : group_create(g, "std");
     Settings s;
     grid_settings(ex, c, &s);
-    int rc = gs < 0 || attr_i64(g, "config", c) || attr_i64(g, "n_seeds", a->n) || attr_i64(g, "n_diverged", a->n_diverged);
+    int rc = gs < 0 || attr_i64(g, "config", c) || attr_i64(g, "n_runs", a->n) || attr_i64(g, "n_seeds", a->n_seeds) ||
+             attr_i64(g, "n_diverged", a->n_diverged);
     for (int k = 0; k < ex->n_axes && !rc; k++) rc = attr_setting(g, ex->axes[k].def, &s);
-    for (int k = 0; k < N_CURVES && !rc; k++) {
+    for (int k = 0; k < experiment_curves(ex) && !rc; k++) {
         int n = a->n, epochs = a->epochs;
         rc = dset_f64(gm, curve_names[k], a->mean[k], (size_t)epochs + 1);
         for (int e = 0; e <= epochs && !rc; e++) scratch[e] = n > 1 ? sqrt(a->m2[k][e] / (n - 1)) : (isnan(a->m2[k][e]) ? NAN : 0.0);
@@ -577,11 +644,14 @@ static Aggregate *aggregates_create(const Experiment *ex)
     return agg;
 }
 
-static void aggregate_add(Aggregate *a, const char *status, double *const curve[N_CURVES])
+static void aggregate_add(Aggregate *a, const RunSpec *spec, const char *status, double *const curve[N_CURVES],
+                          int n_curves)
 {
+    a->n_seeds += a->n == 0 || spec->seed != a->last_seed; /* runs come seed by seed */
+    a->last_seed = spec->seed;
     a->n++;
     a->n_diverged += strcmp(status, "diverged") == 0;
-    for (int k = 0; k < N_CURVES; k++)
+    for (int k = 0; k < n_curves; k++)
         for (int e = 0; e <= a->epochs; e++) {
             double delta = curve[k][e] - a->mean[k][e];
             a->mean[k][e] += delta / a->n;
@@ -592,7 +662,7 @@ static void aggregate_add(Aggregate *a, const char *status, double *const curve[
 /* Everything of results.h5 into the open file f: root attributes, /data
  * (when d is given), /runs (when copy_runs), /summary and /aggregate. */
 static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs,
-                      const Dataset *d, int copy_runs, int *n_missing, char *err)
+                      Dataset *const *sets, int copy_runs, int *n_missing, char *err)
 {
     int n_configs = grid_n_configs(ex), max_epochs = 0;
     Aggregate *agg = aggregates_create(ex);
@@ -600,28 +670,29 @@ static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunS
     size_t row_size = summary_row_size(ex);
     unsigned char *rows = nn_calloc((size_t)n_runs, row_size);
     double *curve[N_CURVES + 1];
-    for (int k = 0; k <= N_CURVES; k++) curve[k] = nn_alloc((size_t)max_epochs + 1, sizeof(double));
+    int oom = !rows || !agg;
+    for (int k = 0; k <= N_CURVES; k++) oom |= !(curve[k] = nn_alloc((size_t)max_epochs + 1, sizeof(double)));
     hid_t runs_g = -1;
     int rc = -1, n_rows = 0;
     *n_missing = 0;
-    if (!rows || !agg || !curve[0] || !curve[1] || !curve[2] || !curve[3] || !curve[4]) {
+    if (oom) {
         nn_errf(err, "out of memory merging %d runs", n_runs);
         goto done;
     }
-    if (write_root_attrs(f, ex) || (d && write_data_group(f, ex, d)) ||
+    if (write_root_attrs(f, ex) || (sets && write_data_group(f, ex, sets, grid_n_folds(ex))) ||
         (copy_runs && (runs_g = group_create(f, "runs")) < 0))
         goto io;
     for (int i = 0; i < n_runs; i++) {
         SummaryRow row;
         memset(&row, 0, sizeof row);
         Aggregate *a = &agg[runs[i].config];
-        int m = merge_run(copy_runs ? f : -1, dir, &runs[i], a->epochs, &row, curve, err);
+        int m = merge_run(copy_runs ? f : -1, dir, ex, &runs[i], a->epochs, &row, curve, err);
         if (m < 0) goto done;
         if (m > 0) {
             (*n_missing)++;
             continue;
         }
-        aggregate_add(a, row.status, curve);
+        aggregate_add(a, &runs[i], row.status, curve, experiment_curves(ex));
         nn_crash_point("merge", i); /* the crash test: results.h5.tmp half-written */
         unsigned char *dst = rows + (size_t)n_rows++ * row_size;
         memcpy(dst, &row, sizeof row);
@@ -640,7 +711,7 @@ done:
     return rc;
 }
 
-int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
+int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, Dataset *const *sets,
                int *n_missing, char *err)
 {
     char tmp[4200], final[4200];
@@ -648,7 +719,7 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
     snprintf(tmp, sizeof tmp, "%s/results.h5.tmp", dir);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return nn_errf(err, "%s: cannot create (folder not writable?)", tmp);
-    int rc = merge_into(f, dir, ex, runs, n_runs, d, 1, n_missing, err);
+    int rc = merge_into(f, dir, ex, runs, n_runs, sets, 1, n_missing, err);
     if (H5Fclose(f) < 0 && rc == 0) rc = nn_errf(err, "%s: closing failed (disk full?)", tmp);
     if (rc == 0 && commit_file(tmp, final, err)) rc = -1;
     if (rc != 0) remove(tmp);

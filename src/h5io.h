@@ -1,4 +1,4 @@
-/* h5io.h — the results format (format_version 1, DESIGN.md "Results on disk").
+/* h5io.h — the results format (format_version 2, docs/results-format.md).
  *
  * A finished run is written alone to <out>/runs/rNNNNNN.h5 (as .tmp, fsync,
  * rename): the file holds group /run, laid out exactly as /runs/rNNNNNN in
@@ -15,7 +15,7 @@
 #include "grid.h"
 #include "train.h"
 
-#define H5IO_FORMAT_VERSION 1
+#define H5IO_FORMAT_VERSION 2
 
 /* "<dir>/runs/r000017.h5" into buf. */
 void h5io_run_path(char *buf, size_t cap, const char *dir, int run_id);
@@ -24,18 +24,24 @@ void h5io_run_path(char *buf, size_t cap, const char *dir, int run_id);
  * below. Only the first calls HDF5 (serialise it); the second, fsync and
  * rename, may run in parallel with other runs' writing. */
 int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
-                   const RunResult *res, char *err);
+                   const RunResult *res, const Dataset *d, char *err);
 int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
-                       const RunResult *res, char *err);
+                       const RunResult *res, const Dataset *d, char *err);
 int h5io_commit_run(const char *path, int run_id, char *err);
 
 /* 1 if path is a complete run file of the experiment with this
- * fingerprint (it opens, and holds /run with its status, curves and weights). */
-int h5io_run_complete(const char *path, const char *fingerprint);
+ * fingerprint (it opens, and holds /run with its status, curves and
+ * weights), 0 if not; -1 if it is, but was trained on data whose hash is
+ * not data_hash (unless data_hash is NULL). */
+int h5io_run_complete(const char *path, const char *fingerprint, const char *data_hash);
 
-/* Build <dir>/results.h5 (tmp + fsync + rename) from the run files of `runs`.
+/* A data hash as results files write it: 16 hex digits. */
+void h5io_hash_text(char *buf, size_t cap, uint64_t hash);
+
+/* Build <dir>/results.h5 (tmp + fsync + rename) from the run files of `runs`;
+ * /data from sets, the first config point's views (one per fold).
  * Runs whose file is missing are left out and counted in *n_missing. */
-int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, const Dataset *d,
+int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, Dataset *const *sets,
                int *n_missing, char *err);
 
 /* The same merge into an in-memory HDF5 file, without /data and /runs: an

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "data.h"
 #include "driver.h"
 #include "grid.h"
 #include "h5io.h"
@@ -142,6 +143,30 @@ static int cmd_run(int argc, char **argv, int mpi_rank, int mpi_size)
     return status;
 }
 
+/* Load the data set (the first config point's) and print its splits: one
+ * line, or one per fold. A data file that cannot be loaded is an error. */
+static int print_splits(const Experiment *ex, FILE *out)
+{
+    int n = grid_n_folds(ex);
+    Dataset **sets = calloc((size_t)n, sizeof *sets);
+    char err[NN_ERR_LEN];
+    if (!sets || data_load(&ex->settings.data, sets, err)) {
+        fprintf(stderr, "%s: %s\n", ex->file, sets ? err : "out of memory");
+        free(sets);
+        return -1;
+    }
+    const Dataset *d = sets[0];
+    fprintf(out, "# data: %d features, %d classes\n", d->n_features, d->n_classes);
+    for (int k = 0; k < n; k++) {
+        char fold[32] = "";
+        if (n > 1) snprintf(fold, sizeof fold, "fold %d: ", k);
+        fprintf(out, "# %sn_train %d, n_val %d, n_test %d\n", fold, sets[k]->n_train, sets[k]->n_val, sets[k]->n_test);
+    }
+    for (int k = 0; k < n; k++) data_free(sets[k]);
+    free(sets);
+    return 0;
+}
+
 static int cmd_check_or_list(int argc, char **argv, int list)
 {
     const char *what = list ? "list" : "check";
@@ -163,11 +188,20 @@ static int cmd_check_or_list(int argc, char **argv, int list)
         char swept[4096];
         for (int i = 0; i < n; i++) {
             grid_describe(swept, sizeof swept, ex, runs[i].config);
-            printf("r%06d seed=%lld%s%s\n", runs[i].id, (long long)runs[i].seed, swept[0] ? " " : "", swept);
+            char fold[32] = "";
+            if (grid_n_folds(ex) > 1) snprintf(fold, sizeof fold, " fold=%d", runs[i].fold);
+            printf("r%06d seed=%lld%s%s%s\n", runs[i].id, (long long)runs[i].seed, fold, swept[0] ? " " : "", swept);
         }
     } else {
-        printf("%s# fingerprint: %s\n# runs: %d (%d config points x %d seeds)\n", ex->resolved, ex->fingerprint, n,
-               grid_n_configs(ex), ex->n_seeds);
+        char folds[32] = "";
+        if (grid_n_folds(ex) > 1) snprintf(folds, sizeof folds, " x %d folds", grid_n_folds(ex));
+        printf("%s# fingerprint: %s\n# runs: %d (%d config points x %d seeds%s)\n", ex->resolved, ex->fingerprint, n,
+               grid_n_configs(ex), ex->n_seeds, folds);
+    }
+    if (print_splits(ex, list ? stderr : stdout)) {
+        free(runs);
+        cfg_free(ex);
+        return NN_EXIT_INPUT;
     }
     free(runs);
     cfg_free(ex);
@@ -176,7 +210,7 @@ static int cmd_check_or_list(int argc, char **argv, int list)
 
 static int cmd_summary(int argc, char **argv)
 {
-    const char *path = NULL, *metric = "final_test_acc";
+    const char *path = NULL, *metric = NULL; /* NULL: val_acc with validation, else test accuracy */
     int top = 0, csv = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--where")) { /* applied once the table is loaded */

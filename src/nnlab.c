@@ -46,8 +46,12 @@ char *nn_strdup(const char *s)
 
 uint64_t nn_fnv1a(const void *data, size_t len)
 {
+    return nn_fnv1a_more(NN_FNV1A_BASIS, data, len);
+}
+
+uint64_t nn_fnv1a_more(uint64_t h, const void *data, size_t len)
+{
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < len; i++) {
         h ^= p[i];
         h *= 0x100000001b3ULL;

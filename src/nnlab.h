@@ -46,6 +46,9 @@ char *nn_strdup(const char *s);
 
 /* FNV-1a 64-bit hash of a byte string (used for the experiment fingerprint). */
 uint64_t nn_fnv1a(const void *data, size_t len);
+/* The same hash continued over more bytes: h = NN_FNV1A_BASIS to start. */
+#define NN_FNV1A_BASIS 0xcbf29ce484222325ULL
+uint64_t nn_fnv1a_more(uint64_t h, const void *data, size_t len);
 
 /* Test hook for the crash tests: when the environment variable
  * NNLAB_CRASH_AT is "WHERE:N" (e.g. "write:3", "merge:2", "train:8": run 8

@@ -17,8 +17,20 @@
 #include "h5io.h"
 #include "nnlab.h"
 
-const char *const summary_metric_names[] = {"final_test_acc", "best_test_acc", "final_test_loss", "final_train_acc",
-                                            "final_train_loss", "seconds", NULL};
+const char *const summary_metric_names[] = {"val_acc", "val_loss", "test_acc", "test_loss", "final_val_acc",
+                                            "final_val_loss", "final_test_acc", "final_test_loss", "final_train_acc",
+                                            "final_train_loss", "best_epoch", "epochs_done", "seconds", NULL};
+const char *const summary_metric_names_v1[] = {"final_test_acc", "best_test_acc", "final_test_loss", "final_train_acc",
+                                               "final_train_loss", "seconds", NULL};
+const char summary_test_ranking_note[] =
+    "ranked on the test set: no validation split (dataset.validation_fraction or dataset.folds)";
+
+static int metric_index(const char *const *names, const char *name)
+{
+    for (int m = 0; names[m]; m++)
+        if (!strcmp(names[m], name)) return m;
+    return -1;
+}
 
 #define VALUE_LEN 64
 
@@ -79,12 +91,12 @@ static int read_swept(hid_t d, const char *name, H5T_class_t cls, int n, char *o
     return rc ? -1 : 0;
 }
 
-/* The file's format attribute ("nnlab-results", "nnlab-run") in out, or "". */
-static void file_format(hid_t f, char *out, size_t cap)
+/* A string attribute of the file ("format": "nnlab-results", "nnlab-run") in out, or "". */
+static void file_attr(hid_t f, const char *name, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (H5Aexists(f, "format") <= 0) return;
-    hid_t a = H5Aopen(f, "format", H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+    if (H5Aexists(f, name) <= 0) return;
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
     char *s = NULL;
     if (a >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
         H5Aread(a, t, &s) >= 0 && s)
@@ -97,19 +109,33 @@ static void file_format(hid_t f, char *out, size_t cap)
 /* Group the rows of /summary by config point. */
 static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err)
 {
-    char format[32];
-    file_format(f, format, sizeof format);
+    char format[32], validation[32];
+    file_attr(f, "format", format, sizeof format);
     if (!strcmp(format, "nnlab-run"))
         return nn_errf(err, "%s: one run's file; summary reads an experiment's results.h5, or its output folder", name);
     if (strcmp(format, "nnlab-results"))
         return nn_errf(err, "%s: not an nnlab results file (no format=\"nnlab-results\")", name);
+    int64_t version = 0;
+    hid_t va = H5Aexists(f, "format_version") > 0 ? H5Aopen(f, "format_version", H5P_DEFAULT) : -1;
+    if (va < 0 || H5Aread(va, H5T_NATIVE_INT64, &version) < 0) version = 0;
+    if (va >= 0) H5Aclose(va);
+    if (version != 1 && version != 2)
+        return nn_errf(err, "%s: results format_version %lld; this nnlab (%s) reads 1 and 2", name, (long long)version,
+                       NNLAB_VERSION);
+    file_attr(f, "validation", validation, sizeof validation);
+    t->format_version = (int)version;
+    t->validation = version == 2 && validation[0] && strcmp(validation, "none");
+    t->metrics = version == 2 ? summary_metric_names : summary_metric_names_v1;
+    t->rank_metric = metric_index(t->metrics, version == 1 ? "final_test_acc" : t->validation ? "val_acc" : "test_acc");
     hid_t d = H5Dopen2(f, "summary", H5P_DEFAULT);
     if (d < 0) return nn_errf(err, "%s: no /summary table", name);
     hid_t ft = H5Dget_type(d), space = H5Dget_space(d);
     hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
     int members = ft < 0 ? -1 : H5Tget_nmembers(ft);
     int32_t *config = NULL;
-    double *metric[SUM_N_METRICS] = {0};
+    double *metric[SUM_MAX_METRICS] = {0};
+    int n_metrics = 0;
+    while (t->metrics[n_metrics]) n_metrics++;
     char *status = NULL, *swept = NULL;
     int rc = -1;
     if (n < 0 || members < 0) {
@@ -124,11 +150,11 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
         nn_errf(err, "%s: /summary lacks the config or status column", name);
         goto done;
     }
-    for (int m = 0; m < SUM_N_METRICS; m++) {
+    for (int m = 0; m < n_metrics; m++) {
         metric[m] = nn_alloc((size_t)n, sizeof(double));
         if (!metric[m]) goto oom;
-        if (read_member(d, summary_metric_names[m], H5T_NATIVE_DOUBLE, sizeof(double), metric[m])) {
-            nn_errf(err, "%s: /summary lacks the %s column", name, summary_metric_names[m]);
+        if (read_member(d, t->metrics[m], H5T_NATIVE_DOUBLE, sizeof(double), metric[m])) {
+            nn_errf(err, "%s: /summary lacks the %s column", name, t->metrics[m]);
             goto done;
         }
     }
@@ -158,14 +184,14 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
     if (!t->configs) goto oom;
     for (int c = 0; c <= max_config; c++) {
         SummaryConfig *sc = &t->configs[t->n_configs];
-        double mean[SUM_N_METRICS] = {0}, m2[SUM_N_METRICS] = {0}; /* Welford's running mean and M2 */
-        int finite[SUM_N_METRICS] = {0}, first = -1;
+        double mean[SUM_MAX_METRICS] = {0}, m2[SUM_MAX_METRICS] = {0}; /* Welford's running mean and M2 */
+        int finite[SUM_MAX_METRICS] = {0}, first = -1;
         for (hssize_t i = 0; i < n; i++) {
             if (config[i] != c) continue;
             if (first < 0) first = (int)i;
-            sc->n_seeds++;
+            sc->n_runs++;
             sc->n_diverged += !strcmp(status + i * VALUE_LEN, "diverged");
-            for (int m = 0; m < SUM_N_METRICS; m++) {
+            for (int m = 0; m < n_metrics; m++) {
                 double v = metric[m][i];
                 if (!isfinite(v)) continue;
                 double delta = v - mean[m];
@@ -175,7 +201,7 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
         }
         if (first < 0) continue;
         sc->config = c;
-        for (int m = 0; m < SUM_N_METRICS; m++) {
+        for (int m = 0; m < n_metrics; m++) {
             int k = finite[m];
             sc->mean[m] = k ? mean[m] : NAN;
             sc->std[m] = k ? (k > 1 ? sqrt(m2[m] / (k - 1)) : 0.0) : NAN;
@@ -194,7 +220,7 @@ done:
     free(config);
     free(status);
     free(swept);
-    for (int m = 0; m < SUM_N_METRICS; m++) free(metric[m]);
+    for (int m = 0; m < n_metrics; m++) free(metric[m]);
     if (space >= 0) H5Sclose(space);
     if (ft >= 0) H5Tclose(ft);
     H5Dclose(d);
@@ -312,14 +338,14 @@ static int compare(const void *pa, const void *pb)
 
 int summary_sort(SummaryTable *t, const char *metric, char *err)
 {
-    int m = 0;
-    while (summary_metric_names[m] && strcmp(summary_metric_names[m], metric)) m++;
-    if (!summary_metric_names[m]) {
-        char names[256] = "";
-        for (int i = 0; summary_metric_names[i]; i++) append_item(names, sizeof names, summary_metric_names[i]);
-        return nn_errf(err, "unknown metric '%s'; allowed: %s", metric, names);
+    int m = metric ? metric_index(t->metrics, metric) : t->rank_metric;
+    if (m < 0) {
+        char names[512] = "";
+        for (int i = 0; t->metrics[i]; i++) append_item(names, sizeof names, t->metrics[i]);
+        return nn_errf(err, "unknown metric '%s'; allowed%s: %s", metric,
+                       t->format_version == 1 ? " in a format 1 results file" : "", names);
     }
-    int descending = strstr(metric, "_acc") != NULL;
+    int descending = strstr(t->metrics[m], "_acc") != NULL;
     SortKey *keys = nn_alloc((size_t)t->n_configs, sizeof *keys);
     SummaryConfig *sorted = nn_alloc((size_t)t->n_configs, sizeof *sorted);
     if (!keys || !sorted) {
@@ -417,20 +443,28 @@ static void csv_field(FILE *out, const char *s)
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
 {
     int rows = top > 0 && top < t->n_configs ? top : t->n_configs;
-    int shown[4] = {SUM_FINAL_TEST_ACC, SUM_BEST_TEST_ACC, SUM_FINAL_TEST_LOSS}, n_shown = 3;
-    if (t->sorted_by > SUM_FINAL_TEST_LOSS) shown[n_shown++] = t->sorted_by;
+    static const char *const v2_val[] = {"val_acc", "test_acc", "val_loss", NULL};
+    static const char *const v2_test[] = {"test_acc", "test_loss", NULL};
+    static const char *const v1[] = {"final_test_acc", "best_test_acc", "final_test_loss", NULL};
+    const char *const *names = t->format_version == 1 ? v1 : t->validation ? v2_val : v2_test;
+    int shown[8], n_shown = 0, sorted_shown = 0;
+    for (int i = 0; names[i]; i++) {
+        shown[n_shown] = metric_index(t->metrics, names[i]);
+        sorted_shown |= shown[n_shown++] == t->sorted_by;
+    }
+    if (!sorted_shown) shown[n_shown++] = t->sorted_by;
+    if (!t->validation) fprintf(csv ? stderr : out, "%s\n", summary_test_ranking_note);
     if (csv) {
         fputs("rank,config", out);
         for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, t->swept_keys[k]);
-        fputs(",seeds", out);
-        for (int m = 0; m < n_shown; m++)
-            fprintf(out, ",%s_mean,%s_std", summary_metric_names[shown[m]], summary_metric_names[shown[m]]);
+        fputs(",runs", out);
+        for (int m = 0; m < n_shown; m++) fprintf(out, ",%s_mean,%s_std", t->metrics[shown[m]], t->metrics[shown[m]]);
         fputs(",diverged\n", out);
         for (int r = 0; r < rows; r++) {
             const SummaryConfig *c = &t->configs[r];
             fprintf(out, "%d,%d", r + 1, c->config);
             for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, c->swept[k]);
-            fprintf(out, ",%d", c->n_seeds);
+            fprintf(out, ",%d", c->n_runs);
             for (int m = 0; m < n_shown; m++) fprintf(out, ",%.17g,%.17g", c->mean[shown[m]], c->std[shown[m]]);
             fprintf(out, ",%d\n", c->n_diverged);
         }
@@ -447,8 +481,8 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
     }
     fprintf(out, "%4s  %-6s", "rank", "config");
     for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], t->swept_keys[k]);
-    fprintf(out, "  %5s", "seeds");
-    for (int m = 0; m < n_shown; m++) fprintf(out, "  %-17s", summary_metric_names[shown[m]]);
+    fprintf(out, "  %5s", "runs");
+    for (int m = 0; m < n_shown; m++) fprintf(out, "  %-17s", t->metrics[shown[m]]);
     fprintf(out, "  %s\n", "diverged");
     for (int r = 0; r < rows; r++) {
         const SummaryConfig *c = &t->configs[r];
@@ -456,7 +490,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         snprintf(id, sizeof id, "c%04d", c->config);
         fprintf(out, "%4d  %-6s", r + 1, id);
         for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], c->swept[k]);
-        fprintf(out, "  %5d", c->n_seeds);
+        fprintf(out, "  %5d", c->n_runs);
         for (int m = 0; m < n_shown; m++) {
             char cell[64];
             double mean = c->mean[shown[m]], sd = c->std[shown[m]];

@@ -1,6 +1,7 @@
 /* train.c — the epoch loop of one run: batches in split order (or reshuffled
  * every epoch), forward, backward, optimizer step, and full-set evaluation
- * after every epoch for the curves (of the training set only if asked). */
+ * after every epoch for the curves (of the training set only if asked); the
+ * selected epoch on validation, its weights, and early stopping. */
 #include "train.h"
 
 #include <math.h>
@@ -12,7 +13,8 @@
 #include "rng.h"
 
 const char *const run_status_names[] = {"ok", "diverged", "failed", NULL};
-const char *const curve_names[] = {"train_loss", "test_loss", "train_acc", "test_acc", NULL};
+const char *const curve_names[] = {"train_loss", "test_loss", "train_acc", "test_acc", "val_loss", "val_acc", NULL};
+const char *const train_select_names[] = {"val_loss", "val_acc", NULL};
 
 /* Everything a run needs, allocated once by trainer_create. */
 typedef struct {
@@ -35,9 +37,10 @@ int train_batch_rows(const TrainConfig *c, const Dataset *d)
  * Capped at the larger of the two sets, as a block that large evaluates
  * either set in one piece, as any larger block would: the curves' bits are
  * those of the uncapped block. */
-static int work_rows(const TrainConfig *c, const Dataset *d)
+int train_work_rows(const TrainConfig *c, const Dataset *d)
 {
     int largest = d->n_train > d->n_test ? d->n_train : d->n_test;
+    largest = d->n_val > largest ? d->n_val : largest;
     int rows = c->batch_size < largest ? c->batch_size : largest;
     return rows > TRAIN_EVAL_ROWS ? rows : TRAIN_EVAL_ROWS;
 }
@@ -49,11 +52,12 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
                   NULL))
         return 0; /* a layout the config check already refused */
     double buffers = c->optimizer == OPT_SGD ? 2 : 3;            /* params, grads, velocity */
-    double bytes = (buffers + 2) * (double)m.n_params * sizeof(float); /* + the result's init and weights */
-    bytes += (double)mlp_work_bytes(&m, work_rows(c, d));
+    buffers += d->n_val > 0 ? 3 : 2; /* + the result's init, weights and best weights */
+    double bytes = buffers * (double)m.n_params * sizeof(float);
+    bytes += (double)mlp_work_bytes(&m, train_work_rows(c, d));
     bytes += (double)d->n_train * sizeof(int32_t);
     bytes += (double)train_batch_rows(c, d) * ((double)d->n_features * sizeof(float) + sizeof(int32_t));
-    bytes += 4.0 * (c->epochs + 1) * sizeof(double);
+    bytes += (double)TRAIN_N_CURVES(d) * (c->epochs + 1) * sizeof(double);
     return bytes;
 }
 
@@ -81,7 +85,7 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
     t->params = nn_alloc(np, sizeof(float));
     t->grads = nn_alloc(np, sizeof(float));
     if (optim_needs_velocity(&t->opt)) t->vel = nn_calloc(np, sizeof(float));
-    t->ws = mlp_work_create(&t->mlp, work_rows(c, d));
+    t->ws = mlp_work_create(&t->mlp, train_work_rows(c, d));
     t->order = nn_alloc((size_t)d->n_train, sizeof(int32_t));
     if (c->shuffle) {
         t->xb = nn_alloc((size_t)train_batch_rows(c, d) * (size_t)d->n_features, sizeof(float));
@@ -96,26 +100,53 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
     return 0;
 }
 
+void train_predict(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y, int n,
+                   float *prob, int32_t *pred, double *loss, double *acc)
+{
+    double sum = 0.0;
+    int correct = 0, classes = m->size[m->n_layers];
+    for (int i = 0; i < n; i += ws->max_batch) {
+        int rows = n - i < ws->max_batch ? n - i : ws->max_batch;
+        mlp_forward(m, params, ws, x + (size_t)i * m->size[0], y ? y + i : NULL, rows, 0, &sum, &correct);
+        if (prob) memcpy(prob + (size_t)i * classes, ws->act[m->n_layers - 1], (size_t)rows * classes * sizeof(float));
+        for (int r = 0; pred && r < rows; r++) { /* the first largest logit, as the accuracy counts */
+            const float *z = ws->logits + (size_t)r * classes;
+            int arg = 0;
+            for (int j = 1; j < classes; j++)
+                if (z[j] > z[arg]) arg = j;
+            pred[i + r] = arg;
+        }
+    }
+    if (loss) *loss = y ? sum / n : NAN;
+    if (acc) *acc = y ? (double)correct / n : NAN;
+}
+
 void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y,
                     int n, double *loss, double *acc)
 {
-    double sum = 0.0;
-    int correct = 0;
-    for (int i = 0; i < n; i += ws->max_batch) {
-        int rows = n - i < ws->max_batch ? n - i : ws->max_batch;
-        mlp_forward(m, params, ws, x + (size_t)i * m->size[0], y + i, rows, 0, &sum, &correct);
-    }
-    *loss = sum / n;
-    *acc = (double)correct / n;
+    train_predict(m, params, ws, x, y, n, NULL, NULL, loss, acc);
 }
 
-/* The curves at this epoch: the test set, and the training set unless
- * train_curves is off (its entries then stay NaN). */
+int train_select_epoch(const double *val, int last, int higher_is_better)
+{
+    int best = -1;
+    for (int e = 0; e <= last; e++) {
+        double v = higher_is_better ? -val[e] : val[e];
+        if (isfinite(v) && (best < 0 || v < (higher_is_better ? -val[best] : val[best]))) best = e;
+    }
+    return best;
+}
+
+/* The curves at this epoch: the test set, the validation set, and the
+ * training set unless train_curves is off (its entries then stay NaN). */
 static void record(Trainer *t, const TrainConfig *c, const Dataset *d, RunResult *res, int epoch)
 {
     if (c->train_curves)
         train_evaluate(&t->mlp, t->params, t->ws, d->x_train, d->y_train, d->n_train,
                        &res->curve[CURVE_TRAIN_LOSS][epoch], &res->curve[CURVE_TRAIN_ACC][epoch]);
+    if (d->n_val)
+        train_evaluate(&t->mlp, t->params, t->ws, d->x_val, d->y_val, d->n_val, &res->curve[CURVE_VAL_LOSS][epoch],
+                       &res->curve[CURVE_VAL_ACC][epoch]);
     train_evaluate(&t->mlp, t->params, t->ws, d->x_test, d->y_test, d->n_test,
                    &res->curve[CURVE_TEST_LOSS][epoch], &res->curve[CURVE_TEST_ACC][epoch]);
 }
@@ -153,10 +184,44 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
     }
 }
 
-static int diverged(const TrainConfig *c, const RunResult *res, int epoch)
+/* A non-finite loss on any set evaluated: the run diverged at this epoch,
+ * whose every metric is then NaN (NaN outputs would otherwise count as
+ * class 0 in the accuracies). */
+static int diverged(const TrainConfig *c, RunResult *res, int epoch)
 {
-    return (c->train_curves && !isfinite(res->curve[CURVE_TRAIN_LOSS][epoch])) ||
-           !isfinite(res->curve[CURVE_TEST_LOSS][epoch]);
+    int bad = (c->train_curves && !isfinite(res->curve[CURVE_TRAIN_LOSS][epoch])) ||
+              !isfinite(res->curve[CURVE_TEST_LOSS][epoch]) ||
+              (res->n_curves > CURVE_VAL_LOSS && !isfinite(res->curve[CURVE_VAL_LOSS][epoch]));
+    for (int k = 0; bad && k < N_CURVES; k++)
+        if (res->curve[k]) res->curve[k][epoch] = NAN;
+    return bad;
+}
+
+/* Selection and early stopping on the validation curve, epoch by epoch. */
+typedef struct {
+    int higher;         /* val_acc: higher is better */
+    double best, ref;   /* the best value so far; the value early stopping measures improvement from */
+    int wait;           /* epochs since ref last improved by more than min_delta */
+} Selector;
+
+/* Called after epoch e's curves; returns 1 when early stopping ends the run. */
+static int select_step(Selector *sel, const TrainConfig *c, RunResult *res, const float *params, size_t n_params,
+                       int e)
+{
+    double v = res->curve[c->select == SELECT_VAL_ACC ? CURVE_VAL_ACC : CURVE_VAL_LOSS][e];
+    if (sel->higher) v = -v;
+    if (!isfinite(v)) return 0;
+    if (res->best_epoch < 0 || v < sel->best) {
+        res->best_epoch = e;
+        sel->best = v;
+        memcpy(res->best, params, n_params * sizeof(float));
+    }
+    if (e == 0 || v < sel->ref - c->min_delta) {
+        sel->ref = v;
+        sel->wait = 0;
+        return 0;
+    }
+    return c->patience > 0 && ++sel->wait >= c->patience;
 }
 
 void run_result_free(RunResult *res)
@@ -165,6 +230,7 @@ void run_result_free(RunResult *res)
     for (int k = 0; k < N_CURVES; k++) free(res->curve[k]);
     free(res->init);
     free(res->weights);
+    free(res->best);
     memset(res, 0, sizeof *res);
 }
 
@@ -177,11 +243,15 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
     if (trainer_create(&t, c, d, err)) return -1;
     res->epochs = c->epochs;
     res->mlp = t.mlp;
-    for (int k = 0; k < N_CURVES; k++) res->curve[k] = nn_alloc((size_t)c->epochs + 1, sizeof(double));
+    res->n_curves = TRAIN_N_CURVES(d);
+    res->best_epoch = -1;
+    int oom = 0;
+    for (int k = 0; k < res->n_curves; k++)
+        oom |= !(res->curve[k] = nn_alloc((size_t)c->epochs + 1, sizeof(double)));
     res->init = nn_alloc(t.mlp.n_params, sizeof(float));
     res->weights = nn_alloc(t.mlp.n_params, sizeof(float));
-    if (!res->curve[N_CURVES - 1] || !res->curve[0] || !res->curve[1] || !res->curve[2] || !res->init ||
-        !res->weights) {
+    if (d->n_val) oom |= !(res->best = nn_alloc(t.mlp.n_params, sizeof(float)));
+    if (oom || !res->init || !res->weights) {
         trainer_destroy(&t);
         run_result_free(res);
         return nn_errf(err, "out of memory for a run's results");
@@ -194,12 +264,15 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
     mlp_init(&t.mlp, t.params, c->init, &init_rng);
     memcpy(res->init, t.params, t.mlp.n_params * sizeof(float));
 
-    for (int k = 0; k < N_CURVES; k++)
+    for (int k = 0; k < res->n_curves; k++)
         for (int e = 0; e <= c->epochs; e++) res->curve[k][e] = NAN;
     res->status = RUN_OK;
+    Selector sel = {c->select == SELECT_VAL_ACC, 0, 0, 0};
+    int stop = 0;
     record(&t, c, d, res, 0);
     if (diverged(c, res, 0)) res->status = RUN_DIVERGED;
-    for (int e = 1; e <= c->epochs && res->status == RUN_OK; e++) {
+    else if (res->best) stop = select_step(&sel, c, res, t.params, t.mlp.n_params, 0);
+    for (int e = 1; e <= c->epochs && res->status == RUN_OK && !stop; e++) {
         double t_epoch = nn_now();
         if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
         train_epoch(&t, c, d, &dropout_rng);
@@ -207,7 +280,13 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
         record(&t, c, d, res, e);
         res->epochs_done = e;
         if (diverged(c, res, e)) res->status = RUN_DIVERGED;
+        else if (res->best) stop = select_step(&sel, c, res, t.params, t.mlp.n_params, e);
         if (progress) progress->fn(progress->ctx, e);
+    }
+    if (!res->best) res->best_epoch = res->epochs_done; /* without validation: the last epoch */
+    else if (res->best_epoch < 0) { /* diverged before any finite validation value */
+        res->best_epoch = 0;
+        memcpy(res->best, res->init, t.mlp.n_params * sizeof(float));
     }
     memcpy(res->weights, t.params, t.mlp.n_params * sizeof(float));
     trainer_destroy(&t);

@@ -32,24 +32,36 @@ typedef struct {
     double l2;       /* >= 0 */
     int shuffle;     /* reshuffle the training set every epoch */
     int train_curves; /* evaluate the training set after every epoch; else its curves stay NaN */
+    int select;       /* TrainSelect: the validation value that picks the selected epoch */
+    int patience;     /* early stopping: stop after this many epochs without improvement; 0: never */
+    double min_delta; /* early stopping: an improvement is a change of more than this */
 } TrainConfig;
+
+typedef enum { SELECT_VAL_LOSS = 0, SELECT_VAL_ACC } TrainSelect;
+extern const char *const train_select_names[]; /* "val_loss", "val_acc" */
 
 typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED } RunStatus;
 extern const char *const run_status_names[]; /* "ok", "diverged", "failed" */
 
-enum { CURVE_TRAIN_LOSS = 0, CURVE_TEST_LOSS, CURVE_TRAIN_ACC, CURVE_TEST_ACC, N_CURVES };
+enum { CURVE_TRAIN_LOSS = 0, CURVE_TEST_LOSS, CURVE_TRAIN_ACC, CURVE_TEST_ACC, CURVE_VAL_LOSS, CURVE_VAL_ACC,
+       N_CURVES };
 extern const char *const curve_names[]; /* "train_loss", ... by index */
+/* The curves a run of data set d has: the validation ones only with validation. */
+#define TRAIN_N_CURVES(d) ((d)->n_val > 0 ? N_CURVES : CURVE_VAL_LOSS)
 
 typedef struct {
     int status;          /* RunStatus */
     int epochs;          /* planned; each curve has epochs + 1 entries */
-    int epochs_done;     /* completed epochs (the one that diverged included) */
+    int epochs_done;     /* completed epochs (the one that diverged included; fewer after an early stop) */
+    int best_epoch;      /* the selected epoch: best validation value (ties: earliest); else epochs_done */
+    int n_curves;        /* curves held: N_CURVES with validation, else the first CURVE_VAL_LOSS */
     double seconds;      /* wall time of the run */
     double train_seconds;/* of which in training steps (not evaluating the curves) */
-    double *curve[N_CURVES]; /* (epochs + 1): index 0 before training, NaN after divergence */
-    Mlp mlp;             /* layout of the two buffers below */
+    double *curve[N_CURVES]; /* (epochs + 1): index 0 before training; NaN from divergence on and after a stop */
+    Mlp mlp;             /* layout of the buffers below */
     float *init;         /* (n_params) parameters at initialisation */
     float *weights;      /* (n_params) final parameters */
+    float *best;         /* (n_params) parameters at best_epoch; NULL without validation */
 } RunResult;
 
 /* Rows evaluated per forward pass when computing the curves. */
@@ -61,6 +73,9 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d);
 /* Rows of the largest training batch: a batch larger than the training set
  * is the whole set, and needs no room for more. */
 int train_batch_rows(const TrainConfig *c, const Dataset *d);
+/* Rows of the workspace a run of c on d evaluates its curves with: the
+ * same rows give the same bits (predict uses it). */
+int train_work_rows(const TrainConfig *c, const Dataset *d);
 
 /* For progress reports: fn(ctx, epoch) is called on the training thread
  * after each epoch's curves (epoch counts from 1). It sees nothing of the run. */
@@ -77,8 +92,19 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
               char *err);
 void run_result_free(RunResult *res);
 
-/* Mean cross-entropy and accuracy of params over n rows, evaluation mode. */
+/* Mean cross-entropy and accuracy of params over n rows, evaluation mode,
+ * in blocks of ws->max_batch rows. With prob (n, classes) and pred (n) not
+ * NULL, also each row's probabilities and predicted class (the first
+ * largest logit, as the accuracy counts it); y may then be NULL (no loss or
+ * accuracy). */
 void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y,
                     int n, double *loss, double *acc);
+void train_predict(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y, int n,
+                   float *prob, int32_t *pred, double *loss, double *acc);
+
+/* The selected epoch of curves val (lower is better: a loss, or an
+ * accuracy negated) over epochs 0 .. last: the first with the lowest
+ * finite value, or -1 when none is finite. */
+int train_select_epoch(const double *val, int last, int higher_is_better);
 
 #endif

@@ -1,6 +1,7 @@
 /* check_h5io.c — write a run, read it back: every dataset and attribute of
- * the format_version 1 layout (DESIGN.md) is present with the right shape
- * and the values written; then merge it into results.h5 and check that. */
+ * the format_version 2 layout (docs/results-format.md) is present with the
+ * right shape and the values written; then merge it into results.h5 and
+ * check that. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <hdf5.h>
@@ -23,7 +24,7 @@
 
 static const char *experiment = "name: h5\nmodel: {hidden: [12, 8], activation: tanh}\n"
                                 "training: {epochs: 2, batch_size: 16, learning_rate: 0.1}\n"
-                                "dataset: {scale: minmax}\nseeds: [5, 6]\n";
+                                "dataset: {scale: minmax, validation_fraction: 0.25}\nseeds: [5, 6]\n";
 
 static void must_have_attr(hid_t loc, const char *obj, const char *attr)
 {
@@ -48,7 +49,8 @@ static void read_dset(hid_t loc, const char *path, hid_t type, void *out, int ra
 /* Check group `run` (in a run file or results.h5) against what was written. */
 static void check_run_group(hid_t f, const char *run, const RunResult *res, int64_t seed)
 {
-    const char *attrs[] = {"run", "config", "seed", "status", "epochs_done", "seconds", "fingerprint"};
+    const char *attrs[] = {"run",     "config",     "seed",        "fold",       "status",   "epochs_done",
+                           "seconds", "best_epoch", "fingerprint", "data_hash"};
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) must_have_attr(f, run, attrs[i]);
     for (int i = 0; i < cfg_n_settings; i++) must_have_attr(f, run, cfg_settings[i].key);
     int64_t got_seed;
@@ -67,9 +69,10 @@ static void check_run_group(hid_t f, const char *run, const RunResult *res, int6
         read_dset(f, path, H5T_NATIVE_DOUBLE, curve, 1, &n);
         ck_assert_mem_eq(curve, res->curve[k], sizeof curve);
     }
-    const char *which[2] = {"weights", "init"};
-    const float *values[2] = {res->weights, res->init};
-    for (int w = 0; w < 2; w++)
+    ck_assert_ptr_nonnull(res->best); /* the experiment has validation */
+    const char *which[3] = {"weights", "init", "best"};
+    const float *values[3] = {res->weights, res->init, res->best};
+    for (int w = 0; w < 3; w++)
         for (int l = 0; l < res->mlp.n_layers; l++) {
             hsize_t dims[2] = {(hsize_t)res->mlp.size[l], (hsize_t)res->mlp.size[l + 1]};
             float *buf = malloc(dims[0] * dims[1] * sizeof(float));
@@ -105,7 +108,7 @@ START_TEST(write_read_and_merge)
         ck_assert_int_eq(train_run(&ex->settings.train, d, (uint64_t)runs[i].seed, NULL, &res[i], err), 0);
         char path[512];
         h5io_run_path(path, sizeof path, dir, i);
-        ck_assert_msg(h5io_write_run(path, ex, &runs[i], &ex->settings, &res[i], err) == 0, "%s", err);
+        ck_assert_msg(h5io_write_run(path, ex, &runs[i], &ex->settings, &res[i], d, err) == 0, "%s", err);
         char tmp[600];
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         ck_assert_int_ne(access(tmp, F_OK), 0); /* renamed, not left behind */
@@ -117,40 +120,64 @@ START_TEST(write_read_and_merge)
     }
 
     int missing = -1;
-    ck_assert_msg(h5io_merge(dir, ex, runs, n_runs, d, &missing, err) == 0, "%s", err);
+    ck_assert_msg(h5io_merge(dir, ex, runs, n_runs, &d, &missing, err) == 0, "%s", err);
     ck_assert_int_eq(missing, 0);
     char path[512];
     snprintf(path, sizeof path, "%s/results.h5", dir);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     ck_assert_int_ge(f, 0);
     const char *root_attrs[] = {"format", "format_version", "name", "experiment", "fingerprint", "nnlab_version",
-                                "created"};
+                                "created", "validation"};
     for (size_t i = 0; i < sizeof root_attrs / sizeof root_attrs[0]; i++) must_have_attr(f, "/", root_attrs[i]);
-    const char *data_attrs[] = {"source", "n_train", "n_test", "n_features", "n_classes"};
+    const char *data_attrs[] = {"source", "n_train", "n_val", "n_test", "n_features", "n_classes", "n_folds",
+                                "data_hash"};
     for (size_t i = 0; i < sizeof data_attrs / sizeof data_attrs[0]; i++) must_have_attr(f, "/data", data_attrs[i]);
     int32_t *idx = malloc(sizeof(int32_t) * 1437);
-    hsize_t n_train = 1437, n_test = 360;
+    hsize_t n_train = 1077, n_val = 360, n_test = 360, n_features = 64;
+    ck_assert_int_eq(d->n_train, 1077);
     read_dset(f, "/data/train_index", H5T_NATIVE_INT32, idx, 1, &n_train);
-    ck_assert_mem_eq(idx, d->train_index, sizeof(int32_t) * 1437);
+    ck_assert_mem_eq(idx, d->train_index, sizeof(int32_t) * 1077);
+    read_dset(f, "/data/val_index", H5T_NATIVE_INT32, idx, 1, &n_val);
+    ck_assert_mem_eq(idx, d->val_index, sizeof(int32_t) * 360);
     read_dset(f, "/data/test_index", H5T_NATIVE_INT32, idx, 1, &n_test);
     ck_assert_mem_eq(idx, d->test_index, sizeof(int32_t) * 360);
     free(idx);
+    double scale[64];
+    read_dset(f, "/data/scale_offset", H5T_NATIVE_DOUBLE, scale, 1, &n_features);
+    ck_assert_mem_eq(scale, d->scale_offset, sizeof scale);
+    read_dset(f, "/data/scale_factor", H5T_NATIVE_DOUBLE, scale, 1, &n_features);
+    ck_assert_mem_eq(scale, d->scale_factor, sizeof scale);
     check_run_group(f, "/runs/r000000", &res[0], 5);
     check_run_group(f, "/runs/r000001", &res[1], 6);
 
-    /* /summary: one row per run with the final and best values. */
+    /* /summary: one row per run with the values at the selected and the last epoch. */
     hid_t s = H5Dopen2(f, "/summary", H5P_DEFAULT);
     ck_assert_int_ge(s, 0);
     hid_t t = H5Dget_type(s);
-    const char *fields[] = {"run", "config", "seed", "status", "epochs_done", "final_train_loss", "final_test_loss",
-                            "final_train_acc", "final_test_acc", "best_test_acc", "best_epoch", "seconds"};
+    const char *fields[] = {"run",          "config",           "seed",            "fold",
+                            "status",       "epochs_done",      "best_epoch",      "val_loss",
+                            "val_acc",      "test_loss",        "test_acc",        "final_train_loss",
+                            "final_train_acc", "final_val_loss", "final_val_acc",  "final_test_loss",
+                            "final_test_acc", "seconds"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         ck_assert_msg(H5Tget_member_index(t, fields[i]) >= 0, "summary lacks %s", fields[i]);
-    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(double));
+    ck_assert_int_lt(H5Tget_member_index(t, "best_test_acc"), 0); /* a maximum over the test curve is gone */
+    struct {
+        double final_acc, test_acc, val_acc;
+        int32_t best;
+    } row[2];
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof row[0]);
     H5Tinsert(mt, "final_test_acc", 0, H5T_NATIVE_DOUBLE);
-    double final_acc[2];
-    ck_assert_int_ge(H5Dread(s, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, final_acc), 0);
-    ck_assert(final_acc[0] == res[0].curve[CURVE_TEST_ACC][2] && final_acc[1] == res[1].curve[CURVE_TEST_ACC][2]);
+    H5Tinsert(mt, "test_acc", sizeof(double), H5T_NATIVE_DOUBLE);
+    H5Tinsert(mt, "val_acc", 2 * sizeof(double), H5T_NATIVE_DOUBLE);
+    H5Tinsert(mt, "best_epoch", 3 * sizeof(double), H5T_NATIVE_INT32);
+    ck_assert_int_ge(H5Dread(s, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, row), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(row[i].best, res[i].best_epoch);
+        ck_assert(row[i].final_acc == res[i].curve[CURVE_TEST_ACC][2]);
+        ck_assert(row[i].test_acc == res[i].curve[CURVE_TEST_ACC][res[i].best_epoch]);
+        ck_assert(row[i].val_acc == res[i].curve[CURVE_VAL_ACC][res[i].best_epoch]);
+    }
     H5Tclose(mt);
     H5Tclose(t);
     H5Dclose(s);
@@ -172,7 +199,7 @@ START_TEST(write_read_and_merge)
     char run1[512];
     h5io_run_path(run1, sizeof run1, dir, 1);
     ck_assert_int_eq(remove(run1), 0);
-    ck_assert_int_eq(h5io_merge(dir, ex, runs, n_runs, d, &missing, err), 0);
+    ck_assert_int_eq(h5io_merge(dir, ex, runs, n_runs, &d, &missing, err), 0);
     ck_assert_int_eq(missing, 1);
 
     char cmd[600];
@@ -191,10 +218,12 @@ START_TEST(unwritable_folder_fails_cleanly)
     Experiment *ex;
     char err[NN_ERR_LEN];
     ck_assert_int_eq(cfg_load_text(&ex, "h5.yaml", experiment, strlen(experiment), NULL, 0, err), 0);
-    RunSpec spec = {0, 0, 5};
+    RunSpec spec = {0, 0, 5, 0};
     RunResult res;
     memset(&res, 0, sizeof res);
-    ck_assert_int_ne(h5io_write_run("/nonexistent/dir/r000000.h5", ex, &spec, &ex->settings, &res, err), 0);
+    Dataset d;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_ne(h5io_write_run("/nonexistent/dir/r000000.h5", ex, &spec, &ex->settings, &res, &d, err), 0);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/dir/r000000.h5.tmp"));
     cfg_free(ex);
 }

@@ -48,7 +48,10 @@ static int same_bits(const RunResult *a, const RunResult *b)
     if (n != b->mlp.n_params || memcmp(a->weights, b->weights, n * sizeof(float)) ||
         memcmp(a->init, b->init, n * sizeof(float)))
         return 0;
-    for (int k = 0; k < N_CURVES; k++)
+    if (a->n_curves != b->n_curves || a->best_epoch != b->best_epoch || (a->best == NULL) != (b->best == NULL) ||
+        (a->best && memcmp(a->best, b->best, n * sizeof(float))))
+        return 0;
+    for (int k = 0; k < a->n_curves; k++)
         if (memcmp(a->curve[k], b->curve[k], (size_t)(a->epochs + 1) * sizeof(double))) return 0;
     return 1;
 }

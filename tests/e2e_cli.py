@@ -58,7 +58,8 @@ class Baseline(unittest.TestCase):
             resolved = f.read()
         with h5py.File(os.path.join(self.j2, "results.h5"), "r") as f:
             self.assertEqual(f.attrs["format"], "nnlab-results")
-            self.assertEqual(f.attrs["format_version"], 1)
+            self.assertEqual(f.attrs["format_version"], 2)
+            self.assertEqual(f.attrs["validation"], "none")  # the tutorial: no validation split
             self.assertEqual(f.attrs["name"], "seed-baseline")
             self.assertEqual(f.attrs["experiment"], resolved)
             for key in ("fingerprint", "nnlab_version", "created"):
