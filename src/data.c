@@ -162,16 +162,17 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
         n++;
     }
     if (n == 0) return nn_errf(err, "%s: no data rows", name);
-    if (fields < 2) {
+    int unlabelled = label_column == DATA_NO_LABEL;
+    if (fields < 2 && !unlabelled) {
         const char *sep = memchr(first, ';', first_len) ? "';'" : memchr(first, '\t', first_len) ? "tabs" : NULL;
         return nn_errf(err, "%s: line %d: need at least one feature and a label%s%s%s", name, first_data,
                        sep ? " (values are separated by commas; this line has " : "", sep ? sep : "", sep ? ")" : "");
     }
-    int label = label_column < 0 ? fields - 1 : label_column;
+    int label = unlabelled ? -1 : label_column < 0 ? fields - 1 : label_column;
     if (label >= fields)
         return nn_errf(err, "%s: label_column %d, but line %d has only %d columns", name, label_column, first_data,
                        fields);
-    int d = fields - 1;
+    int d = unlabelled ? fields : fields - 1;
     rows->x = nn_alloc((size_t)n * (size_t)d, sizeof(float));
     rows->y = nn_alloc((size_t)n, sizeof(int32_t));
     if (!rows->x || !rows->y) {
@@ -246,6 +247,7 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
         r++;
     }
     if (names && number_classes(rows, names, name, err)) goto fail;
+    for (int r = 0; unlabelled && r < n; r++) rows->y[r] = -1;
     free(names);
     return 0;
 fail:

@@ -16,6 +16,7 @@ typedef enum { DATA_DIGITS = 0, DATA_CSV, DATA_HDF5, DATA_IDX } DataSource;
 typedef enum { SCALE_NONE = 0, SCALE_MINMAX, SCALE_STANDARD } DataScale;
 
 #define DATA_PATH_LEN 1024
+#define DATA_NO_LABEL (-2) /* label_column of rows without labels */
 #define DATA_NAME_LEN 256
 
 typedef struct {
@@ -91,7 +92,8 @@ void data_apply_scale(float *x, int n, int d, const double *offset, const double
 /* Parse comma-separated rows of numbers; column label_column (-1: the last)
  * is an integer label >= 0, or in every row a class name (numbered in sorted
  * order, the names in rows->class_names); a header line is skipped when
- * header != 0.
+ * header != 0. With label_column DATA_NO_LABEL every column is a feature
+ * and every label -1 (rows to predict).
  * `name` names the input in messages ("FILE: line 12: ..."). rows is the
  * caller's, freed with data_rows_free. */
 int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int label_column, const char *name,

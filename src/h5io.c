@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nnlab.h"
@@ -746,4 +747,165 @@ int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *
         return -1;
     }
     return f;
+}
+
+/* ---- reading a stored model ------------------------------------------------ */
+
+void h5io_stored_close(StoredResults *r)
+{
+    if (!r) return;
+    if (r->file >= 0) H5Fclose((hid_t)r->file);
+    for (int i = 0; r->class_names && i < r->n_classes; i++) free(r->class_names[i]);
+    free(r->class_names);
+    free(r->experiment);
+    memset(r, 0, sizeof *r);
+    r->file = -1;
+}
+
+/* A variable-length string attribute, malloc'ed; NULL if absent. */
+static char *attr_dup_str(hid_t loc, const char *name)
+{
+    hid_t t = string_type();
+    char *s = NULL, *copy = NULL;
+    if (t >= 0 && H5Aexists(loc, name) > 0 && attr_read(loc, name, t, &s) == 0 && s) copy = nn_strdup(s);
+    if (s) H5free_memory(s);
+    if (t >= 0) H5Tclose(t);
+    return copy;
+}
+
+/* The class names of /data, when the labels were names. */
+static int read_class_names(StoredResults *r, hid_t data)
+{
+    if (H5Aexists(data, "class_names") <= 0) return 0;
+    hid_t a = H5Aopen(data, "class_names", H5P_DEFAULT), t = string_type(), space = a < 0 ? -1 : H5Aget_space(a);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    char **v = n == r->n_classes ? nn_calloc((size_t)n, sizeof *v) : NULL;
+    int rc = v && t >= 0 && H5Aread(a, t, v) >= 0 ? 0 : -1;
+    if (rc == 0) {
+        r->class_names = nn_calloc((size_t)n, sizeof(char *));
+        for (hssize_t i = 0; i < n && r->class_names; i++) r->class_names[i] = nn_strdup(v[i] ? v[i] : "");
+        if (!r->class_names) rc = -1;
+        if (space >= 0) H5Dvlen_reclaim(t, space, H5P_DEFAULT, v);
+    }
+    free(v);
+    if (space >= 0) H5Sclose(space);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+int h5io_stored_open(StoredResults *r, const char *path, char *err)
+{
+    memset(r, 0, sizeof *r);
+    r->file = -1;
+    struct stat st;
+    if (stat(path, &st) != 0) return nn_errf(err, "%s: %s", path, strerror(errno));
+    snprintf(r->path, sizeof r->path, S_ISDIR(st.st_mode) ? "%s/results.h5" : "%s", path);
+    if (access(r->path, R_OK) != 0)
+        return nn_errf(err, "%s: %s (predict reads a merged results.h5: nnlab merge %s)", r->path, strerror(errno),
+                       S_ISDIR(st.st_mode) ? path : "DIR");
+    hid_t f = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return nn_errf(err, "%s: not an HDF5 file", r->path);
+    r->file = f;
+    char format[32] = "";
+    int64_t version = 0, nf = 0, nc = 0;
+    attr_read_str(f, "format", format, sizeof format);
+    if (strcmp(format, "nnlab-results")) {
+        nn_errf(err, "%s: not an nnlab results file%s", r->path,
+                !strcmp(format, "nnlab-run") ? " (one run's file: give the experiment's results.h5)" : "");
+        goto fail;
+    }
+    attr_read(f, "format_version", H5T_NATIVE_INT64, &version);
+    if (version != H5IO_FORMAT_VERSION) {
+        nn_errf(err, "%s: results format_version %lld; predict needs format %d (nnlab 0.4 on), which stores the "
+                "scaler and the selected weights: run the experiment again with this nnlab", r->path,
+                (long long)version, H5IO_FORMAT_VERSION);
+        goto fail;
+    }
+    hid_t data = H5Gopen2(f, "data", H5P_DEFAULT);
+    int ok = data >= 0 && attr_read(data, "n_features", H5T_NATIVE_INT64, &nf) == 0 &&
+             attr_read(data, "n_classes", H5T_NATIVE_INT64, &nc) == 0 && nf > 0 && nf <= INT32_MAX && nc >= 2 &&
+             nc <= 1000001 && attr_read_str(data, "data_hash", r->data_hash, sizeof r->data_hash) == 0;
+    r->n_features = (int)nf;
+    r->n_classes = (int)nc;
+    if (ok) ok = read_class_names(r, data) == 0;
+    if (data >= 0) H5Gclose(data);
+    if (!ok || !(r->experiment = attr_dup_str(f, "experiment"))) {
+        nn_errf(err, "%s: /data or the experiment text is missing or damaged", r->path);
+        goto fail;
+    }
+    return 0;
+fail:
+    h5io_stored_close(r);
+    return -1;
+}
+
+int h5io_stored_has_run(const StoredResults *r, int id)
+{
+    char name[64];
+    snprintf(name, sizeof name, "runs/r%06d", id);
+    return H5Lexists((hid_t)r->file, "runs", H5P_DEFAULT) > 0 && H5Lexists((hid_t)r->file, name, H5P_DEFAULT) > 0;
+}
+
+/* A float32 dataset of exactly `count` values into out. */
+static int dset_read_exact(hid_t loc, const char *name, hid_t mem_type, void *out, hsize_t count)
+{
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t space = H5Dget_space(d);
+    int ok = space >= 0 && H5Sget_simple_extent_npoints(space) == (hssize_t)count &&
+             H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0;
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(d);
+    return ok ? 0 : -1;
+}
+
+int h5io_stored_model(const StoredResults *r, int id, const char *which, const Mlp *m, float *params, double *offset,
+                      double *factor, char *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "runs/r%06d", id);
+    hid_t g = H5Gopen2((hid_t)r->file, name, H5P_DEFAULT);
+    if (g < 0) return nn_errf(err, "%s: run %d is not in the file", r->path, id);
+    int rc = 0;
+    if (H5Lexists(g, which, H5P_DEFAULT) <= 0) rc = 1;
+    for (int l = 0; l < m->n_layers && rc == 0; l++) {
+        char w[64], b[64];
+        snprintf(w, sizeof w, "%s/layer%d/W", which, l);
+        snprintf(b, sizeof b, "%s/layer%d/b", which, l);
+        if (dset_read_exact(g, w, H5T_NATIVE_FLOAT, params + m->w_off[l], (hsize_t)m->size[l] * m->size[l + 1]) ||
+            dset_read_exact(g, b, H5T_NATIVE_FLOAT, params + m->b_off[l], (hsize_t)m->size[l + 1]))
+            rc = nn_errf(err, "%s: run %d: %s/layer%d does not match the experiment's network", r->path, id, which, l);
+    }
+    if (rc == 0 && (dset_read_exact(g, "scale_offset", H5T_NATIVE_DOUBLE, offset, (hsize_t)r->n_features) ||
+                    dset_read_exact(g, "scale_factor", H5T_NATIVE_DOUBLE, factor, (hsize_t)r->n_features)))
+        rc = nn_errf(err, "%s: run %d: its scaler is missing or damaged", r->path, id);
+    H5Gclose(g);
+    return rc;
+}
+
+typedef struct {
+    int32_t run;
+    double v;
+} RunValue;
+
+double h5io_stored_summary(const StoredResults *r, int id, const char *column)
+{
+    hid_t d = H5Dopen2((hid_t)r->file, "summary", H5P_DEFAULT);
+    if (d < 0) return NAN;
+    hid_t space = H5Dget_space(d);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    RunValue *rows = n > 0 ? nn_alloc((size_t)n, sizeof *rows) : NULL;
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof *rows);
+    double v = NAN;
+    if (rows && t >= 0 && H5Tinsert(t, "run", 0, H5T_NATIVE_INT32) >= 0 &&
+        H5Tinsert(t, column, offsetof(RunValue, v), H5T_NATIVE_DOUBLE) >= 0 &&
+        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0)
+        for (hssize_t i = 0; i < n; i++)
+            if (rows[i].run == id) v = rows[i].v;
+    if (t >= 0) H5Tclose(t);
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(d);
+    free(rows);
+    return v;
 }

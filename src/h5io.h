@@ -50,6 +50,32 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
 int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, int *n_missing,
                           char *err);
 
+/* ---- reading a stored model (nnlab predict) ---- */
+
+/* An open results.h5 for reading a stored model (h5io_stored_close). */
+typedef struct {
+    int64_t file;          /* HDF5 file id */
+    char path[4200];
+    int n_features, n_classes;
+    char data_hash[32];
+    char **class_names;    /* (n_classes) when the labels were names, else NULL */
+    char *experiment;      /* the resolved experiment text */
+} StoredResults;
+
+/* Open path (a results.h5 or an output folder) of format 2. Returns 0, or
+ * -1 with a message (not a results file, format 1, unreadable). */
+int h5io_stored_open(StoredResults *r, const char *path, char *err);
+void h5io_stored_close(StoredResults *r);
+/* Whether run `id` is in the file. */
+int h5io_stored_has_run(const StoredResults *r, int id);
+/* Run id's parameters (which: "best", "weights" or "init") in m's layout,
+ * and its scaler (n_features each). 1 if the run has no such weights
+ * ("best" without validation), 0 on success, -1 with a message. */
+int h5io_stored_model(const StoredResults *r, int id, const char *which, const Mlp *m, float *params, double *offset,
+                      double *factor, char *err);
+/* Run id's value of a /summary column (as double); NAN if absent. */
+double h5io_stored_summary(const StoredResults *r, int id, const char *column);
+
 /* Call before any other HDF5 use: HDF5 errors become our messages, not
  * stack dumps; and HDF5 does not close files at exit, where a file whose
  * close already failed (disk full) would crash its clean-up. */

@@ -11,6 +11,7 @@
 #include "grid.h"
 #include "h5io.h"
 #include "nnlab.h"
+#include "predict.h"
 #include "summary.h"
 
 static const char usage[] =
@@ -21,6 +22,9 @@ static const char usage[] =
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
     "  nnlab summary RESULTS.h5|DIR [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
     "                                  config points ranked, mean ± std over seeds\n"
+    "  nnlab predict RESULTS.h5|DIR (--run N | --config N --ensemble) [--final] [dataset.KEY=VALUE ...]\n"
+    "                [-o FILE.csv]     apply a stored model to the test split, or to the data set of the\n"
+    "                                  overrides; CSV of predictions, accuracy and confusion matrix\n"
     "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
     "  nnlab --version\n"
     "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
@@ -252,6 +256,65 @@ static int cmd_summary(int argc, char **argv)
     return NN_EXIT_OK;
 }
 
+/* A whole number in 0..INT32_MAX for --run and --config. */
+static int parse_id(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > 2147483647L) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int cmd_predict(int argc, char **argv)
+{
+    PredictOptions o = {.run = -1, .config = -1};
+    char **overrides = calloc((size_t)argc + 1, sizeof(char *));
+    if (!overrides) return NN_EXIT_RUNTIME;
+    int status = NN_EXIT_INPUT;
+    const char *bad = NULL;
+    for (int i = 0; i < argc && !bad; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--run") || !strcmp(a, "--config")) {
+            if (i + 1 >= argc || parse_id(argv[i + 1], !strcmp(a, "--run") ? &o.run : &o.config)) bad = a;
+            i++;
+        } else if (!strcmp(a, "--ensemble")) {
+            o.ensemble = 1;
+        } else if (!strcmp(a, "--final")) {
+            o.final = 1;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') bad = a;
+            else o.output = argv[++i];
+        } else if (a[0] == '-') {
+            free(overrides);
+            return bad_usage("unknown option '%s'", a);
+        } else if (!o.results) {
+            o.results = a;
+        } else if (strchr(a, '=')) {
+            overrides[o.n_overrides++] = (char *)a;
+        } else {
+            free(overrides);
+            return bad_usage("unexpected argument '%s' (overrides are dataset.KEY=VALUE)", a);
+        }
+    }
+    o.overrides = overrides;
+    if (bad) status = bad[1] == 'o' || bad[2] == 'o' ? bad_usage("%s needs a file", bad)
+                                                     : bad_usage("%s needs a number (a run or config point id)", bad);
+    else if (!o.results) status = bad_usage("%s", "predict needs a results file or an output folder");
+    else if ((o.run >= 0) == (o.config >= 0)) status = bad_usage("%s", "predict needs --run N or --config N --ensemble");
+    else if (o.config >= 0 && !o.ensemble)
+        status = bad_usage("--config %d predicts with all its runs averaged: add --ensemble (or name one run with --run)",
+                           o.config);
+    else if (o.run >= 0 && o.ensemble) status = bad_usage("%s", "--ensemble goes with --config N, not --run");
+    else {
+        char err[NN_ERR_LEN] = "";
+        status = predict_main(&o, o.output ? stdout : stderr, err);
+        if (status != NN_EXIT_OK) fprintf(stderr, "nnlab: %s\n", err);
+    }
+    free(overrides);
+    return status;
+}
+
 static int cmd_merge(int argc, char **argv)
 {
     if (argc != 1) return bad_usage("%s", "merge needs exactly one output folder");
@@ -311,7 +374,7 @@ int main(int argc, char **argv)
         return NN_EXIT_OK;
     }
     int known = !strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "list") || !strcmp(cmd, "merge") ||
-                !strcmp(cmd, "summary");
+                !strcmp(cmd, "summary") || !strcmp(cmd, "predict");
     for (int i = 2; known && i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("%s", usage);
@@ -322,5 +385,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return cmd_check_or_list(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 2, argv + 2);
     if (!strcmp(cmd, "summary")) return cmd_summary(argc - 2, argv + 2);
+    if (!strcmp(cmd, "predict")) return cmd_predict(argc - 2, argv + 2);
     return bad_usage("unknown command '%s'", cmd);
 }
