@@ -854,6 +854,17 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
         if (dup >= 0) return node_errf(b->err, n->items[dup], "seeds: seed %s is listed twice", n->items[dup]->text);
         return 0;
     }
+    if (n->kind == NODE_SCALAR && n->plain && !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL))) {
+        /* seeds=7 on the command line: the one seed 7, as seeds=7,8 is those two */
+        if (bind_number(b, n, "seeds", &seed_def, 1, &v)) return -1;
+        if (!(ex->seeds = nn_alloc(1, sizeof(int64_t)))) return nn_errf(b->err, "out of memory");
+        ex->seeds[0] = (int64_t)v;
+        ex->n_seeds = 1;
+        return 0;
+    }
+    if (n->kind == NODE_SCALAR && n->plain && parse_number(n, &v) == 0)
+        return node_errf(b->err, n, "seeds: expected a list such as [1, 2, 3] or {count: 5, start: 1}, got '%.40s' "
+                         "([%.40s] for that one seed, {count: %.40s} for that many)", n->text, n->text, n->text);
     if (n->kind != NODE_MAP) return type_error(b, n, "seeds", "a list such as [1, 2, 3] or {count: 5, start: 1}");
     int count = 1;
     int64_t start = 1;

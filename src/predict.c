@@ -98,13 +98,14 @@ static int align_labels(DataRows *rows, const StoredResults *r, const char *name
 static int load_new(Target *t, const Experiment *ex, const PredictOptions *o, const StoredResults *r, char *err)
 {
     DataConfig c;
-    if (new_data_config(ex, o, &c, err) || data_load_rows(&c, &t->rows, err)) return -1;
+    if (new_data_config(ex, o, &c, err)) return -1;
     const char *name = c.source == DATA_DIGITS ? "digits (built in)" : c.path;
-    if (c.source == DATA_CSV && t->rows.d == r->n_features - 1) { /* every column a feature: no labels */
-        DataConfig u = c;
-        u.label_column = DATA_NO_LABEL;
+    DataConfig u = c; /* a CSV of the features alone: rows without labels */
+    u.label_column = DATA_NO_LABEL;
+    char unlabelled_err[NN_ERR_LEN];
+    if (c.source != DATA_CSV || data_load_rows(&u, &t->rows, unlabelled_err) || t->rows.d != r->n_features) {
         data_rows_free(&t->rows);
-        if (data_load_rows(&u, &t->rows, err)) return -1;
+        if (data_load_rows(&c, &t->rows, err)) return -1;
     }
     if (t->rows.d != r->n_features)
         return nn_errf(err, "%s: %d features, but the model takes %d", name, t->rows.d, r->n_features);
