@@ -272,10 +272,11 @@ END_TEST
 
 START_TEST(shipped_experiments_expand)
 {
-    /* Every shipped experiment loads; the combined grid is the product of its axes. */
+    /* Every shipped experiment loads; the combined grid is the product of its axes, times the folds; every grid
+     * selects on validation (the tutorial, seed-baseline, has none). */
     const char *files[] = {"seed-baseline", "dropout", "momentum", "l2", "activations", "depth", "batch-size",
                            "things-to-try", "fashion-mnist"};
-    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216, 3};
+    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216 * 5, 3};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512], err[NN_ERR_LEN];
         snprintf(path, sizeof path, "%s/experiments/%s.yaml", NNLAB_SOURCE_DIR, files[i]);
@@ -284,7 +285,13 @@ START_TEST(shipped_experiments_expand)
         int product = 1;
         for (int k = 0; k < ex->n_axes; k++) product *= ex->axes[k].n;
         ck_assert_int_eq(ex->n_configs, product);
-        ck_assert_int_eq(ex->n_configs * ex->n_seeds, runs[i]);
+        ck_assert_int_eq(ex->n_configs * ex->n_seeds * grid_n_folds(ex), runs[i]);
+        RunSpec *r = NULL;
+        int n = 0;
+        ck_assert_msg(grid_expand(ex, &r, &n, err) == 0, "%s", err);
+        ck_assert_int_eq(n, runs[i]);
+        free(r);
+        ck_assert_int_eq(data_has_validation(&ex->settings.data), i > 0);
         cfg_free(ex);
     }
 }
