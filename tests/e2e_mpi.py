@@ -96,5 +96,29 @@ class Mpi(ReferenceRun):
         self.assertEqual(glob.glob(os.path.join(out, "runs", "*.tmp")), [])
 
 
+class MpiFolds(ReferenceRun):
+    """Cross-validation, early stopping and the selected epoch's weights travel
+    from the worker ranks to rank 0 whole: the same bits as one process."""
+    EXPERIMENT = """name: mpi-folds
+dataset: {folds: 3, scale: standard}
+model: {hidden: [24], dropout: 0.1}
+training: {epochs: 6, batch_size: 1, learning_rate: 0.05, shuffle: true, select: val_acc,
+           early_stopping: {patience: 1, min_delta: 0.0}}
+grid:
+  model.activation: [tanh, relu]
+seeds: {count: 2, start: 1}
+"""
+    NAME = "mpi_folds"
+
+    def test_three_ranks_give_the_bits_of_one_process(self):
+        out = os.path.join(self.tmp, "three")
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "-j", "2"), capture_output=True, text=True,
+                           timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("12 runs done", r.stderr)
+        self.assertSameAsReference(os.path.join(out, "results.h5"))
+        self.assertTrue(any(k.startswith("runs/") and "/best/" in k for k in self.want))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -139,7 +139,8 @@ def main():
         for rnd in range(3):
             progress("2. Fashion-MNIST: sgemm, nnlab, sgemm and PyTorch, round %d of 3" % (rnd + 1))
             before = json_lines([args.sgemm])[0]["gflops"]
-            runs, acc, _ = nnlab_runs(args.nnlab, tmp, "fashion", FASHION, "-j", "1", "training.epochs=1", "seeds=[1]")
+            runs, acc, _ = nnlab_runs(args.nnlab, tmp, "fashion", FASHION, "-j", "1", "training.epochs=1", "seeds=[1]",
+                                      "dataset.validation_fraction=0")  # all 60,000 images, as PyTorch trains
             after = json_lines([args.sgemm])[0]["gflops"]
             nn_sps = 60000 / runs[0]["train_seconds"]
             torch_sps = json_lines([py, os.path.join(HERE, "fashion_torch.py")])[0]["samples_per_s"]
@@ -180,10 +181,25 @@ def main():
         progress("4. memory: a 2-thread Fashion-MNIST grid")
         out = os.path.join(tmp, "memory")
         r = sh(["/usr/bin/time", "-v", args.nnlab, "run", FASHION, "-j", "2", "training.epochs=1", "seeds=[1]",
-                "training.learning_rate=0.01,0.02", "-o", out])
+                "training.learning_rate=0.01,0.02", "-o", out])  # with its validation split
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1)) / 1024
         m = re.search(r"memory: data ([0-9.]+) MiB, ([0-9.]+) MiB per run", r.stderr)
         res["memory"] = {"peak_rss_mib": rss, "data_mib": float(m.group(1)), "run_state_mib": float(m.group(2))}
+        # 5. What validation costs: the tutorial network with test curves only (its work, as in 1) against
+        # the same with a validation split (dataset.validation_fraction=0.2: 20% fewer training rows, one
+        # more set evaluated every epoch), in back-to-back pairs of 10 runs each, seconds per run; the
+        # median pair is reported. Both without the training curves (training.train_curves=false).
+        vpairs = []
+        for pair in range(args.repeat_scaling):
+            progress("5. validation cost: pair %d of %d" % (pair + 1, args.repeat_scaling))
+            secs = {}
+            for v in (("0", "0.2") if pair % 2 == 0 else ("0.2", "0")):
+                runs, _, _ = nnlab_runs(args.nnlab, tmp, "val" + v, BASELINE, "-j", "1", "seeds={count: 10, start: 1}",
+                                        "training.train_curves=false", "dataset.validation_fraction=" + v)
+                secs[v] = statistics.median(r["seconds"] for r in runs)
+            vpairs.append((secs["0.2"] / secs["0"], secs["0"], secs["0.2"]))
+        vr, v0, v2 = sorted(vpairs)[len(vpairs) // 2]
+        res["validation"] = {"test_only_s": v0, "val_and_test_s": v2, "ratio": vr, "pair_ratios": [p[0] for p in vpairs]}
     finally:
         shutil.rmtree(tmp)
 
@@ -202,6 +218,8 @@ def main():
          s["runs_per_s_2"] >= 1.85 * s["runs_per_s_1"]),
         ("  two processes of -j 1 at once", s["two_processes_ratio"], "(the machine)", None),
         ("memory: peak RSS / budget", m["peak_rss_mib"] / budget, "<= 1", m["peak_rss_mib"] <= budget),
+        ("validation + test curves / test only", res["validation"]["ratio"], "<= 1.15x",
+         res["validation"]["ratio"] <= 1.15),
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
@@ -228,6 +246,11 @@ def main():
           % (s["two_processes_ratio"], ", ".join("%.2f" % r for r in s["two_processes_ratios"])))
     print("4. Memory, 2-thread Fashion-MNIST grid: peak RSS %.1f MiB; data %.1f MiB + 2 x %.2f MiB run state + 64 MiB"
           " = %.1f MiB" % (m["peak_rss_mib"], m["data_mib"], m["run_state_mib"], budget))
+    vd = res["validation"]
+    print("5. Validation, tutorial network without training curves: %.4f s per run with test curves only, %.4f s"
+          " with a validation split (0.2) and its curves (median of %d pairs: %s)"
+          % (vd["test_only_s"], vd["val_and_test_s"], len(vd["pair_ratios"]),
+             ", ".join("%.2f" % r for r in vd["pair_ratios"])))
     print()
     print("%-34s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:
