@@ -448,6 +448,10 @@ static const char *const aliases[][2] = {
     {"xavier", "xavier_uniform"},      {"lecun", "lecun_normal"},    {"standardize", "standard"},
     {"mnist", "idx"},                  {"fashion_mnist", "idx"},     {"fashion-mnist", "idx"},
     {"h5", "hdf5"},                    {"normalise", "scale"},
+    {"val_accuracy", "val_acc"},       {"accuracy", "val_acc"},      {"acc", "val_acc"},
+    {"loss", "val_loss"},              {"monitor", "select"},        {"validation_split", "validation_fraction"},
+    {"val_size", "validation_fraction"}, {"n_splits", "folds"},      {"cv", "folds"},
+    {"early_stop", "early_stopping"},  {"patience", "early_stopping"},
 };
 
 /* ASCII case-insensitive equality ('ReLU' for 'relu'). */
@@ -771,8 +775,8 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
         snprintf(key, sizeof key, "%s.%.300s", section, n->keys[i]->text);
         const SettingDef *def = cfg_find_setting(key);
         if (!def && is_subsection(key)) { /* training.early_stopping: {patience: 5} */
-            if (n->items[i]->kind != NODE_MAP)
-                return type_error(b, n->items[i], key, "a mapping of settings");
+            if (n->items[i]->kind != NODE_MAP) /* the one group: early_stopping */
+                return type_error(b, n->items[i], key, "a mapping such as {patience: 5, min_delta: 0.0}");
             if (bind_section(b, key, n->items[i], s)) return -1;
             continue;
         }
@@ -1035,8 +1039,9 @@ static int check_splits(Binder *b, const Experiment *ex)
     if (d->folds == 1)
         return node_errf(b->err, folds, "dataset.folds: 1 fold leaves nothing to validate on; give 2 or more "
                          "(5 is usual), or 0 for no cross-validation");
-    if (d->folds >= 2 && d->validation_fraction > 0)
-        return node_errf(b->err, folds ? folds : val, "dataset.folds and dataset.validation_fraction are exclusive: "
+    int val_on_command_line = val && !strncmp(val->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+    if (d->folds >= 2 && d->validation_fraction > 0) /* said where the second of the two came from */
+        return node_errf(b->err, folds && !val_on_command_line ? folds : val, "dataset.folds and dataset.validation_fraction are exclusive: "
                          "folds: K cross-validates over the training rows, validation_fraction holds one share out; "
                          "give one");
     for (int i = 0; i < N_SETTINGS; i++)
@@ -1077,7 +1082,10 @@ static int check_dataset(Binder *b, const Experiment *ex)
         if (src && src->file != n->file) snprintf(from, sizeof from, ", set in %.500s", src->file);
         return node_errf(b->err, n, "%s is not used by dataset.source %s%s%s", cfg_settings[i].key,
                          data_source_names[d->source], from,
-                         d->source == DATA_IDX ? " (its own test files are the test set)" : "");
+                         d->source == DATA_IDX ? " (its own test files are the test set)"
+                         : !strcmp(cfg_settings[i].key, "dataset.test_path")
+                             ? " (a test file goes with source csv or hdf5; the digits split off test_fraction)"
+                             : "");
     }
     if (d->source != DATA_DIGITS && !d->path[0])
         return node_errf(b->err, src, "dataset.source %s needs dataset.path (%s)", data_source_names[d->source],

@@ -182,6 +182,85 @@ START_TEST(control_characters_round_trip)
 }
 END_TEST
 
+START_TEST(early_stopping_round_trips_and_overrides)
+{
+    const char *text = "training: {early_stopping: {patience: 3, min_delta: 0.01}}\n"
+                       "dataset: {validation_fraction: 0.2}\n";
+    Experiment *a = load_text(text);
+    ck_assert_int_eq(a->settings.train.patience, 3);
+    ck_assert_double_eq(a->settings.train.min_delta, 0.01);
+    ck_assert_double_eq(a->settings.data.validation_fraction, 0.2);
+    ck_assert_int_eq(a->settings.data.folds, 0);
+    ck_assert_int_eq(a->settings.data.stratify, 1);
+    ck_assert_int_eq(a->settings.train.select, SELECT_VAL_LOSS);
+    /* the group is written as one flow mapping, and reads back the same */
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\n  early_stopping: {patience: 3, min_delta: 0.01}\n"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\n  validation_fraction: 0.2\n"));
+    Experiment *b = load_text(a->resolved);
+    ck_assert_mem_eq(&a->settings, &b->settings, sizeof a->settings);
+    ck_assert_str_eq(a->resolved, b->resolved);
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    /* patience and min_delta are part of the fingerprint */
+    Experiment *c = load_text("training: {early_stopping: {patience: 4, min_delta: 0.01}}\n"
+                              "dataset: {validation_fraction: 0.2}\n");
+    ck_assert_str_ne(a->fingerprint, c->fingerprint);
+    Experiment *d = load_text("training: {early_stopping: {patience: 3, min_delta: 0.02}}\n"
+                              "dataset: {validation_fraction: 0.2}\n");
+    ck_assert_str_ne(a->fingerprint, d->fingerprint);
+    /* Dotted overrides reach into the group: one value sets it, several make a grid axis. */
+    char err[NN_ERR_LEN];
+    char *one[] = {"training.early_stopping.patience=4"};
+    Experiment *e = NULL;
+    ck_assert_msg(cfg_load_text(&e, "t.yaml", text, strlen(text), one, 1, err) == 0, "%s", err);
+    ck_assert_int_eq(e->settings.train.patience, 4);
+    ck_assert_double_eq(e->settings.train.min_delta, 0.01); /* the rest of the group stays */
+    ck_assert_str_eq(e->fingerprint, c->fingerprint);      /* the same experiment as patience: 4 in the file */
+    ck_assert_ptr_nonnull(strstr(e->resolved, "\n  early_stopping: {patience: 4, min_delta: 0.01}\n"));
+    /* on the resolved text too, and without the group in the file */
+    Experiment *f = NULL;
+    ck_assert_msg(cfg_load_text(&f, "t.yaml", a->resolved, strlen(a->resolved), one, 1, err) == 0, "%s", err);
+    ck_assert_str_eq(f->fingerprint, c->fingerprint);
+    const char *bare = "dataset: {validation_fraction: 0.2}\n";
+    char *both[] = {"training.early_stopping.patience=4", "training.early_stopping.min_delta=0.01"};
+    Experiment *g = NULL;
+    ck_assert_msg(cfg_load_text(&g, "t.yaml", bare, strlen(bare), both, 2, err) == 0, "%s", err);
+    ck_assert_int_eq(g->settings.train.patience, 4);
+    ck_assert_str_eq(g->fingerprint, c->fingerprint);
+    char *axis[] = {"training.early_stopping.patience=2,5"};
+    Experiment *h = NULL;
+    ck_assert_msg(cfg_load_text(&h, "t.yaml", text, strlen(text), axis, 1, err) == 0, "%s", err);
+    ck_assert_int_eq(h->n_configs, 2);
+    ck_assert_int_eq(h->n_axes, 1);
+    ck_assert_str_eq(h->axes[0].def->key, "training.early_stopping.patience");
+    ck_assert_int_eq(h->axes[0].values[1].train.patience, 5);
+    Experiment *h2 = load_text(h->resolved);
+    ck_assert_str_eq(h2->fingerprint, h->fingerprint);
+    /* an override that drops validation is refused where early stopping was set (at patience's value) */
+    char *no_val[] = {"dataset.validation_fraction=0"};
+    Experiment *x = NULL;
+    ck_assert_int_ne(cfg_load_text(&x, "t.yaml", text, strlen(text), no_val, 1, err), 0);
+    ck_assert_ptr_null(x);
+    ck_assert_str_eq(err, "t.yaml:1:39: training.early_stopping needs a validation split: set "
+                          "dataset.validation_fraction (such as 0.2) or dataset.folds (such as 5)");
+    /* a misspelt key of the group on the command line */
+    char *typo[] = {"training.early_stopping.patiense=4"};
+    ck_assert_int_ne(cfg_load_text(&x, "t.yaml", text, strlen(text), typo, 1, err), 0);
+    ck_assert_str_eq(err, "command line (training.early_stopping.patiense=4):1:1: unknown key 'patiense' in "
+                          "training.early_stopping (did you mean 'patience'?)");
+    /* folds instead of a validation share: the same early stopping, another experiment */
+    char *folds[] = {"dataset.validation_fraction=0", "dataset.folds=5"};
+    Experiment *k = NULL;
+    ck_assert_msg(cfg_load_text(&k, "t.yaml", text, strlen(text), folds, 2, err) == 0, "%s", err);
+    ck_assert_int_eq(k->settings.data.folds, 5);
+    ck_assert_int_eq(k->settings.train.patience, 3);
+    ck_assert_str_ne(k->fingerprint, a->fingerprint);
+    Experiment *k2 = load_text(k->resolved);
+    ck_assert_str_eq(k2->fingerprint, k->fingerprint);
+    Experiment *exs[] = {a, b, c, d, e, f, g, h, h2, k, k2};
+    for (size_t i = 0; i < sizeof exs / sizeof exs[0]; i++) cfg_free(exs[i]);
+}
+END_TEST
+
 /* The message a bad file must give, from its first line:
  * "# expect: LINE:COL: message" for a problem in the file itself, or
  * "# expect: {dir}/bases/x.yaml:LINE:COL: message" for one in a base file;
@@ -268,6 +347,7 @@ int main(void)
     tcase_add_test(tc, alias_bomb_is_refused);
     tcase_add_test(tc, deep_nesting_and_huge_files_are_refused);
     tcase_add_test(tc, control_characters_round_trip);
+    tcase_add_test(tc, early_stopping_round_trips_and_overrides);
     tcase_add_test(tc, bad_files_give_exact_messages);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, shipped_experiments_load);

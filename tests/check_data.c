@@ -1,5 +1,7 @@
 /* check_data.c — the built-in digits, the seeded split, scaling fitted on
- * the training split, and CSV defects named with file and line. */
+ * the training split, and CSV defects named with file and line; validation
+ * shares and folds (a partition of the training rows, stratified, each
+ * with its own scaler), test files, and the data hash. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <hdf5.h>
@@ -473,6 +475,483 @@ START_TEST(idx_defects)
 }
 END_TEST
 
+/* ---- validation splits, folds, stratification, test files ----------------- */
+
+/* The built-in digits unsplit: the source rows every index points into. */
+static DataRows digits_rows(void)
+{
+    DataConfig c = {.source = DATA_DIGITS};
+    DataRows rows;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_load_rows(&c, &rows, err) == 0, "%s", err);
+    ck_assert_int_eq(rows.n, 1797);
+    return rows;
+}
+
+/* Rows of each class among y[idx[0 .. n-1]]. */
+static void class_counts(const int32_t *y, const int32_t *idx, int n, int n_classes, int *count)
+{
+    for (int c = 0; c < n_classes; c++) count[c] = 0;
+    for (int i = 0; i < n; i++) count[y[idx[i]]]++;
+}
+
+/* A split of `want` rows taken from `from_n` rows (from[c] of class c)
+ * keeps each class's share within one row: |got[c] - want·from[c]/from_n| < 1. */
+static void assert_shares(const char *what, const int *got, int want, const int *from, int from_n, int n_classes)
+{
+    int sum = 0;
+    for (int c = 0; c < n_classes; c++) {
+        double share = (double)want * from[c] / from_n;
+        ck_assert_msg(fabs(got[c] - share) < 1.0, "%s: class %d has %d rows, its share is %.4f", what, c, got[c],
+                      share);
+        sum += got[c];
+    }
+    ck_assert_int_eq(sum, want);
+}
+
+/* Whether any class of the split is a row or more off its share. */
+static int off_share(const int *got, int want, const int *from, int from_n, int n_classes)
+{
+    for (int c = 0; c < n_classes; c++)
+        if (fabs(got[c] - (double)want * from[c] / from_n) >= 1.0) return 1;
+    return 0;
+}
+
+/* Each view's rows are its source rows: labels (and unscaled features) by index. */
+static void assert_rows_by_index(const Dataset *d, const DataRows *src, int scaled)
+{
+    const struct {
+        const float *x;
+        const int32_t *y, *idx;
+        int n;
+    } split[3] = {{d->x_train, d->y_train, d->train_index, d->n_train},
+                  {d->x_val, d->y_val, d->val_index, d->n_val},
+                  {d->x_test, d->y_test, d->test_index, d->n_test}};
+    for (int s = 0; s < 3; s++)
+        for (int i = 0; i < split[s].n; i++) {
+            int r = split[s].idx[i];
+            ck_assert_int_eq(split[s].y[i], src->y[r]);
+            if (!scaled)
+                ck_assert_mem_eq(split[s].x + (size_t)i * d->n_features, src->x + (size_t)r * src->d,
+                                 (size_t)src->d * sizeof(float));
+        }
+}
+
+START_TEST(stratified_validation_on_digits)
+{
+    DataRows rows = digits_rows();
+    DataConfig c = {.source = DATA_DIGITS, .test_fraction = 0.2, .validation_fraction = 0.2, .stratify = 1};
+    ck_assert_int_eq(data_n_sets(&c), 1);
+    ck_assert(data_has_validation(&c));
+    Dataset *d, *plain;
+    load_ok(&c, &d);
+    /* n_test = ceil(0.2 · 1797) = 360; n_val = ceil(0.2 · 1437) = 288 */
+    ck_assert_int_eq(d->n_test, 360);
+    ck_assert_int_eq(d->n_val, 288);
+    ck_assert_int_eq(d->n_train, 1149);
+    ck_assert_int_eq(d->n_folds, 0);
+    ck_assert_int_eq(d->n_pool, 0);
+    ck_assert_ptr_null(d->pool_index);
+    ck_assert_ptr_nonnull(d->x_val);
+    assert_rows_by_index(d, &rows, 0);
+    /* train, validation and test: disjoint, and every row once */
+    int seen[1797] = {0};
+    for (int i = 0; i < d->n_train; i++) seen[d->train_index[i]]++;
+    for (int i = 0; i < d->n_val; i++) seen[d->val_index[i]]++;
+    for (int i = 0; i < d->n_test; i++) seen[d->test_index[i]]++;
+    for (int i = 0; i < 1797; i++) ck_assert_int_eq(seen[i], 1);
+    /* each class's share: of all rows in the test set, of the training rows in validation */
+    int all[10], test[10], val[10], train[10], pool[10];
+    for (int k = 0; k < 10; k++) all[k] = 0;
+    for (int i = 0; i < rows.n; i++) all[rows.y[i]]++;
+    class_counts(rows.y, d->test_index, d->n_test, 10, test);
+    class_counts(rows.y, d->val_index, d->n_val, 10, val);
+    class_counts(rows.y, d->train_index, d->n_train, 10, train);
+    for (int k = 0; k < 10; k++) pool[k] = all[k] - test[k];
+    assert_shares("test", test, 360, all, 1797, 10);
+    assert_shares("validation", val, 288, pool, 1437, 10);
+    assert_shares("training", train, 1149, pool, 1437, 10);
+    /* stratify: 0 splits the same permutation otherwise */
+    c.stratify = 0;
+    load_ok(&c, &plain);
+    ck_assert_int_eq(plain->n_test, 360);
+    ck_assert_int_eq(plain->n_val, 288);
+    ck_assert(memcmp(d->test_index, plain->test_index, 360 * sizeof(int32_t)) != 0);
+    ck_assert(memcmp(d->val_index, plain->val_index, 288 * sizeof(int32_t)) != 0);
+    data_free(d);
+    data_free(plain);
+    data_rows_free(&rows);
+}
+END_TEST
+
+/* 100 rows of 3 classes, 90/7/3, spread through the file. */
+static int unbalanced_label(int r)
+{
+    return r % 33 == 5 ? 2 : r % 14 == 7 ? 1 : 0;
+}
+
+START_TEST(stratified_unbalanced_csv)
+{
+    make_tmpdir();
+    char text[4096] = "";
+    for (int r = 0; r < 100; r++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d,%d\n", r, r % 7, unbalanced_label(r));
+    write_text("unbalanced.csv", text);
+    DataRows rows;
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(data_parse_csv(&rows, text, strlen(text), 0, -1, "t.csv", err), 0);
+    int all[3] = {0};
+    for (int r = 0; r < 100; r++) all[rows.y[r]]++;
+    ck_assert(all[0] == 90 && all[1] == 7 && all[2] == 3);
+    /* test: ceil(0.15 · 100) = 15 rows (13.5, 1.05 and 0.45 of each class);
+     * validation: ceil(0.3 · 85) = 26 of the 85 training rows. */
+    int plain_off = 0;
+    for (int seed = 0; seed < 40; seed++)
+        for (int stratify = 0; stratify <= 1; stratify++) {
+            DataConfig c = file_config(DATA_CSV, "unbalanced.csv");
+            c.test_fraction = 0.15, c.validation_fraction = 0.3, c.split_seed = seed, c.stratify = stratify;
+            Dataset *d;
+            load_ok(&c, &d);
+            ck_assert_int_eq(d->n_test, 15);
+            ck_assert_int_eq(d->n_val, 26);
+            ck_assert_int_eq(d->n_train, 59);
+            assert_rows_by_index(d, &rows, 0);
+            int test[3], val[3], pool[3];
+            class_counts(rows.y, d->test_index, 15, 3, test);
+            class_counts(rows.y, d->val_index, 26, 3, val);
+            for (int k = 0; k < 3; k++) pool[k] = all[k] - test[k];
+            if (stratify) {
+                assert_shares("test", test, 15, all, 100, 3);
+                assert_shares("validation", val, 26, pool, 85, 3);
+            } else {
+                plain_off += off_share(test, 15, all, 100, 3) || off_share(val, 26, pool, 85, 3);
+            }
+            data_free(d);
+        }
+    ck_assert_int_ge(plain_off, 10); /* without stratify the shares do wander: the check above bites */
+    data_rows_free(&rows);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(folds_partition_the_training_rows)
+{
+    DataRows rows = digits_rows();
+    DataConfig c = {.source = DATA_DIGITS, .test_fraction = 0.2, .folds = 5, .stratify = 1, .split_seed = 4,
+                    .scale = SCALE_STANDARD};
+    ck_assert_int_eq(data_n_sets(&c), 5);
+    ck_assert(data_has_validation(&c));
+    Dataset *d[5];
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_load(&c, d, err) == 0, "%s", err);
+    const Dataset *d0 = d[0];
+    ck_assert_int_eq(d0->n_test, 360);
+    ck_assert_int_eq(d0->n_pool, 1437);
+    int fold_of[1797], in_pool[1797] = {0}, in_test[1797] = {0};
+    for (int r = 0; r < 1797; r++) fold_of[r] = -1;
+    for (int i = 0; i < 1437; i++) in_pool[d0->pool_index[i]]++;
+    for (int i = 0; i < 360; i++) in_test[d0->test_index[i]]++;
+    for (int r = 0; r < 1797; r++) ck_assert_int_eq(in_pool[r] + in_test[r], 1); /* pool and test: a partition */
+    int all[10] = {0}, pool[10], size_lo = 1437, size_hi = 0, sizes = 0;
+    for (int i = 0; i < rows.n; i++) all[rows.y[i]]++;
+    class_counts(rows.y, d0->pool_index, 1437, 10, pool);
+    for (int k = 0; k < 5; k++) {
+        const Dataset *v = d[k];
+        ck_assert_int_eq(v->n_folds, 5);
+        ck_assert_int_eq(v->fold, k);
+        ck_assert_int_eq(v->n_pool, 1437);
+        ck_assert_int_eq(v->n_train + v->n_val, 1437);
+        ck_assert_mem_eq(v->test_index, d0->test_index, 360 * sizeof(int32_t)); /* one test set for all */
+        ck_assert_mem_eq(v->pool_index, d0->pool_index, 1437 * sizeof(int32_t));
+        ck_assert_mem_eq(v->pool_fold, d0->pool_fold, 1437);
+        assert_rows_by_index(v, &rows, 1);
+        /* the validation parts are disjoint ... */
+        for (int i = 0; i < v->n_val; i++) {
+            ck_assert_msg(fold_of[v->val_index[i]] == -1, "row %d validates in folds %d and %d", v->val_index[i],
+                          fold_of[v->val_index[i]], k);
+            fold_of[v->val_index[i]] = k;
+        }
+        /* ... and each view's train ∪ val is the pool, each row once */
+        int seen[1797] = {0};
+        for (int i = 0; i < v->n_train; i++) seen[v->train_index[i]]++;
+        for (int i = 0; i < v->n_val; i++) seen[v->val_index[i]]++;
+        for (int r = 0; r < 1797; r++) ck_assert_int_eq(seen[r], in_pool[r]);
+        size_lo = v->n_val < size_lo ? v->n_val : size_lo;
+        size_hi = v->n_val > size_hi ? v->n_val : size_hi;
+        sizes += v->n_val;
+        int val[10], train[10];
+        class_counts(rows.y, v->val_index, v->n_val, 10, val);
+        class_counts(rows.y, v->train_index, v->n_train, 10, train);
+        assert_shares("fold", val, v->n_val, pool, 1437, 10);
+        assert_shares("fold's training rows", train, v->n_train, pool, 1437, 10);
+    }
+    /* the union of the parts is the pool; pool_fold says which part each row is in */
+    for (int r = 0; r < 1797; r++) ck_assert_int_eq(fold_of[r] >= 0, in_pool[r]);
+    for (int i = 0; i < 1437; i++) ck_assert_int_eq(d0->pool_fold[i], fold_of[d0->pool_index[i]]);
+    ck_assert_int_eq(sizes, 1437);
+    ck_assert_int_le(size_hi - size_lo, 1); /* 288, 288, 287, 287, 287 */
+    ck_assert_int_eq(size_hi, 288);
+    /* Each fold's scaler is fitted on its own training rows: the mean and
+     * standard deviation of the raw rows it trains on, in its order. */
+    int differ = 0;
+    for (int k = 0; k < 5; k++) {
+        const Dataset *v = d[k];
+        for (int j = 0; j < 64; j++) {
+            double sum = 0, sq = 0;
+            for (int i = 0; i < v->n_train; i++) sum += rows.x[(size_t)v->train_index[i] * 64 + j];
+            double mean = sum / v->n_train;
+            for (int i = 0; i < v->n_train; i++) {
+                double t = rows.x[(size_t)v->train_index[i] * 64 + j] - mean;
+                sq += t * t;
+            }
+            double sd = sqrt(sq / v->n_train), factor = sd > 0 ? 1.0 / sd : 1.0;
+            ck_assert_msg(v->scale_offset[j] == mean, "fold %d feature %d: offset %.17g, mean of its training rows "
+                          "%.17g", k, j, v->scale_offset[j], mean);
+            ck_assert_msg(v->scale_factor[j] == factor, "fold %d feature %d: factor %.17g, want %.17g", k, j,
+                          v->scale_factor[j], factor);
+            for (int i = 0; i < v->n_val; i++)
+                ck_assert(v->x_val[(size_t)i * 64 + j] ==
+                          (float)((rows.x[(size_t)v->val_index[i] * 64 + j] - mean) * factor));
+            for (int i = 0; i < v->n_test; i++)
+                ck_assert(v->x_test[(size_t)i * 64 + j] ==
+                          (float)((rows.x[(size_t)v->test_index[i] * 64 + j] - mean) * factor));
+            for (int i = 0; i < v->n_train; i++)
+                ck_assert(v->x_train[(size_t)i * 64 + j] ==
+                          (float)((rows.x[(size_t)v->train_index[i] * 64 + j] - mean) * factor));
+            differ += k > 0 && v->scale_offset[j] != d0->scale_offset[j];
+        }
+    }
+    ck_assert_int_gt(differ, 0); /* not one scaler shared by every fold */
+    for (int k = 0; k < 5; k++) data_free(d[k]);
+    /* Without stratify the parts are still a partition of the same sizes. */
+    c.stratify = 0;
+    ck_assert_msg(data_load(&c, d, err) == 0, "%s", err);
+    for (int k = 0; k < 5; k++) {
+        ck_assert_int_eq(d[k]->n_val, k < 2 ? 288 : 287);
+        for (int i = 0; i < 1437; i++) ck_assert_int_lt(d[k]->pool_fold[i], 5);
+    }
+    for (int k = 0; k < 5; k++) data_free(d[k]);
+    /* More folds than training rows is refused, naming the data. */
+    make_tmpdir();
+    write_csv("plain.csv", 0, 0);
+    DataConfig few = file_config(DATA_CSV, "plain.csv"); /* 12 rows, 3 of them test */
+    few.folds = 10;
+    Dataset *f[10];
+    char want[NN_ERR_LEN];
+    ck_assert_int_ne(data_load(&few, f, err), 0);
+    for (int k = 0; k < 10; k++) ck_assert_ptr_null(f[k]);
+    snprintf(want, sizeof want, "%s/plain.csv: dataset.folds 10 but only 9 training rows", tmpdir);
+    ck_assert_str_eq(err, want);
+    remove_tmpdir();
+    data_rows_free(&rows);
+}
+END_TEST
+
+/* train.csv: 12 rows (r, 2r), named classes emu, cat, dog, emu, ... (cat 0, dog 1, emu 2). */
+static void write_named_train(void)
+{
+    static const char *const names[3] = {"cat", "dog", "emu"};
+    char text[1024] = "";
+    for (int r = 0; r < 12; r++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d,%s\n", r, 2 * r, names[(r + 2) % 3]);
+    write_text("train.csv", text);
+}
+
+START_TEST(test_path_rows_are_the_test_set)
+{
+    make_tmpdir();
+    write_named_train();
+    /* no dog, and emu first: numbered alone it would be cat 0, emu 1 */
+    write_text("test.csv", "100,200,emu\n101,201,cat\n102,202,emu\n103,203,cat\n104,204,cat\n");
+    DataConfig c = file_config(DATA_CSV, "train.csv");
+    snprintf(c.test_path, sizeof c.test_path, "%s/test.csv", tmpdir);
+    Dataset *d;
+    load_ok(&c, &d); /* test_fraction 0.25 is not used */
+    ck_assert_int_eq(d->n_test, 5);
+    ck_assert_int_eq(d->n_train, 12);
+    ck_assert_int_eq(d->n_val, 0);
+    ck_assert_int_eq(d->n_classes, 3);
+    ck_assert_str_eq(d->class_names[0], "cat");
+    ck_assert_str_eq(d->class_names[1], "dog");
+    ck_assert_str_eq(d->class_names[2], "emu");
+    const int32_t want_y[5] = {2, 0, 2, 0, 0};
+    ck_assert_mem_eq(d->y_test, want_y, sizeof want_y);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(d->test_index[i], i); /* the test file's rows, in file order */
+        ck_assert(d->x_test[2 * i] == (float)(100 + i) && d->x_test[2 * i + 1] == (float)(200 + i));
+    }
+    for (int i = 0; i < 12; i++) {
+        ck_assert_int_eq(d->train_index[i], i); /* every training row, in file order */
+        ck_assert_int_eq(d->y_train[i], (i + 2) % 3);
+    }
+    uint64_t hash = d->hash;
+    data_free(d);
+    /* With validation: ceil(0.25 · 12) = 3 of the training file's rows, one per class. */
+    c.validation_fraction = 0.25;
+    c.stratify = 1;
+    load_ok(&c, &d);
+    ck_assert_int_eq(d->n_test, 5);
+    ck_assert_int_eq(d->n_val, 3);
+    ck_assert_int_eq(d->n_train, 9);
+    ck_assert_mem_eq(d->y_test, want_y, sizeof want_y);
+    int seen[12] = {0}, per_class[3] = {0};
+    for (int i = 0; i < 9; i++) seen[d->train_index[i]]++;
+    for (int i = 0; i < 3; i++) seen[d->val_index[i]]++, per_class[d->y_val[i]]++;
+    for (int r = 0; r < 12; r++) ck_assert_int_eq(seen[r], 1);
+    for (int k = 0; k < 3; k++) ck_assert_int_eq(per_class[k], 1);
+    for (int i = 0; i < 3; i++) ck_assert(d->x_val[2 * i] == (float)d->val_index[i]);
+    ck_assert(d->hash == hash); /* the same rows loaded */
+    data_free(d);
+    /* The hash covers the test file's rows. */
+    write_text("test2.csv", "100,200,emu\n101,201,cat\n102,202,emu\n103,203,cat\n104,205,cat\n");
+    snprintf(c.test_path, sizeof c.test_path, "%s/test2.csv", tmpdir);
+    load_ok(&c, &d);
+    ck_assert(d->hash != hash);
+    data_free(d);
+    /* Defects of the test file are named with it. */
+    c.validation_fraction = 0;
+    write_text("test-fox.csv", "1,2,cat\n3,4,fox\n");
+    snprintf(c.test_path, sizeof c.test_path, "%s/test-fox.csv", tmpdir);
+    load_fails_with(&c, "{tmp}/test-fox.csv: class 'fox' does not occur in the training file");
+    write_text("test-wide.csv", "1,2,3,cat\n4,5,6,dog\n");
+    snprintf(c.test_path, sizeof c.test_path, "%s/test-wide.csv", tmpdir);
+    load_fails_with(&c, "{tmp}/test-wide.csv: 3 features, but {tmp}/train.csv has 2");
+    write_text("test-numbers.csv", "1,2,0\n3,4,1\n");
+    snprintf(c.test_path, sizeof c.test_path, "%s/test-numbers.csv", tmpdir);
+    load_fails_with(&c, "{tmp}/test-numbers.csv: labels are class numbers, but the training file's are class names");
+    write_text("test-cell.csv", "1,2,cat\n3,x,dog\n");
+    snprintf(c.test_path, sizeof c.test_path, "%s/test-cell.csv", tmpdir);
+    load_fails_with(&c, "{tmp}/test-cell.csv: line 2, column 2: not a finite number: 'x'");
+    snprintf(c.test_path, sizeof c.test_path, "%s/none.csv", tmpdir);
+    load_fails_with(&c, "{tmp}/none.csv: cannot open: No such file or directory");
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(idx_validation_splits_the_train_files)
+{
+    make_tmpdir();
+    write_idx_set(0);
+    DataConfig c = file_config(DATA_IDX, "");
+    c.path[strlen(c.path) - 1] = '\0';
+    c.validation_fraction = 0.25;
+    c.stratify = 1;
+    Dataset *d, *again, *other;
+    load_ok(&c, &d);
+    /* ceil(0.25 · 20) = 5 of the 20 training images; the 8 t10k images are the test set */
+    ck_assert_int_eq(d->n_val, 5);
+    ck_assert_int_eq(d->n_train, 15);
+    ck_assert_int_eq(d->n_test, 8);
+    int seen[20] = {0}, per_class[4] = {0};
+    for (int i = 0; i < 15; i++) seen[d->train_index[i]]++;
+    for (int i = 0; i < 5; i++) {
+        int r = d->val_index[i];
+        seen[r]++;
+        per_class[d->y_val[i]]++;
+        ck_assert_int_eq(d->y_val[i], r % 4);
+        ck_assert(d->x_val[4 * i] == (float)(10 * r) && d->x_val[4 * i + 3] == (float)(10 * r + 3));
+    }
+    for (int r = 0; r < 20; r++) ck_assert_int_eq(seen[r], 1);
+    for (int k = 0; k < 4; k++) ck_assert_msg(fabs(per_class[k] - 1.25) < 1, "class %d: %d", k, per_class[k]);
+    for (int i = 0; i < 8; i++) ck_assert_int_eq(d->test_index[i], i);
+    /* the split comes from split_seed */
+    load_ok(&c, &again);
+    ck_assert_mem_eq(d->val_index, again->val_index, 5 * sizeof(int32_t));
+    ck_assert_mem_eq(d->train_index, again->train_index, 15 * sizeof(int32_t));
+    c.split_seed = 4;
+    load_ok(&c, &other);
+    ck_assert(memcmp(d->val_index, other->val_index, 5 * sizeof(int32_t)) != 0);
+    ck_assert(d->hash == other->hash);
+    data_free(d);
+    data_free(again);
+    data_free(other);
+    /* folds over the training images */
+    c.validation_fraction = 0;
+    c.folds = 4;
+    Dataset *f[4];
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_load(&c, f, err) == 0, "%s", err);
+    int fold_seen[20] = {0};
+    for (int k = 0; k < 4; k++) {
+        ck_assert_int_eq(f[k]->n_val, 5);
+        ck_assert_int_eq(f[k]->n_train, 15);
+        ck_assert_int_eq(f[k]->n_test, 8);
+        int classes[4] = {0};
+        for (int i = 0; i < 5; i++) fold_seen[f[k]->val_index[i]]++, classes[f[k]->y_val[i]]++;
+        for (int j = 0; j < 4; j++) ck_assert_int_ge(classes[j], 1); /* 5 of each class, dealt over 4 folds */
+    }
+    for (int r = 0; r < 20; r++) ck_assert_int_eq(fold_seen[r], 1);
+    for (int k = 0; k < 4; k++) data_free(f[k]);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(split_seed_and_hash)
+{
+    DataConfig c = {.source = DATA_DIGITS, .test_fraction = 0.2, .validation_fraction = 0.2, .stratify = 1,
+                    .split_seed = 7};
+    Dataset *a, *b, *other, *scaled;
+    load_ok(&c, &a);
+    load_ok(&c, &b);
+    ck_assert_mem_eq(a->train_index, b->train_index, 1149 * sizeof(int32_t));
+    ck_assert_mem_eq(a->val_index, b->val_index, 288 * sizeof(int32_t));
+    ck_assert_mem_eq(a->test_index, b->test_index, 360 * sizeof(int32_t));
+    c.split_seed = 8;
+    load_ok(&c, &other);
+    ck_assert(memcmp(a->test_index, other->test_index, 360 * sizeof(int32_t)) != 0);
+    ck_assert(memcmp(a->val_index, other->val_index, 288 * sizeof(int32_t)) != 0);
+    ck_assert(memcmp(a->train_index, other->train_index, 1149 * sizeof(int32_t)) != 0);
+    c.scale = SCALE_STANDARD;
+    load_ok(&c, &scaled);
+    /* the hash is of the rows loaded: not of the split, nor of the scaling */
+    ck_assert(a->hash != 0);
+    ck_assert(a->hash == b->hash && a->hash == other->hash && a->hash == scaled->hash);
+    data_free(a);
+    data_free(b);
+    data_free(other);
+    data_free(scaled);
+    /* folds: the same seed deals the same folds, another seed others */
+    Dataset *fa[3], *fb[3], *fc[3];
+    char err[NN_ERR_LEN];
+    DataConfig f = {.source = DATA_DIGITS, .test_fraction = 0.2, .folds = 3, .stratify = 1, .split_seed = 7};
+    ck_assert_msg(data_load(&f, fa, err) == 0, "%s", err);
+    ck_assert_msg(data_load(&f, fb, err) == 0, "%s", err);
+    f.split_seed = 8;
+    ck_assert_msg(data_load(&f, fc, err) == 0, "%s", err);
+    ck_assert_mem_eq(fa[0]->pool_index, fb[0]->pool_index, 1437 * sizeof(int32_t));
+    ck_assert_mem_eq(fa[0]->pool_fold, fb[0]->pool_fold, 1437);
+    ck_assert(memcmp(fa[0]->pool_index, fc[0]->pool_index, 1437 * sizeof(int32_t)) != 0);
+    ck_assert(memcmp(fa[2]->val_index, fc[2]->val_index, (size_t)fa[2]->n_val * sizeof(int32_t)) != 0);
+    for (int k = 0; k < 3; k++) {
+        ck_assert(fa[k]->hash == fc[k]->hash);
+        data_free(fa[k]), data_free(fb[k]), data_free(fc[k]);
+    }
+    /* CSV: the same values give the same hash, however written; one value changed, another */
+    make_tmpdir();
+    write_csv("a.csv", 0, 0);
+    write_csv("b.csv", 0, 0);
+    write_text("c.csv", "0,0,0\n1.0,2,1\n2,4,2\n3,6,0\n4,8,1\n5,10,2\n6,12,0\n7,14,1\n8,16,2\n9,18,0\n10,20,1\n"
+                        "11,22,2\n"); /* a.csv's values, 1 written as 1.0 */
+    write_text("d.csv", "0,0,0\n1,2,1\n2,4,2\n3,6,0\n4,8,1\n5,10.5,2\n6,12,0\n7,14,1\n8,16,2\n9,18,0\n10,20,1\n"
+                        "11,22,2\n"); /* one value changed */
+    write_text("e.csv", "0,0,0\n1,2,1\n2,4,2\n3,6,0\n4,8,1\n5,10,2\n6,12,0\n7,14,1\n8,16,2\n9,18,0\n10,20,1\n"
+                        "11,22,0\n"); /* one label changed */
+    uint64_t h[5];
+    const char *files[5] = {"a.csv", "b.csv", "c.csv", "d.csv", "e.csv"};
+    for (int i = 0; i < 5; i++) {
+        DataConfig fc_ = file_config(DATA_CSV, files[i]);
+        fc_.split_seed = i; /* the split does not enter the hash */
+        Dataset *d;
+        load_ok(&fc_, &d);
+        h[i] = d->hash;
+        data_free(d);
+    }
+    ck_assert(h[0] == h[1] && h[0] == h[2]);
+    ck_assert(h[3] != h[0] && h[4] != h[0] && h[3] != h[4]);
+    remove_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("data");
@@ -485,6 +964,12 @@ int main(void)
     tcase_add_test(tc, hdf5_source);
     tcase_add_test(tc, idx_source);
     tcase_add_test(tc, idx_defects);
+    tcase_add_test(tc, stratified_validation_on_digits);
+    tcase_add_test(tc, stratified_unbalanced_csv);
+    tcase_add_test(tc, folds_partition_the_training_rows);
+    tcase_add_test(tc, test_path_rows_are_the_test_set);
+    tcase_add_test(tc, idx_validation_splits_the_train_files);
+    tcase_add_test(tc, split_seed_and_hash);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
