@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Is a difference real? Final test accuracy (or another metric) of every
-config point: one dot per seed, the mean, and its 95% confidence interval
-(Student's t over the seeds). Config points are ranked best first. The
+"""Is a difference real? A metric of every config point (default: the one
+it is ranked by, validation accuracy when the experiment has a validation
+split, else test accuracy): one dot per run (seeds x folds), the mean, and
+its 95% confidence interval (Student's t over the runs with a value).
+Config points are ranked best first, as `nnlab summary` ranks them. The
 output format follows the file extension.
 
   plot_compare.py results/things-to-try/results.h5 -o compare.png --top 15
@@ -31,7 +33,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", help="results.h5 (or the output folder holding it)")
     p.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg")
-    p.add_argument("--metric", default="final_test_acc", choices=nr.METRICS)
+    p.add_argument("--metric", choices=nr.METRICS,
+                   help="summary metric to compare and rank by (default: the file's ranking metric: val_acc with "
+                        "validation, else test_acc; final_test_acc in format 1 files)")
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep config points with this swept value")
     p.add_argument("--top", type=int, default=0, help="only the best N config points")
     args = p.parse_args()
@@ -41,27 +45,33 @@ def main():
     import matplotlib.pyplot as plt
 
     with nr.load(args.results) as res:
-        entries = res.configs(nr.parse_where(args.where))
-        res.require_values(args.metric, nr.np.concatenate([e["runs"] for e in entries]))
-        sign = -1 if "acc" in args.metric else 1
-        entries.sort(key=lambda e: (nr.np.isnan(e["mean"][args.metric]), sign * e["mean"][args.metric]))
+        metric = res.check_metric(args.metric or res.rank_metric)
+        entries = res.configs(nr.parse_where(args.where), metric)  # best first
+        res.require_values(metric, nr.np.concatenate([e["runs"] for e in entries]))
+        on_test = res.note_ranking(metric)
         if args.top > 0:
             entries = entries[:args.top]
         fig, ax = plt.subplots(figsize=(9, 1.2 + 0.32 * len(entries)))
         rng = nr.np.random.default_rng(0)
         for i, e in enumerate(entries):
             y = len(entries) - 1 - i
-            vals = res.summary[args.metric][e["runs"]]
+            vals = res.summary[metric][e["runs"]].astype(float)
+            vals = vals[nr.np.isfinite(vals)]  # diverged runs have none
             ax.scatter(vals, y + rng.uniform(-0.15, 0.15, len(vals)), s=12, color="0.45", zorder=2)
-            m, half = e["mean"][args.metric], ci95(e["std"][args.metric], e["n_seeds"])
-            ax.errorbar([m], [y], xerr=[[half], [half]] if nr.np.isfinite(half) else None, fmt="o",
-                        color="tab:red", capsize=3, zorder=3)
+            m, half = e["mean"][metric], ci95(e["std"][metric], e["n"][metric])
+            if nr.np.isfinite(m):
+                ax.errorbar([m], [y], xerr=[[half], [half]] if nr.np.isfinite(half) else None, fmt="o",
+                            color="tab:red", capsize=3, zorder=3)
         keys = nr.varying(entries)
         ax.set_yticks(range(len(entries)), [nr.label(e, keys) for e in reversed(entries)], fontsize=7)
-        ax.set_xlabel("%s (dots: seeds; red: mean and 95%% CI)" % args.metric.replace("_", " "))
+        runs = "runs" if res.validation == "folds" else "seeds"
+        ax.set_xlabel("%s (dots: %s; red: mean and 95%% CI)" % (metric.replace("_", " "), runs))
         ax.grid(axis="x", alpha=0.3)
         ax.set_ylim(-0.6, len(entries) - 0.4)
-        ax.set_title("%s: %d config points" % (res.name, len(entries)), fontsize=10)
+        title = "%s: %d config points, ranked by mean %s" % (res.name, len(entries), metric)
+        if on_test:
+            title += "\n" + nr.RANKED_ON_TEST
+        ax.set_title(title, fontsize=9)
         fig.tight_layout()
         written = nr.save_figure(fig, args.output)
     print("wrote %s" % written)

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Heatmap of a metric (default: final test accuracy) over two swept settings,
-each cell annotated with mean ± std over its runs; a third swept setting
-gives one panel per value. Settings not on an axis are averaged over unless
-fixed with --where. The output format follows the file extension.
+"""Heatmap of a metric over two swept settings (default: the one config
+points are ranked by, validation accuracy when the experiment has a
+validation split, else test accuracy), each cell annotated with mean ± std
+over its runs, the best cell (ranked as `nnlab summary` ranks config points)
+framed; a third swept setting gives one panel per value. Settings not on an
+axis are averaged over unless fixed with --where. The output format follows
+the file extension.
 
   plot_grid.py results/things-to-try/results.h5 -o grid.png --x training.optimizer --y model.activation
   plot_grid.py results.h5 -o grid.pdf --x model.dropout --y training.l2 --facet model.activation
@@ -32,12 +35,15 @@ def main():
     p.add_argument("--x", help="swept setting along the columns")
     p.add_argument("--y", help="swept setting along the rows")
     p.add_argument("--facet", help="swept setting with one panel per value")
-    p.add_argument("--metric", default="final_test_acc", choices=nr.METRICS)
+    p.add_argument("--metric", choices=nr.METRICS,
+                   help="summary metric (default: the file's ranking metric: val_acc with validation, else test_acc; "
+                        "final_test_acc in format 1 files)")
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep runs with this swept value")
     args = p.parse_args()
 
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.patches
     import matplotlib.pyplot as plt
 
     with nr.load(args.results) as res:
@@ -52,20 +58,21 @@ def main():
         if len(set(axes_keys)) < len(axes_keys):
             raise nr.NnlabError("%s: --x, --y and --facet need different settings, got %s"
                                 % (res.path, ", ".join(axes_keys)))
+        metric = res.check_metric(args.metric or res.rank_metric)
         s = res.summary
         keep = res.where_rows(where)
         rows = nr.np.flatnonzero(keep)
-        res.require_values(args.metric, rows)
+        res.require_values(metric, rows)
+        on_test = res.note_ranking(metric)
         xs, ys = values_of(res, args.x, rows), values_of(res, args.y, rows)
         facets = values_of(res, args.facet, rows) if args.facet else [None]
         averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
         text = {k: nr.np.array([nr.value_text(v, k) for v in s[k]]) for k in res.swept}
         fig, axes = plt.subplots(1, len(facets), figsize=(2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys)),
                                  squeeze=False, layout="constrained")
-        higher_better = "acc" in args.metric
-        cmap = "viridis" if higher_better else "viridis_r"
-        panels = []
-        for facet in facets:
+        cmap = "viridis" if nr.higher_is_better(metric) else "viridis_r"
+        panels, cells = [], []  # cells: (rank key, panel, row, column), ranked as config points are
+        for k, facet in enumerate(facets):
             mean = nr.np.full((len(ys), len(xs)), nr.np.nan)
             std = nr.np.full_like(mean, nr.np.nan)
             for i, yv in enumerate(ys):
@@ -73,18 +80,25 @@ def main():
                     cell = keep & (text[args.x] == xv) & (text[args.y] == yv)
                     if facet is not None:
                         cell &= text[args.facet] == facet
-                    if cell.any():
-                        mean[i, j], std[i, j] = nr.mean_std(s[args.metric][cell])
+                    if cell.any():  # over the cell's runs in run order, as nnlab: its bits
+                        mean[i, j], std[i, j] = nr.mean_std(s[metric][cell])
+                        first = int(s["config"][cell].min())  # equal means: the cell with the lower config id
+                        cells.append((nr.rank_key(mean[i, j], first, metric), k, i, j))
             panels.append((mean, std))
+        top = min(cells) if cells else None
+        best = top[1:] if top is not None and top[0][0] == 0 else None  # (panel, row, column); None if no value
         finite = nr.np.concatenate([m[nr.np.isfinite(m)] for m, _ in panels])
         lo, hi = (finite.min(), finite.max()) if finite.size else (0, 1)
-        for ax, facet, (mean, std) in zip(axes[0], facets, panels):
+        for k, (ax, facet, (mean, std)) in enumerate(zip(axes[0], facets, panels)):
             im = ax.imshow(mean, cmap=cmap, aspect="auto", vmin=lo, vmax=hi)  # one scale for every panel
             for i in range(len(ys)):
                 for j in range(len(xs)):
                     if nr.np.isfinite(mean[i, j]):
                         ax.text(j, i, "%.4f\n±%.4f" % (mean[i, j], std[i, j]), ha="center", va="center", fontsize=8,
                                 color="white" if im.norm(mean[i, j]) < 0.5 else "black")
+            if best is not None and best[0] == k:
+                ax.add_patch(matplotlib.patches.Rectangle((best[2] - 0.5, best[1] - 0.5), 1, 1, fill=False,
+                                                          edgecolor="red", lw=2.5))
             ax.set_xticks(range(len(xs)), xs)
             ax.set_yticks(range(len(ys)), ys)
             ax.set_xlabel(args.x)
@@ -92,11 +106,15 @@ def main():
             if facet is not None:
                 ax.set_title("%s = %s" % (args.facet, facet))
         fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
-        title = "%s: %s, mean ± std over seeds" % (res.name, args.metric.replace("_", " "))
+        over = "runs (seeds × folds)" if res.validation == "folds" else "seeds"
+        title = "%s: %s, mean ± std over %s%s" % (res.name, metric.replace("_", " "), over,
+                                                   ", best framed" if best is not None else "")
         if averaged:
             title += "\nand over %s" % ", ".join(averaged)  # a line of its own: one line can be wider than the figure
         if where:
             title += "\nwhere " + ", ".join("%s=%s" % kv for kv in where.items())
+        if on_test:
+            title += "\n" + nr.RANKED_ON_TEST
         fig.suptitle(title, fontsize=10)
         written = nr.save_figure(fig, args.output)
     print("wrote %s" % written)

@@ -2,8 +2,12 @@
 """First-layer weights of a run as image tiles, one per hidden unit: the
 weights from the inputs to that unit laid out as the input image (8×8 for
 the digits, 28×28 for Fashion-MNIST), red positive, blue negative. The run
-defaults to the one with the best final test accuracy. The output format
-follows the file extension.
+defaults to the best run of the best config point, ranked as `nnlab summary`
+ranks them (by validation accuracy when the experiment has a validation
+split, else by test accuracy). The weights are those of the selected epoch
+(best/, with validation) when the run has them, else those after its last
+epoch; --final takes the last epoch's, --init the initial ones. The output
+format follows the file extension.
 
   plot_weights.py results/seed-baseline/results.h5 -o weights.png
   plot_weights.py results.h5 -o init.png --run 3 --init --max-units 64
@@ -17,12 +21,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nnlab_results as nr  # noqa: E402
 
 
+def choose(res, run=None, init=False, final=False):
+    """(run id, which weights: "init", "best" or "final") to show."""
+    if run is None:
+        res.note_ranking()
+        run = res.best_run()
+    if init:
+        return run, "init"
+    if not final and res.has_weights(run, "best"):
+        return run, "best"
+    return run, "final"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", help="results.h5 (or the output folder holding it)")
     p.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg")
-    p.add_argument("--run", type=int, help="run id (default: the best final test accuracy)")
-    p.add_argument("--init", action="store_true", help="the weights at initialisation instead of the final ones")
+    p.add_argument("--run", type=int,
+                   help="run id (default: the best run of the best config point, by the file's ranking metric)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--init", action="store_true", help="the weights at initialisation")
+    which.add_argument("--final", action="store_true",
+                       help="the weights after the last epoch trained (weights/), not those of the selected epoch "
+                            "(best/, which runs with validation have)")
     p.add_argument("--max-units", type=int, default=0, help="show at most this many hidden units (default all)")
     args = p.parse_args()
 
@@ -31,10 +52,8 @@ def main():
     import matplotlib.pyplot as plt
 
     with nr.load(args.results) as res:
-        if args.run is None:
-            acc = nr.np.nan_to_num(res.summary["final_test_acc"], nan=-1)
-            args.run = int(res.summary["run"][int(nr.np.argmax(acc))])
-        W, _ = res.weights(args.run, init=args.init)[0]
+        run, which = choose(res, args.run, args.init, args.final)
+        W, _ = res.weights(run, which)[0]
         n_in, units = W.shape
         side = int(round(math.sqrt(n_in)))
         if side * side != n_in:
@@ -43,19 +62,23 @@ def main():
             units = min(units, args.max_units)
         cols = int(math.ceil(math.sqrt(units)))
         rows = int(math.ceil(units / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(1.0 + 0.62 * cols, 1.2 + 0.62 * rows), squeeze=False)
+        fig, axes = plt.subplots(rows, cols, figsize=(max(1.0 + 0.62 * cols, 3.8), 1.4 + 0.62 * rows), squeeze=False)
         for k, ax in enumerate(axes.flat):
             ax.set_axis_off()
             if k >= units:
                 continue
-            tile = W[:, k].reshape(side, side)
-            v = float(abs(tile).max()) or 1.0
+            tile = W[:, k].reshape(side, side).astype(float)
+            v = float(nr.np.nanmax(nr.np.abs(tile))) if nr.np.isfinite(tile).any() else 1.0  # diverged: NaN
+            v = v if math.isfinite(v) and v > 0 else 1.0
             ax.imshow(tile, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
-        attrs = res.run_group(args.run).attrs
-        fig.suptitle("%s run %d (seed %d): %s first-layer weights, %d of %d units"
-                     % (res.name, args.run, attrs["seed"], "initial" if args.init else "final", units, W.shape[1]),
-                     fontsize=9)
-        fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.96))
+        attrs = res.run_group(run).attrs
+        when = {"init": "initial", "final": "final", "best": "selected"}[which]
+        epoch = attrs.get("best_epoch" if which == "best" else "epochs_done")
+        if which != "init" and epoch is not None:
+            when += " (epoch %d)" % int(epoch)
+        fig.suptitle("%s run %d (seed %d):\n%s first-layer weights, %d of %d units"
+                     % (res.name, run, attrs["seed"], when, units, W.shape[1]), fontsize=9)
+        fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # 0.4 inch: two lines of title
         written = nr.save_figure(fig, args.output)
     print("wrote %s" % written)
 
