@@ -211,7 +211,8 @@ static Node *load_chain(Names *ns, const char *file, const char *text, size_t le
     if (!root) return NULL;
     Node *base = node_get(root, "base");
     if (!base) return root;
-    if (base->kind != NODE_SCALAR || node_is_null(base) || !base->text[0]) {
+    if (base->kind != NODE_SCALAR || node_is_null(base) || !base->text[0] ||
+        (base->tag != NODE_TAG_NONE && base->tag != NODE_TAG_STR)) {
         node_errf(err, base, "base: expected the path of a base config file");
         goto fail;
     }
@@ -546,12 +547,14 @@ static const char *kind_name(const Node *n)
     return "a value";
 }
 
-/* A node for a message: quoted, cut at 40 characters. */
+/* A node for a message: quoted, cut at 40 characters, with its tag. */
 static const char *shown(const Node *n, char *buf, size_t cap)
 {
     if (n->kind != NODE_SCALAR) return kind_name(n);
     if (node_is_null(n)) return "nothing (null)";
-    if (!n->plain)
+    if (n->tag != NODE_TAG_NONE)
+        snprintf(buf, cap, "'%.40s%s' tagged %s", n->text, strlen(n->text) > 40 ? "..." : "", node_tag_names[n->tag]);
+    else if (!n->plain)
         snprintf(buf, cap, "the quoted string \"%.40s%s\"", n->text, strlen(n->text) > 40 ? "..." : "");
     else
         snprintf(buf, cap, "'%.40s%s'", n->text, strlen(n->text) > 40 ? "..." : "");
@@ -564,24 +567,43 @@ static int type_error(Binder *b, const Node *n, const char *key, const char *exp
     return node_errf(b->err, n, "%s: expected %s, got %s", key, expected, shown(n, tmp, sizeof tmp));
 }
 
-static int parse_number(const Node *n, double *out)
+/* Whether a value's tag says it is other than what a setting takes (want:
+ * NODE_TAG_STR, NODE_TAG_BOOL, or NODE_TAG_INT for a number, which
+ * NODE_TAG_FLOAT is too). Untagged values and !!null ones are judged by
+ * their text. */
+static int wrong_tag(const Node *n, int want)
 {
-    if (n->kind != NODE_SCALAR || !n->plain || n->text[0] == '\0') return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(n->text, &end);
-    if (*end != '\0' || end == n->text) return -1;
-    if (!isfinite(v) || errno == ERANGE) return -2;
-    *out = v;
-    return 0;
+    int t = n->tag;
+    if (t == NODE_TAG_NONE || t == NODE_TAG_NULL || n->kind != NODE_SCALAR) return 0;
+    return want == NODE_TAG_INT ? t != NODE_TAG_INT && t != NODE_TAG_FLOAT : t != want;
 }
 
+static void format_double(char *buf, size_t cap, double v);
+
+/* A number setting's value: decimal and finite (node_number), tagged as a
+ * number or not at all, within the setting's bounds. */
 static int bind_number(Binder *b, const Node *n, const char *key, const SettingDef *def, int integer, double *out)
 {
-    double v;
-    int rc = parse_number(n, &v);
-    if (rc == -2) return node_errf(b->err, n, "%s: %.40s is not a finite number", key, n->text);
-    if (rc) return type_error(b, n, key, integer ? "an integer" : "a number");
+    const char *expected = integer ? "an integer" : "a number";
+    char value[32];
+    double v = 0;
+    if (n->kind == NODE_SCALAR && n->tag == NODE_TAG_STR)
+        return node_errf(b->err, n, "%s: expected %s, got '%.40s' tagged !!str: a string, not a number", key,
+                         expected, n->text);
+    if (wrong_tag(n, NODE_TAG_INT)) return type_error(b, n, key, expected);
+    NodeNumber form = node_number(n, &v);
+    if (form == NODE_NOT_DECIMAL || form == NODE_LEADING_ZERO) { /* its decimal form, for the message */
+        if (v == floor(v) && fabs(v) < 1e15) snprintf(value, sizeof value, "%.0f", v);
+        else format_double(value, sizeof value, v);
+    }
+    if (form == NODE_NOT_FINITE)
+        return node_errf(b->err, n, "%s: %.40s is not a finite number", key, n->text);
+    if (form == NODE_NOT_DECIMAL)
+        return node_errf(b->err, n, "%s: %.40s is not a decimal number; write %s", key, n->text, value);
+    if (form == NODE_LEADING_ZERO)
+        return node_errf(b->err, n, "%s: %.40s starts with 0, which YAML 1.1 reads as octal; write %s", key,
+                         n->text, value);
+    if (form != NODE_NUMBER) return type_error(b, n, key, expected);
     if (integer && v != floor(v)) return type_error(b, n, key, "an integer");
     int low = def->lo_open ? !(v > def->lo) : !(v >= def->lo);
     int high = def->hi_open ? !(v < def->hi) : !(v <= def->hi);
@@ -597,7 +619,7 @@ static int bind_enum(Binder *b, const Node *n, const char *key, const char *cons
 {
     char allowed[400];
     join_names(allowed, sizeof allowed, names);
-    if (n->kind != NODE_SCALAR || node_is_null(n)) {
+    if (n->kind != NODE_SCALAR || node_is_null(n) || wrong_tag(n, NODE_TAG_STR)) {
         char expected[420];
         snprintf(expected, sizeof expected, "one of %s", allowed);
         return type_error(b, n, key, expected);
@@ -674,7 +696,8 @@ static int bind_layers(Binder *b, const Node *n, const SettingDef *def, LayerSiz
  * the resolved experiment means the same from anywhere. */
 static int bind_text(Binder *b, const Node *n, const SettingDef *def, char *field)
 {
-    if (n->kind != NODE_SCALAR || node_is_null(n) || !n->text[0]) return type_error(b, n, def->key, "a string");
+    if (n->kind != NODE_SCALAR || node_is_null(n) || !n->text[0] || wrong_tag(n, NODE_TAG_STR))
+        return type_error(b, n, def->key, "a string");
     char joined[PATH_MAX * 2];
     const char *text = n->text;
     if (def->type == SET_PATH && text[0] != '/') {
@@ -717,7 +740,7 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
         *(double *)field = v;
         return 0;
     case SET_BOOL:
-        if (n->kind == NODE_SCALAR && n->plain) {
+        if (n->kind == NODE_SCALAR && n->plain && !wrong_tag(n, NODE_TAG_BOOL)) {
             if (!strcmp(n->text, "true") || !strcmp(n->text, "True") || !strcmp(n->text, "TRUE")) {
                 *(int *)field = 1;
                 return 0;
@@ -794,7 +817,8 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
 
 static int bind_name(Binder *b, const Node *n, const char *key, char **out)
 {
-    if (n->kind != NODE_SCALAR || node_is_null(n) || !n->text[0]) return type_error(b, n, key, "a string");
+    if (n->kind != NODE_SCALAR || node_is_null(n) || !n->text[0] || wrong_tag(n, NODE_TAG_STR))
+        return type_error(b, n, key, "a string");
     free(*out);
     *out = nn_strdup(n->text);
     return *out ? 0 : nn_errf(b->err, "out of memory");
@@ -866,7 +890,7 @@ static int bind_seeds(Binder *b, const Node *n, Experiment *ex)
         ex->n_seeds = 1;
         return 0;
     }
-    if (n->kind == NODE_SCALAR && n->plain && parse_number(n, &v) == 0)
+    if (n->kind == NODE_SCALAR && n->plain && node_number(n, &v) == NODE_NUMBER)
         return node_errf(b->err, n, "seeds: expected a list such as [1, 2, 3] or {count: 5, start: 1}, got '%.40s' "
                          "([%.40s] for that one seed, {count: %.40s} for that many)", n->text, n->text, n->text);
     if (n->kind != NODE_MAP) return type_error(b, n, "seeds", "a list such as [1, 2, 3] or {count: 5, start: 1}");

@@ -6,6 +6,7 @@
 #include "data.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,17 +100,53 @@ static int count_fields(const char *line, size_t len)
     return n;
 }
 
-/* The cell as a finite number (spaces around it allowed); 0 if it is not one. */
+/* What a cell holds (parse_number). */
+enum { CELL_NUMBER, CELL_NOT_NUMBER, CELL_NOT_DECIMAL, CELL_NUL };
+
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of the decimal number that starts s: an optional sign, digits
+ * with an optional fraction (or a fraction alone), an optional exponent;
+ * 0 if there is none. */
+static size_t decimal_length(const char *s)
+{
+    size_t i = 0, digits = 0;
+    if (s[i] == '+' || s[i] == '-') i++;
+    for (; digit(s[i]); i++) digits++;
+    if (s[i] == '.')
+        for (i++; digit(s[i]); i++) digits++;
+    if (!digits) return 0;
+    size_t e = i + 1;
+    if ((s[i] == 'e' || s[i] == 'E') && (s[e] == '+' || s[e] == '-')) e++;
+    if ((s[i] == 'e' || s[i] == 'E') && digit(s[e]))
+        for (i = e; digit(s[i]); i++) {}
+    return i;
+}
+
+/* The cell as a number, spaces around it allowed: CELL_NUMBER with *v, or
+ * what it is instead. Only decimal numbers are numbers, not the hexadecimal,
+ * inf or nan that strtod also reads, and a NUL byte (where strtod would
+ * stop) is an error of its own. A value that underflows becomes 0 or a
+ * denormal; one beyond double range is ±inf (beyond float range either way:
+ * the caller's check). */
 static int parse_number(const char *cell, int cl, double *v)
 {
-    char buf[64], *stop;
-    if (cl <= 0 || cl >= (int)sizeof buf) return 0;
+    char buf[512];
+    if (cl > 0 && memchr(cell, '\0', (size_t)cl)) return CELL_NUL;
+    while (cl > 0 && (*cell == ' ' || *cell == '\t')) cell++, cl--;
+    while (cl > 0 && (cell[cl - 1] == ' ' || cell[cl - 1] == '\t')) cl--;
+    if (cl <= 0 || cl >= (int)sizeof buf) return CELL_NOT_NUMBER;
     memcpy(buf, cell, (size_t)cl);
     buf[cl] = '\0';
-    errno = 0;
-    *v = strtod(buf, &stop);
-    while (*stop == ' ' || *stop == '\t') stop++;
-    return stop != buf && *stop == '\0' && errno != ERANGE && isfinite(*v);
+    if (decimal_length(buf) != (size_t)cl) {
+        const char *u = buf + (buf[0] == '+' || buf[0] == '-');
+        return u[0] == '0' && (u[1] == 'x' || u[1] == 'X') ? CELL_NOT_DECIMAL : CELL_NOT_NUMBER;
+    }
+    *v = strtod(buf, NULL); /* correctly rounded */
+    return CELL_NUMBER;
 }
 
 typedef struct {
@@ -201,7 +238,11 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
             if (!cell_end) cell_end = line_end;
             int cl = (int)(cell_end - cell), shown = cl > 40 ? 40 : cl;
             double v = 0;
-            int ok = parse_number(cell, cl, &v);
+            int form = parse_number(cell, cl, &v), ok = form == CELL_NUMBER;
+            if (form == CELL_NUL) {
+                nn_errf(err, "%s: line %d, column %d: a NUL byte in the value", name, line_no, f + 1);
+                goto fail;
+            }
             if (f == label && r == 0 && !ok) {
                 names = nn_alloc((size_t)n, sizeof *names);
                 if (!names) {
@@ -235,9 +276,17 @@ int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int
                     goto fail;
                 }
                 rows->y[r] = (int32_t)v;
+            } else if (form == CELL_NOT_DECIMAL) {
+                nn_errf(err, "%s: line %d, column %d: not a decimal number: '%.*s'", name, line_no, f + 1, shown,
+                        cell);
+                goto fail;
             } else if (!ok) {
                 nn_errf(err, "%s: line %d, column %d: not a finite number: '%.*s'%s", name, line_no, f + 1, shown,
                         cell, line_no == 1 && !header ? " (a header line? set dataset.header: true)" : "");
+                goto fail;
+            } else if (!(fabs(v) <= FLT_MAX)) {
+                nn_errf(err, "%s: line %d, column %d: '%.*s' is not a number in float range (up to %.1e)", name,
+                        line_no, f + 1, shown, cell, FLT_MAX);
                 goto fail;
             } else {
                 rows->x[(size_t)r * (size_t)d + (size_t)j++] = (float)v;
@@ -787,6 +836,39 @@ static hid_t h5_open(hid_t f, const char *path, const char *name, int rank, hsiz
     return d;
 }
 
+/* The features of dataset x (rows->n, rows->d) into rows->x: read as
+ * doubles, a block of rows at a time, so that a value beyond float range is
+ * an error naming its row and column rather than whatever HDF5's conversion
+ * to float makes of it (inf, or FLT_MAX in some versions). */
+static int read_features(hid_t x, const char *path, const char *name, DataRows *rows, char *err)
+{
+    size_t n = (size_t)rows->n, d = (size_t)rows->d, block = d >= 65536 ? 1 : 65536 / d;
+    double *buf = nn_alloc(block * d, sizeof *buf);
+    hid_t file_space = H5Dget_space(x);
+    int rc = buf && file_space >= 0 ? 0 : nn_errf(err, "%s: out of memory reading '%s'", path, name);
+    for (size_t r0 = 0; r0 < n && !rc; r0 += block) {
+        hsize_t start[2] = {r0, 0}, count[2] = {n - r0 < block ? n - r0 : block, d};
+        hid_t mem_space = H5Screate_simple(2, count, NULL);
+        if (mem_space < 0 || H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(x, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, buf) < 0)
+            rc = nn_errf(err, "%s: cannot read '%s' as numbers", path, name);
+        if (mem_space >= 0) H5Sclose(mem_space);
+        for (size_t i = 0; i < count[0] * d && !rc; i++) {
+            double v = buf[i];
+            if (!isfinite(v))
+                rc = nn_errf(err, "%s: '%s' row %zu has a value that is not finite", path, name, r0 + i / d);
+            else if (!(fabs(v) <= FLT_MAX))
+                rc = nn_errf(err, "%s: '%s' row %zu, column %zu: %g is not a number in float range (up to %.1e)",
+                             path, name, r0 + i / d, i % d, v, FLT_MAX);
+            else
+                rows->x[r0 * d + i] = (float)v;
+        }
+    }
+    if (file_space >= 0) H5Sclose(file_space);
+    free(buf);
+    return rc;
+}
+
 static int load_hdf5(const DataConfig *c, DataRows *rows, char *err)
 {
     memset(rows, 0, sizeof *rows);
@@ -820,16 +902,11 @@ static int load_hdf5(const DataConfig *c, DataRows *rows, char *err)
                 (unsigned long long)xd[1]);
         goto done;
     }
-    if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows->x) < 0 ||
-        H5Dread(y, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
-        nn_errf(err, "%s: cannot read '%s' and '%s' as numbers", c->path, c->x, c->y);
+    if (read_features(x, c->path, c->x, rows, err)) goto done;
+    if (H5Dread(y, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
+        nn_errf(err, "%s: cannot read '%s' as numbers", c->path, c->y);
         goto done;
     }
-    for (size_t i = 0; i < (size_t)rows->n * rows->d; i++)
-        if (!isfinite(rows->x[i])) {
-            nn_errf(err, "%s: '%s' row %zu has a value that is not finite", c->path, c->x, i / (size_t)rows->d);
-            goto done;
-        }
     for (int i = 0; i < rows->n; i++) {
         if (!(labels[i] >= 0 && labels[i] <= 1e6 && labels[i] == floor(labels[i]))) {
             nn_errf(err, "%s: '%s' row %d: label %g is not an integer in 0..1000000", c->path, c->y, i, labels[i]);

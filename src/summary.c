@@ -33,6 +33,10 @@ static int metric_index(const char *const *names, const char *name)
 }
 
 #define VALUE_LEN 64
+/* The largest config id of an experiment: cfg refuses grids of more than
+ * 10^6 config points. Ids are not bounded by the row count, as a merge
+ * leaves out runs without a run file. */
+#define SUMMARY_MAX_CONFIG 999999
 
 void summary_free(SummaryTable *t)
 {
@@ -106,7 +110,92 @@ static void file_attr(hid_t f, const char *name, char *out, size_t cap)
     if (a >= 0) H5Aclose(a);
 }
 
-/* Group the rows of /summary by config point. */
+/* The columns every results file has: config (integers), status (text) and
+ * the metrics (numbers). A one-line message for the first one missing or of
+ * another type: HDF5 would read a missing member as whatever the buffer
+ * held. */
+static int check_columns(hid_t ft, const SummaryTable *t, const char *name, char *err)
+{
+    for (int m = -2; m < 0 || t->metrics[m]; m++) {
+        const char *col = m == -2 ? "config" : m == -1 ? "status" : t->metrics[m];
+        int i = H5Tget_member_index(ft, col);
+        if (i < 0) return nn_errf(err, "%s: /summary lacks the %s column", name, col);
+        H5T_class_t cls = H5Tget_member_class(ft, (unsigned)i);
+        int ok = m == -2 ? cls == H5T_INTEGER : m == -1 ? cls == H5T_STRING : cls == H5T_INTEGER || cls == H5T_FLOAT;
+        if (!ok)
+            return nn_errf(err, "%s: /summary column %s holds %s", name, col,
+                           m == -2 ? "other values than integers" : m == -1 ? "other values than text"
+                                                                  : "other values than numbers");
+    }
+    return 0;
+}
+
+/* Whether the file holds the n rows /summary claims. Reading them takes
+ * memory in proportion, and a crafted file may claim 10^8 rows it never
+ * stored (HDF5 reads unwritten rows as fill values) or compress them a
+ * thousandfold; nnlab writes them whole, so a row count beyond the file's
+ * size is a damaged or crafted file. */
+static int check_rows(hid_t f, hid_t d, hid_t ft, hssize_t n, const char *name, char *err)
+{
+    hsize_t file_size = 0;
+    size_t row = H5Tget_size(ft);
+    if (row == 0 || H5Fget_filesize(f, &file_size) < 0) return nn_errf(err, "%s: /summary is not a table", name);
+    if (n > 0 && H5Dget_storage_size(d) == 0)
+        return nn_errf(err, "%s: /summary has %lld rows but none is stored (a damaged or crafted file)", name,
+                       (long long)n);
+    if ((hsize_t)n > file_size / row || n > INT32_MAX)
+        return nn_errf(err, "%s: /summary claims %lld rows of %zu bytes, more than the file's %llu bytes hold (a "
+                       "damaged or crafted file)", name, (long long)n, row, (unsigned long long)file_size);
+    return 0;
+}
+
+/* A row of /summary by its config id, for grouping: sorted by config, then
+ * by row, so each config point's runs are taken in file order. */
+typedef struct {
+    int32_t config;
+    int row;
+} RowRef;
+
+static int compare_rows(const void *pa, const void *pb)
+{
+    const RowRef *a = pa, *b = pb;
+    if (a->config != b->config) return (a->config > b->config) - (a->config < b->config);
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+/* One config point from its runs (rows ref[0..k), in file order): counts,
+ * and mean and std of each metric over the runs where it is finite. */
+static int summarise_config(SummaryConfig *sc, const RowRef *ref, int k, const SummaryTable *t, const char *status,
+                            double *const *metric, const char *swept, size_t n)
+{
+    double mean[SUM_MAX_METRICS] = {0}, m2[SUM_MAX_METRICS] = {0}; /* Welford's running mean and M2 */
+    int finite[SUM_MAX_METRICS] = {0};
+    sc->config = ref[0].config;
+    sc->n_runs = k;
+    for (int j = 0; j < k; j++) {
+        size_t i = (size_t)ref[j].row;
+        sc->n_diverged += !strcmp(status + i * VALUE_LEN, "diverged");
+        for (int m = 0; t->metrics[m]; m++) {
+            double v = metric[m][i];
+            if (!isfinite(v)) continue;
+            double delta = v - mean[m];
+            mean[m] += delta / ++finite[m];
+            m2[m] += delta * (v - mean[m]);
+        }
+    }
+    for (int m = 0; t->metrics[m]; m++) {
+        int f = finite[m];
+        sc->mean[m] = f ? mean[m] : NAN;
+        sc->std[m] = f ? (f > 1 ? sqrt(m2[m] / (f - 1)) : 0.0) : NAN;
+    }
+    sc->swept = nn_calloc((size_t)t->n_swept + 1, sizeof(char *));
+    if (!sc->swept) return -1;
+    for (int s = 0; s < t->n_swept; s++)
+        if (!(sc->swept[s] = nn_strdup(swept + ((size_t)s * n + (size_t)ref[0].row) * VALUE_LEN))) return -1;
+    return 0;
+}
+
+/* Group the rows of /summary by config point, in order of config id. */
 static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err)
 {
     char format[32], validation[32];
@@ -127,47 +216,65 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
     t->validation = version == 2 && validation[0] && strcmp(validation, "none");
     t->metrics = version == 2 ? summary_metric_names : summary_metric_names_v1;
     t->rank_metric = metric_index(t->metrics, version == 1 ? "final_test_acc" : t->validation ? "val_acc" : "test_acc");
-    hid_t d = H5Dopen2(f, "summary", H5P_DEFAULT);
+    hid_t d = H5Lexists(f, "summary", H5P_DEFAULT) > 0 ? H5Dopen2(f, "summary", H5P_DEFAULT) : -1;
     if (d < 0) return nn_errf(err, "%s: no /summary table", name);
     hid_t ft = H5Dget_type(d), space = H5Dget_space(d);
     hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    int members = ft < 0 ? -1 : H5Tget_nmembers(ft);
+    int members = ft < 0 || H5Tget_class(ft) != H5T_COMPOUND ? -1 : H5Tget_nmembers(ft);
     int32_t *config = NULL;
     double *metric[SUM_MAX_METRICS] = {0};
     int n_metrics = 0;
     while (t->metrics[n_metrics]) n_metrics++;
     char *status = NULL, *swept = NULL;
+    RowRef *ref = NULL;
     int rc = -1;
     if (n < 0 || members < 0) {
         nn_errf(err, "%s: /summary is not a table", name);
         goto done;
     }
+    if (check_columns(ft, t, name, err) || check_rows(f, d, ft, n, name, err)) goto done;
     t->n_runs = (int)n;
     config = nn_alloc((size_t)n, sizeof *config);
     status = nn_alloc((size_t)n, VALUE_LEN);
     if (!config || !status) goto oom;
     if (read_member(d, "config", H5T_NATIVE_INT32, sizeof(int32_t), config) || read_strings(d, "status", status)) {
-        nn_errf(err, "%s: /summary lacks the config or status column", name);
+        nn_errf(err, "%s: cannot read the config and status columns of /summary", name);
         goto done;
     }
+    for (hssize_t i = 0; i < n; i++)
+        if (config[i] < 0 || config[i] > SUMMARY_MAX_CONFIG) {
+            nn_errf(err, "%s: /summary row %lld: config %ld is not a config point's id (0..%d)", name, (long long)i,
+                    (long)config[i], SUMMARY_MAX_CONFIG);
+            goto done;
+        }
     for (int m = 0; m < n_metrics; m++) {
         metric[m] = nn_alloc((size_t)n, sizeof(double));
         if (!metric[m]) goto oom;
         if (read_member(d, t->metrics[m], H5T_NATIVE_DOUBLE, sizeof(double), metric[m])) {
-            nn_errf(err, "%s: /summary lacks the %s column", name, t->metrics[m]);
+            nn_errf(err, "%s: cannot read /summary column %s", name, t->metrics[m]);
             goto done;
         }
     }
     /* Swept columns are the dotted names. */
-    t->swept_keys = nn_calloc((size_t)members, sizeof(char *));
-    swept = nn_alloc((size_t)members * (size_t)(n ? n : 1), VALUE_LEN);
+    int n_dotted = 0;
+    for (int i = 0; i < members; i++) {
+        char *mname = H5Tget_member_name(ft, (unsigned)i);
+        if (!mname) goto oom;
+        n_dotted += strchr(mname, '.') != NULL;
+        H5free_memory(mname);
+    }
+    t->swept_keys = nn_calloc((size_t)n_dotted + 1, sizeof(char *));
+    swept = nn_alloc((size_t)n_dotted * (size_t)(n ? n : 1), VALUE_LEN);
     if (!t->swept_keys || !swept) goto oom;
     for (int i = 0; i < members; i++) {
         char *mname = H5Tget_member_name(ft, (unsigned)i);
         if (!mname) goto oom;
-        if (strchr(mname, '.')) {
+        if (strchr(mname, '.') && t->n_swept < n_dotted) {
             int k = t->n_swept;
-            t->swept_keys[t->n_swept++] = nn_strdup(mname);
+            if (!(t->swept_keys[t->n_swept++] = nn_strdup(mname))) {
+                H5free_memory(mname);
+                goto oom;
+            }
             if (read_swept(d, mname, H5Tget_member_class(ft, (unsigned)i), (int)n, swept + (size_t)k * n * VALUE_LEN)) {
                 nn_errf(err, "%s: cannot read /summary column %s", name, mname);
                 H5free_memory(mname);
@@ -177,46 +284,26 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
         H5free_memory(mname);
     }
 
-    /* Config points in order of first appearance by config id. */
-    int max_config = -1;
-    for (hssize_t i = 0; i < n; i++) max_config = config[i] > max_config ? config[i] : max_config;
-    t->configs = nn_calloc((size_t)max_config + 1, sizeof *t->configs);
+    /* Config points in order of config id: the rows sorted by it. */
+    ref = nn_alloc((size_t)n, sizeof *ref);
+    if (!ref) goto oom;
+    for (hssize_t i = 0; i < n; i++) ref[i] = (RowRef){config[i], (int)i};
+    qsort(ref, (size_t)n, sizeof *ref, compare_rows);
+    int groups = 0;
+    for (hssize_t i = 0; i < n; i++) groups += i == 0 || ref[i].config != ref[i - 1].config;
+    t->configs = nn_calloc((size_t)groups, sizeof *t->configs);
     if (!t->configs) goto oom;
-    for (int c = 0; c <= max_config; c++) {
-        SummaryConfig *sc = &t->configs[t->n_configs];
-        double mean[SUM_MAX_METRICS] = {0}, m2[SUM_MAX_METRICS] = {0}; /* Welford's running mean and M2 */
-        int finite[SUM_MAX_METRICS] = {0}, first = -1;
-        for (hssize_t i = 0; i < n; i++) {
-            if (config[i] != c) continue;
-            if (first < 0) first = (int)i;
-            sc->n_runs++;
-            sc->n_diverged += !strcmp(status + i * VALUE_LEN, "diverged");
-            for (int m = 0; m < n_metrics; m++) {
-                double v = metric[m][i];
-                if (!isfinite(v)) continue;
-                double delta = v - mean[m];
-                mean[m] += delta / ++finite[m];
-                m2[m] += delta * (v - mean[m]);
-            }
-        }
-        if (first < 0) continue;
-        sc->config = c;
-        for (int m = 0; m < n_metrics; m++) {
-            int k = finite[m];
-            sc->mean[m] = k ? mean[m] : NAN;
-            sc->std[m] = k ? (k > 1 ? sqrt(m2[m] / (k - 1)) : 0.0) : NAN;
-        }
-        sc->swept = nn_calloc((size_t)t->n_swept + 1, sizeof(char *));
-        if (!sc->swept) goto oom;
-        t->n_configs++;
-        for (int k = 0; k < t->n_swept; k++)
-            if (!(sc->swept[k] = nn_strdup(swept + ((size_t)k * n + (size_t)first) * VALUE_LEN))) goto oom;
+    for (hssize_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && ref[j].config == ref[i].config;) j++;
+        SummaryConfig *sc = &t->configs[t->n_configs++];
+        if (summarise_config(sc, ref + i, (int)(j - i), t, status, metric, swept, (size_t)n)) goto oom;
     }
     rc = 0;
     goto done;
 oom:
     nn_errf(err, "%s: out of memory", name);
 done:
+    free(ref);
     free(config);
     free(status);
     free(swept);
@@ -261,8 +348,12 @@ static int from_run_files(SummaryTable *t, const char *dir, char *err)
     int n_runs = 0, rc = -1;
     if (access(path, R_OK) != 0) return nn_errf(err, "%s: no results.h5 and no experiment.yaml: not an nnlab output folder", dir);
     if (cfg_load(&ex, path, NULL, 0, err) || grid_expand(ex, &runs, &n_runs, err)) goto done;
-    hid_t f = (hid_t)h5io_merge_memory(dir, ex, runs, n_runs, &t->n_missing, err);
+    MergeReport rep;
+    hid_t f = (hid_t)h5io_merge_memory(dir, ex, runs, n_runs, &rep, err);
     if (f < 0) goto done;
+    t->n_missing = rep.n_missing;
+    t->n_rejected = rep.n_rejected;
+    snprintf(t->rejected, sizeof t->rejected, "%s", rep.rejected);
     t->from_run_files = 1;
     rc = table_from_file(t, f, dir, err);
     H5Fclose(f);
@@ -453,7 +544,9 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         sorted_shown |= shown[n_shown++] == t->sorted_by;
     }
     if (!sorted_shown) shown[n_shown++] = t->sorted_by;
-    if (!t->validation) fprintf(csv ? stderr : out, "%s\n", summary_test_ranking_note);
+    const char *by = t->metrics[t->sorted_by]; /* a ranking on a test metric says so */
+    if (!t->validation && (!strncmp(by, "test_", 5) || strstr(by, "_test_")))
+        fprintf(csv ? stderr : out, "%s\n", summary_test_ranking_note);
     if (csv) {
         fputs("rank,config", out);
         for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, t->swept_keys[k]);

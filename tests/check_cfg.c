@@ -1,7 +1,8 @@
 /* check_cfg.c — experiment files: a full file binds every setting, defaults
  * fill the rest, the resolved text reads back to the same experiment, and
  * every file under tests/bad/ fails with exactly the message on its first
- * line ("# expect: LINE:COL: message"). */
+ * line ("# expect: LINE:COL: message"); numbers are decimal, tags agree with
+ * what a setting takes, and anchors resolve to their latest definition. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <dirent.h>
@@ -12,6 +13,7 @@
 
 #include "cfg.h"
 #include "nnlab.h"
+#include "node.h"
 #include "optim.h"
 
 #include "check_main.h"
@@ -261,6 +263,150 @@ START_TEST(early_stopping_round_trips_and_overrides)
 }
 END_TEST
 
+START_TEST(numbers_are_decimal)
+{
+    /* node_number: decimal only; what strtod or YAML would read otherwise is told apart */
+    static const struct {
+        const char *text;
+        NodeNumber want;
+        double value;
+    } cases[] = {
+        {"2", NODE_NUMBER, 2},          {"+0.5", NODE_NUMBER, 0.5},     {"-.5", NODE_NUMBER, -0.5},
+        {"5.", NODE_NUMBER, 5},         {"1e-3", NODE_NUMBER, 1e-3},    {"1E+3", NODE_NUMBER, 1000},
+        {"0", NODE_NUMBER, 0},          {"-0", NODE_NUMBER, 0},         {"0.25", NODE_NUMBER, 0.25},
+        {"00.5", NODE_NUMBER, 0.5},     {"1e-400", NODE_NUMBER, 0},     {"1e39", NODE_NUMBER, 1e39},
+        {"0x10", NODE_NOT_DECIMAL, 16}, {"-0X1p-3", NODE_NOT_DECIMAL, -0.125},
+        {"010", NODE_LEADING_ZERO, 10}, {"-007", NODE_LEADING_ZERO, -7},
+        {"inf", NODE_NOT_FINITE, 0},    {"-Infinity", NODE_NOT_FINITE, 0}, {"nan", NODE_NOT_FINITE, 0},
+        {"NAN(1)", NODE_NOT_FINITE, 0}, {".inf", NODE_NOT_FINITE, 0},   {"-.Inf", NODE_NOT_FINITE, 0},
+        {".NaN", NODE_NOT_FINITE, 0},   {"1e400", NODE_NOT_FINITE, 0},  {"0x1p99999", NODE_NOT_FINITE, 0},
+        {"1e", NODE_NOT_NUMBER, 0},     {"1_000", NODE_NOT_NUMBER, 0},  {"0o17", NODE_NOT_NUMBER, 0},
+        {".", NODE_NOT_NUMBER, 0},      {"-", NODE_NOT_NUMBER, 0},      {"1.2.3", NODE_NOT_NUMBER, 0},
+        {"ten", NODE_NOT_NUMBER, 0},    {"0x", NODE_NOT_NUMBER, 0},     {"", NODE_NOT_NUMBER, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Node *n = node_new(NODE_SCALAR, "t.yaml", 1, 1, cases[i].text, 1);
+        double v = -99;
+        NodeNumber got = node_number(n, &v);
+        ck_assert_msg(got == cases[i].want, "%s: %d, expected %d", cases[i].text, got, cases[i].want);
+        if (got != NODE_NOT_FINITE && got != NODE_NOT_NUMBER)
+            ck_assert_msg(v == cases[i].value, "%s: %g, expected %g", cases[i].text, v, cases[i].value);
+        n->plain = 0; /* quoted: a string, never a number */
+        ck_assert_int_eq(node_number(n, &v), NODE_NOT_NUMBER);
+        node_free(n);
+    }
+}
+END_TEST
+
+START_TEST(tags_that_agree_are_read)
+{
+    /* A tag that names what the setting takes is fine, on a quoted value
+     * too; ! alone is a string; numbers may be written +0.25, .5 or 16.;
+     * an underflow is 0. */
+    const char *text = "name: !!str 2024\n"
+                       "model: !!map {hidden: !!seq [!!int 8, 16.], activation: ! relu, dropout: .5}\n"
+                       "training: {epochs: !!int 3, learning_rate: !!float \"0.5\", momentum: +0.25,\n"
+                       "           l2: 1e-400, batch_size: !!int \"4\", shuffle: !!bool True, optimizer: !!str nesterov}\n"
+                       "seeds: !!seq [!!int 5, !!float 6.0]\n";
+    Experiment *ex = load_text(text);
+    const Settings *s = &ex->settings;
+    ck_assert_str_eq(ex->name, "2024");
+    ck_assert_int_eq(s->train.hidden.n, 2);
+    ck_assert_int_eq(s->train.hidden.units[0], 8);
+    ck_assert_int_eq(s->train.hidden.units[1], 16);
+    ck_assert_int_eq(s->train.activation, ACT_RELU);
+    ck_assert_double_eq(s->train.dropout, 0.5);
+    ck_assert_int_eq(s->train.epochs, 3);
+    ck_assert_double_eq(s->train.learning_rate, 0.5);
+    ck_assert_double_eq(s->train.momentum, 0.25);
+    ck_assert_double_eq(s->train.l2, 0);
+    ck_assert_int_eq(s->train.batch_size, 4);
+    ck_assert_int_eq(s->train.shuffle, 1);
+    ck_assert_int_eq(s->train.optimizer, OPT_NESTEROV);
+    ck_assert_int_eq(ex->n_seeds, 2);
+    ck_assert_int_eq(ex->seeds[1], 6);
+    /* the same experiment as without the tags */
+    Experiment *plain = load_text("name: '2024'\n"
+                                  "model: {hidden: [8, 16], activation: relu, dropout: 0.5}\n"
+                                  "training: {epochs: 3, learning_rate: 0.5, momentum: 0.25, l2: 0, batch_size: 4,\n"
+                                  "           shuffle: true, optimizer: nesterov}\n"
+                                  "seeds: [5, 6]\n");
+    ck_assert_str_eq(ex->fingerprint, plain->fingerprint);
+    ck_assert_str_eq(ex->resolved, plain->resolved);
+    cfg_free(ex);
+    cfg_free(plain);
+    /* on the command line as in a file */
+    char err[NN_ERR_LEN];
+    char *tagged[] = {"training.epochs=!!int 7", "training.learning_rate=!!str 0.1"};
+    ck_assert_msg(cfg_load_text(&ex, "t.yaml", "{}\n", 3, tagged, 1, err) == 0, "%s", err);
+    ck_assert_int_eq(ex->settings.train.epochs, 7);
+    cfg_free(ex);
+    ck_assert_int_ne(cfg_load_text(&ex, "t.yaml", "{}\n", 3, tagged + 1, 1, err), 0);
+    ck_assert_str_eq(err, "command line (training.learning_rate=!!str 0.1):1:24: training.learning_rate: expected a "
+                          "number, got '0.1' tagged !!str: a string, not a number");
+}
+END_TEST
+
+/* Value of key in a mapping, found by walking it (node_get is linear, and
+ * these mappings are long). */
+static const Node *entry(const Node *map, int i, const char *key)
+{
+    ck_assert_int_lt(i, map->n);
+    ck_assert_str_eq(map->keys[i]->text, key);
+    return map->items[i];
+}
+
+START_TEST(anchors_resolve_to_their_latest_definition)
+{
+    /* 20,000 anchors over 1,000 names, each name defined 20 times, each
+     * followed by an alias: an alias takes the latest definition before it. */
+    enum { N = 20000, NAMES = 1000 };
+    size_t cap = (size_t)N * 64 + 4096, len = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len, "k%d: &name%d %d\nr%d: *name%d\n", i, i % NAMES, i, i, i % NAMES);
+    for (int j = 0; j < NAMES; j++) len += (size_t)snprintf(text + len, cap - len, "e%d: *name%d\n", j, j);
+    /* collections: redefined, and an alias inside a collection that
+     * redefines its own anchor takes the one before (the new is unfinished) */
+    len += (size_t)snprintf(text + len, cap - len, "s: &c [1, 2]\nt: *c\nu: &c {a: b}\nv: *c\nw: &c [*c]\nx: *c\n");
+    char err[NN_ERR_LEN];
+    Node *root = node_load("a.yaml", text, len, err);
+    ck_assert_msg(root != NULL, "%s", err);
+    for (int i = 0; i < N; i++) {
+        char key[32], value[32];
+        snprintf(value, sizeof value, "%d", i);
+        snprintf(key, sizeof key, "r%d", i);
+        ck_assert_str_eq(entry(root, 2 * i + 1, key)->text, value);
+    }
+    for (int j = 0; j < NAMES; j++) {
+        char key[32], value[32];
+        snprintf(key, sizeof key, "e%d", j);
+        snprintf(value, sizeof value, "%d", N - NAMES + j);
+        ck_assert_str_eq(entry(root, 2 * N + j, key)->text, value);
+    }
+    const Node *t = entry(root, 2 * N + NAMES + 1, "t"), *v = entry(root, 2 * N + NAMES + 3, "v");
+    const Node *x = entry(root, 2 * N + NAMES + 5, "x");
+    ck_assert_int_eq(t->kind, NODE_SEQ);
+    ck_assert_int_eq(t->n, 2);
+    ck_assert_str_eq(t->items[1]->text, "2");
+    ck_assert_int_eq(v->kind, NODE_MAP);
+    ck_assert_str_eq(node_get(v, "a")->text, "b");
+    ck_assert_int_eq(x->kind, NODE_SEQ); /* [{a: b}] */
+    ck_assert_int_eq(x->n, 1);
+    ck_assert_int_eq(x->items[0]->kind, NODE_MAP);
+    ck_assert_int_eq(x->items[0]->line, v->line); /* a copy keeps where its anchor was written */
+    node_free(root);
+    free(text);
+    /* an alias before its anchor, or to itself, names no finished anchor */
+    const char *early = "a: *later\nb: &later 1\n", *self = "a: &me [*me]\n";
+    ck_assert_ptr_null(node_load("a.yaml", early, strlen(early), err));
+    ck_assert_str_eq(err, "a.yaml:1:4: alias *later names no finished anchor");
+    ck_assert_ptr_null(node_load("a.yaml", self, strlen(self), err));
+    ck_assert_str_eq(err, "a.yaml:1:9: alias *me names no finished anchor");
+}
+END_TEST
+
 /* The message a bad file must give, from its first line:
  * "# expect: LINE:COL: message" for a problem in the file itself, or
  * "# expect: {dir}/bases/x.yaml:LINE:COL: message" for one in a base file;
@@ -351,6 +497,9 @@ int main(void)
     tcase_add_test(tc, bad_files_give_exact_messages);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, shipped_experiments_load);
+    tcase_add_test(tc, numbers_are_decimal);
+    tcase_add_test(tc, tags_that_agree_are_read);
+    tcase_add_test(tc, anchors_resolve_to_their_latest_definition);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,9 +1,11 @@
 /* check_data.c — the built-in digits, the seeded split, scaling fitted on
- * the training split, and CSV defects named with file and line; validation
+ * the training split, and CSV defects named with file and line (values are
+ * decimal numbers in float range, in CSV and HDF5 files alike); validation
  * shares and folds (a partition of the training rows, stratified, each
  * with its own scaler), test files, and the data hash. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <float.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -373,6 +375,98 @@ START_TEST(hdf5_source)
     make_folder("folder.h5");
     c = file_config(DATA_HDF5, "folder.h5");
     load_fails_with(&c, "{tmp}/folder.h5: cannot read: Is a directory");
+    remove_tmpdir();
+}
+END_TEST
+
+static void csv_fails_len(const char *text, size_t len, const char *want)
+{
+    DataRows rows;
+    char err[NN_ERR_LEN];
+    ck_assert_int_ne(data_parse_csv(&rows, text, len, 0, -1, "t.csv", err), 0);
+    ck_assert_str_eq(err, want);
+}
+
+START_TEST(csv_values_are_decimal_and_in_float_range)
+{
+    /* beyond float range (and beyond double range): an error, not inf */
+    csv_fails("1,2,0\n3,1e39,1\n", "t.csv: line 2, column 2: '1e39' is not a number in float range (up to 3.4e+38)");
+    csv_fails("1,2,0\n-1e39,4,1\n",
+              "t.csv: line 2, column 1: '-1e39' is not a number in float range (up to 3.4e+38)");
+    csv_fails("1,2,0\n3, 1e300,1\n",
+              "t.csv: line 2, column 2: ' 1e300' is not a number in float range (up to 3.4e+38)");
+    csv_fails("1,2,0\n3,1e400,1\n",
+              "t.csv: line 2, column 2: '1e400' is not a number in float range (up to 3.4e+38)");
+    csv_fails("1,2,0\n3,3.4028236e38,1\n",
+              "t.csv: line 2, column 2: '3.4028236e38' is not a number in float range (up to 3.4e+38)");
+    /* what strtod reads but a CSV number is not */
+    csv_fails("1,2,0\n3,0x10,1\n", "t.csv: line 2, column 2: not a decimal number: '0x10'");
+    csv_fails("1,2,0\n-0X1p3,4,1\n", "t.csv: line 2, column 1: not a decimal number: '-0X1p3'");
+    csv_fails("1,2,0\n3,inf,1\n", "t.csv: line 2, column 2: not a finite number: 'inf'");
+    csv_fails("1,2,0\n3,-Infinity,1\n", "t.csv: line 2, column 2: not a finite number: '-Infinity'");
+    csv_fails("1,2,0\n3,nan,1\n", "t.csv: line 2, column 2: not a finite number: 'nan'");
+    csv_fails("1,2,0\n3,1e,1\n", "t.csv: line 2, column 2: not a finite number: '1e'");
+    csv_fails("1,2,0\n3,1 2,1\n", "t.csv: line 2, column 2: not a finite number: '1 2'");
+    csv_fails("1,2,0\n3,4,0x1\n", "t.csv: line 2: label '0x1' is not an integer in 0..1000000 (labels are all class "
+                                  "numbers or all class names, as on line 1)");
+    /* a NUL byte, where strtod would stop: in a value, and in a label */
+    static const char nul[] = "1,2,0\n3,1\0garbage,1\n";
+    csv_fails_len(nul, sizeof nul - 1, "t.csv: line 2, column 2: a NUL byte in the value");
+    static const char nul_label[] = "1,2,cat\n3,4,do\0g\n";
+    csv_fails_len(nul_label, sizeof nul_label - 1, "t.csv: line 2, column 3: a NUL byte in the value");
+    /* accepted: a sign, a fraction alone or a trailing point, the largest
+     * float; an underflow becomes 0, or a denormal while one is near */
+    const char *ok = "+1,.5,0\n5.,1e-50,1\n3.4028234e38,-1e-40,0\n-0,1E2,1\n";
+    DataRows rows;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(data_parse_csv(&rows, ok, strlen(ok), 0, -1, "t.csv", err) == 0, "%s", err);
+    ck_assert_int_eq(rows.n, 4);
+    ck_assert(rows.x[0] == 1.0f && rows.x[1] == 0.5f && rows.x[2] == 5.0f && rows.x[3] == 0.0f);
+    ck_assert(rows.x[4] == FLT_MAX && rows.x[5] < 0 && rows.x[5] > -FLT_MIN); /* a denormal */
+    ck_assert(rows.x[6] == 0.0f && rows.x[7] == 100.0f);
+    data_rows_free(&rows);
+}
+END_TEST
+
+/* An HDF5 file with X (12, 2) float64 of rows (r, 2r), y r % 3, and X[row][col] = value. */
+static void write_h5_value(const char *name, int row, int col, double value)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    double x[12][2];
+    int64_t y[12];
+    for (int r = 0; r < 12; r++) x[r][0] = r, x[r][1] = 2 * r, y[r] = r % 3;
+    x[row][col] = value;
+    hsize_t xd[2] = {12, 2}, yd[1] = {12};
+    hid_t sx = H5Screate_simple(2, xd, NULL), sy = H5Screate_simple(1, yd, NULL);
+    hid_t dx = H5Dcreate2(f, "X", H5T_IEEE_F64LE, sx, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dy = H5Dcreate2(f, "y", H5T_STD_I64LE, sy, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_int_ge(H5Dwrite(dx, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), 0);
+    ck_assert_int_ge(H5Dwrite(dy, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, y), 0);
+    H5Dclose(dx), H5Dclose(dy), H5Sclose(sx), H5Sclose(sy), H5Fclose(f);
+}
+
+START_TEST(hdf5_values_are_in_float_range)
+{
+    make_tmpdir();
+    write_h5_value("big.h5", 5, 1, 1e39);
+    write_h5_value("small.h5", 11, 0, -1e300);
+    write_h5_value("nan.h5", 3, 0, NAN);
+    write_h5_value("max.h5", 7, 1, FLT_MAX);
+    DataConfig c = file_config(DATA_HDF5, "big.h5");
+    load_fails_with(&c, "{tmp}/big.h5: 'X' row 5, column 1: 1e+39 is not a number in float range (up to 3.4e+38)");
+    c = file_config(DATA_HDF5, "small.h5");
+    load_fails_with(&c, "{tmp}/small.h5: 'X' row 11, column 0: -1e+300 is not a number in float range (up to "
+                        "3.4e+38)");
+    c = file_config(DATA_HDF5, "nan.h5");
+    load_fails_with(&c, "{tmp}/nan.h5: 'X' row 3 has a value that is not finite");
+    DataRows rows;
+    char err[NN_ERR_LEN];
+    c = file_config(DATA_HDF5, "max.h5");
+    ck_assert_msg(data_load_rows(&c, &rows, err) == 0, "%s", err);
+    ck_assert(rows.x[15] == FLT_MAX && rows.x[14] == 7.0f && rows.x[23] == 22.0f);
+    data_rows_free(&rows);
     remove_tmpdir();
 }
 END_TEST
@@ -962,6 +1056,8 @@ int main(void)
     tcase_add_test(tc, csv_defects_are_named);
     tcase_add_test(tc, csv_source);
     tcase_add_test(tc, hdf5_source);
+    tcase_add_test(tc, csv_values_are_decimal_and_in_float_range);
+    tcase_add_test(tc, hdf5_values_are_in_float_range);
     tcase_add_test(tc, idx_source);
     tcase_add_test(tc, idx_defects);
     tcase_add_test(tc, stratified_validation_on_digits);
