@@ -22,26 +22,32 @@
 #include "h5io.h"
 #include "mlp.h"
 #include "nnlab.h"
+#include "outdir.h"
 #include "train.h"
 
 /* Set by SIGINT/SIGTERM (and by a failed write): no new run starts. The one
  * piece of mutable global state, as a signal handler can reach nothing else;
  * a lock-free atomic, so the handler and every thread may touch it. */
 static atomic_int stop_requested;
+enum { STOP_AFTER_RUNS = 1, STOP_NOW = 2 }; /* values of stop_requested: SIGINT's, SIGTERM's */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    static const char msg[] = "\nnnlab: stopping: no new runs start; the runs in flight finish and results.h5 is "
-                              "merged (Ctrl-C again to stop at once; finished runs are kept)\n";
-    stop_requested = 1;
-    ssize_t unused = write(STDERR_FILENO, msg, sizeof msg - 1); /* async-signal-safe */
+    static const char msg_int[] = "\nnnlab: stopping: no new runs start; the runs in flight finish and results.h5 "
+                                  "is merged (Ctrl-C again to stop at once; finished runs are kept)\n";
+    static const char msg_term[] = "\nnnlab: terminated: the runs in flight stop at their next epoch (--resume runs "
+                                   "them again) and the finished runs are merged into results.h5\n";
+    stop_requested = sig == SIGTERM ? STOP_NOW : STOP_AFTER_RUNS;
+    ssize_t unused = sig == SIGTERM ? write(STDERR_FILENO, msg_term, sizeof msg_term - 1) /* async-signal-safe */
+                                    : write(STDERR_FILENO, msg_int, sizeof msg_int - 1);
     (void)unused;
 }
 
-/* First signal: finish the runs in flight, then merge. The handler is reset
- * to the default, so a second Ctrl-C ends the process at once; run files are
- * written as .tmp + rename, so none that finished can be half-written. */
+/* First Ctrl-C: finish the runs in flight, then merge; SIGTERM (what a
+ * scheduler sends before it kills a job): stop the runs in flight at their
+ * next epoch, then merge. The handler is reset to the default, so a second
+ * signal ends the process at once; run files are written as .tmp + rename,
+ * so none that finished can be half-written. */
 static void install_handlers(void)
 {
     struct sigaction sa;
@@ -51,102 +57,6 @@ static void install_handlers(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    /* Past a file size limit, write() should fail with EFBIG (a message and
-     * exit 1), not kill the process. */
-    signal(SIGXFSZ, SIG_IGN);
-}
-
-static int mkdir_p(const char *path, char *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return nn_errf(err, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return nn_errf(err, "%s: cannot create folder: %s", buf, strerror(errno));
-        struct stat st;
-        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return nn_errf(err, "%s: exists and is not a folder", buf);
-        *p = c;
-        if (c == '\0') return 0;
-    }
-}
-
-/* 1 if the folder has entries, 0 if empty or absent. */
-static int folder_has_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d)))
-        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return found;
-}
-
-/* Remove the entries of folder `dir` that `match` accepts. */
-static int remove_matching(const char *dir, int (*match)(const char *name, const DriverOptions *o),
-                           const DriverOptions *o, char *err)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int rc = 0;
-    while (!rc && (e = readdir(d))) {
-        if (!match(e->d_name, o)) continue;
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (remove(path) != 0 && errno != ENOENT) rc = nn_errf(err, "%s: cannot remove: %s", path, strerror(errno));
-    }
-    closedir(d);
-    return rc;
-}
-
-static int ends_with(const char *s, const char *tail)
-{
-    size_t n = strlen(s), t = strlen(tail);
-    return n >= t && !strcmp(s + n - t, tail);
-}
-
-/* What nnlab writes at the top of an output folder (experiment.yaml's .tmp
- * carries a process id: shards may write it at once). */
-static int is_ours_top(const char *name, const DriverOptions *o)
-{
-    (void)o;
-    return !strcmp(name, "results.h5") || !strcmp(name, "results.h5.tmp") || !strcmp(name, "experiment.yaml") ||
-           !strncmp(name, "experiment.yaml.tmp", 19);
-}
-
-/* A run file or its .tmp: r000017.h5, r000017.h5.tmp. */
-static int is_run_file(const char *name, const DriverOptions *o)
-{
-    (void)o;
-    return name[0] == 'r' && (ends_with(name, ".h5") || ends_with(name, ".h5.tmp"));
-}
-
-/* --force: remove what an earlier run of nnlab wrote, and nothing else. */
-static int clear_results(const char *dir, const DriverOptions *o, char *err)
-{
-    char runs[4200];
-    snprintf(runs, sizeof runs, "%s/runs", dir);
-    return remove_matching(dir, is_ours_top, o, err) || remove_matching(runs, is_run_file, o, err) ? -1 : 0;
-}
-
-static int write_text_file(const char *path, const char *text, char *err)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()); /* shards may write it at once */
-    FILE *f = fopen(tmp, "w");
-    if (!f) return nn_errf(err, "%s: cannot create: %s", tmp, strerror(errno));
-    int bad = fputs(text, f) < 0;
-    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return nn_errf(err, "%s: cannot write (disk full or not writable?)", path);
-    }
-    return 0;
 }
 
 /* Bytes of a loaded data set. */
@@ -450,7 +360,7 @@ typedef struct {
     int reported;
 } RunEpochs;
 
-static void epoch_done(void *ctx, int epoch)
+static int epoch_done(void *ctx, int epoch)
 {
     RunEpochs *re = ctx;
     re->reported = epoch;
@@ -460,6 +370,7 @@ static void epoch_done(void *ctx, int epoch)
         re->L->progress.epochs_done++;
         progress_show(&re->L->progress, 0);
     }
+    return stop_requested == STOP_NOW;
 }
 
 static void run_all(Loop *L, Committer *c, int threads)
@@ -480,78 +391,11 @@ static void run_all(Loop *L, Committer *c, int threads)
         if (rc == 0) {
             save_run(L, c, spec, &s, &res);
             run_result_free(&res);
-        } else {
+        } else if (rc < 0) {
 #pragma omp critical(nnlab_progress)
             run_failed(L, spec, err);
         }
     }
-}
-
-/* --resume: leftovers of an interrupted write are discarded; with --shard
- * only this shard's (another shard may be writing its own). */
-static int own_tmp(const char *name, const DriverOptions *o)
-{
-    int id;
-    char rest[16];
-    if (!ends_with(name, ".tmp")) return 0;
-    if (o->shard_n == 0) return 1;
-    if (sscanf(name, "r%d.h5%15s", &id, rest) != 2 || strcmp(rest, ".tmp")) return 0;
-    return id % o->shard_n == o->shard_k;
-}
-
-static int is_merge_tmp(const char *name, const DriverOptions *o)
-{
-    return o->shard_n == 0 && !strcmp(name, "results.h5.tmp");
-}
-
-static int remove_tmp_files(const char *dir, const DriverOptions *o, char *err)
-{
-    char runs[4200];
-    snprintf(runs, sizeof runs, "%s/runs", dir);
-    return remove_matching(dir, is_merge_tmp, o, err) || remove_matching(runs, own_tmp, o, err) ? -1 : 0;
-}
-
-/* --resume into a folder that has results: same experiment, or exit 2 with
- * the settings that differ. */
-static int check_resumable(const Experiment *ex, int sharded, char *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/experiment.yaml", ex->output);
-    if (access(path, F_OK) != 0) {
-        if (sharded) return 0; /* another shard created the folder and is about to write it */
-        return nn_errf(err, "%s: not empty and has no experiment.yaml: not an nnlab output folder, nothing to resume",
-                       ex->output);
-    }
-    Experiment *disk = NULL;
-    char load_err[NN_ERR_LEN];
-    if (cfg_load(&disk, path, NULL, 0, load_err))
-        return nn_errf(err, "cannot resume: %s", load_err);
-    int rc = 0;
-    if (strcmp(disk->fingerprint, ex->fingerprint)) {
-        char diff[2048];
-        cfg_differences(disk, ex, diff, sizeof diff);
-        rc = nn_errf(err, "cannot resume %s: the experiment differs from the one it holds (fingerprint %s on disk, "
-                     "%s now):\n%s(use another -o DIR, or --force to replace those results)",
-                     ex->output, disk->fingerprint, ex->fingerprint, diff);
-    }
-    cfg_free(disk);
-    return rc;
-}
-
-static int prepare_output(const Experiment *ex, const DriverOptions *o, char *err)
-{
-    char runs[4200], path[4200];
-    int resume = o->resume || o->shard_n;
-    if (resume) {
-        if (remove_tmp_files(ex->output, o, err)) return -1;
-    } else if (folder_has_entries(ex->output) && clear_results(ex->output, o, err)) {
-        return -1;
-    }
-    snprintf(runs, sizeof runs, "%s/runs", ex->output);
-    if (mkdir_p(runs, err)) return -1;
-    snprintf(path, sizeof path, "%s/experiment.yaml", ex->output);
-    if (resume && access(path, F_OK) == 0) return 0;
-    return write_text_file(path, ex->resolved, err);
 }
 
 #ifdef NNLAB_HAVE_MPI
@@ -807,37 +651,66 @@ static const char *data_file_name(const Experiment *ex)
     return d->source == DATA_DIGITS ? "the built-in digits" : d->path;
 }
 
-/* The runs still to do: all of them, or with --resume those without a
- * complete run file. A finished run trained on other data (its data hash
- * differs) refuses the resume: exit 2 (*input_error set). */
+/* The runs still to do: all of them, or with --resume (and shards) those
+ * without a sound run file: each one there is verified (h5io_check_run).
+ * One that fails is listed in *reject (run indices, *n_reject of them), to
+ * be moved aside once the folder is prepared, and run again. A sound run
+ * trained on other data (its data hash differs) refuses the resume: exit 2
+ * (*input_error set). Reads only. */
 static int *runs_to_do(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int n_runs,
-                       const DriverOptions *o, int *n_todo, int *input_error, char *err)
+                       const DriverOptions *o, int *n_todo, int **reject, int *n_reject, int *input_error, char *err)
 {
     int resume = o->resume || o->shard_n;
     int *todo = nn_alloc((size_t)n_runs, sizeof *todo);
-    if (!todo) {
+    *reject = nn_alloc((size_t)n_runs, sizeof **reject);
+    *n_todo = *n_reject = 0;
+    if (!todo || !*reject) {
+        free(todo);
         nn_errf(err, "out of memory");
         return NULL;
     }
-    char hash[32];
+    char hash[32], why[256];
     h5io_hash_text(hash, sizeof hash, data[0]->hash);
-    *n_todo = 0;
     for (int i = 0; i < n_runs; i++) {
         char path[4200];
         h5io_run_path(path, sizeof path, ex->output, runs[i].id);
         if (o->shard_n && runs[i].id % o->shard_n != o->shard_k) continue;
-        int complete = resume ? h5io_run_complete(path, ex->fingerprint, hash) : 0;
-        if (complete < 0) {
-            nn_errf(err, "cannot resume %s: %s has changed since its runs were trained (%s was trained on data with "
-                    "another hash than the %s loaded now); use another -o DIR, or --force to replace those results",
-                    ex->output, data_file_name(ex), path, hash);
+        int check = resume ? h5io_check_run(path, ex, &runs[i], hash, why, sizeof why) : H5IO_RUN_MISSING;
+        if (check == H5IO_RUN_OTHER_DATA) {
+            nn_errf(err, "cannot resume %s: %s has changed since its runs were trained (%s was %s); use another -o "
+                    "DIR, or --force to replace those results", ex->output, data_file_name(ex), path, why);
             *input_error = 1;
             free(todo);
             return NULL;
         }
-        if (!complete) todo[(*n_todo)++] = i;
+        if (check == H5IO_RUN_BAD) (*reject)[(*n_reject)++] = i;
+        if (check != H5IO_RUN_OK) todo[(*n_todo)++] = i;
     }
     return todo;
+}
+
+/* Move the run files that failed verification aside, saying so. */
+static int reject_runs(const Experiment *ex, const RunSpec *runs, const int *reject, int n_reject, char *err)
+{
+    for (int i = 0; i < n_reject; i++) {
+        char path[4200], why[256];
+        const RunSpec *spec = &runs[reject[i]];
+        h5io_run_path(path, sizeof path, ex->output, spec->id);
+        h5io_check_run(path, ex, spec, NULL, why, sizeof why);
+        if (h5io_reject_run(ex->output, spec->id, err)) return -1;
+        fprintf(stderr, "nnlab: %s: %s; moved to %s/runs/rejected/, run %d runs again\n", path, why, ex->output,
+                spec->id);
+    }
+    return 0;
+}
+
+/* results.h5 holds every run that finished, or the status is a failure. */
+static int merge_complete(const MergeReport *rep, const char *dir, char *err)
+{
+    if (!rep->n_rejected) return 0;
+    return nn_errf(err, "%s/results.h5 lacks %d run%s whose file was damaged or replaced after it was written: %s "
+                   "(moved to %s/runs/rejected/; --resume runs %s again)", dir, rep->n_rejected,
+                   rep->n_rejected == 1 ? "" : "s", rep->rejected, dir, rep->n_rejected == 1 ? "it" : "them");
 }
 
 int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
@@ -846,8 +719,9 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     mlp_blas_single_thread(); /* after reading OpenMP's default: it sets that to 1 too */
     Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
-    int *todo = NULL;
-    int n_runs = 0, n_owned = 0, n_todo = 0, status = NN_EXIT_INPUT;
+    int *todo = NULL, *reject = NULL;
+    int n_runs = 0, n_owned = 0, n_todo = 0, n_reject = 0, status = NN_EXIT_INPUT;
+    OutdirLock lock = {-1, -1, -1};
     int failed = load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err) ||
                  check_memory(ex, data, threads < n_runs ? threads : n_runs, err);
 #ifdef NNLAB_HAVE_MPI
@@ -867,21 +741,18 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     }
 #endif
     if (failed) goto done;
-    int prepared = 1;
-    if (folder_has_entries(ex->output)) {
-        if ((o->resume || o->shard_n) && check_resumable(ex, o->shard_n > 0, err)) prepared = 0;
-        else if (!o->resume && !o->shard_n && !o->force) {
-            nn_errf(err, "%s: the output folder is not empty; results are never overwritten silently "
-                    "(--resume to finish its runs, --force to replace them, or -o DIR for another folder)",
-                    ex->output);
-            prepared = 0;
-        }
-    }
-    if (prepared) { /* a changed data file is refused before the folder is touched */
-        int input_error = 0;
-        todo = runs_to_do(ex, data, runs, n_runs, o, &n_todo, &input_error, err);
+    /* The folder: its lock first (exit 1 while another process has it), then
+     * what it holds (exit 2 for a refusal: not empty, not nnlab's, another
+     * experiment, changed data), then nothing is written until all is checked. */
+    int in_use = 0, input_error = 0, prepared = 0;
+    OutdirMode mode = o->resume ? OUTDIR_RESUME : o->force ? OUTDIR_FORCE : OUTDIR_NEW;
+    status = NN_EXIT_RUNTIME;
+    if (outdir_lock(&lock, ex->output, o->shard_k, o->shard_n, &in_use, err) == 0) {
+        todo = runs_to_do(ex, data, runs, n_runs, o, &n_todo, &reject, &n_reject, &input_error, err);
+        prepared = todo && outdir_prepare(ex, mode, o->shard_k, o->shard_n, n_runs, &input_error, err) == 0 &&
+                   reject_runs(ex, runs, reject, n_reject, err) == 0;
+        outdir_setup_done(&lock);
         status = input_error ? NN_EXIT_INPUT : NN_EXIT_RUNTIME;
-        prepared = todo && prepare_output(ex, o, err) == 0;
     }
 #ifdef NNLAB_HAVE_MPI
     if (mpi) any_rank(!prepared); /* the workers wait for this */
@@ -931,7 +802,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     int interrupted = stop_requested && !L.write_failed && !(o->fail_fast && L.progress.failed);
     progress_show(&L.progress, 1);
 
-    int n_missing = 0;
+    MergeReport rep;
     if (L.write_failed) {
         nn_errf(err, "%s (finished run files are intact in %s/runs; --resume runs the rest)", L.write_err, ex->output);
         goto done;
@@ -950,15 +821,18 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         }
         goto done;
     }
-    if (h5io_merge(ex->output, ex, runs, n_runs, data, &n_missing, err)) goto done;
+    if (h5io_merge(ex->output, ex, runs, n_runs, data, &rep, err)) goto done;
     if (interrupted) {
         nn_errf(err, "interrupted: %d of %d runs finished, merged into %s/results.h5; --resume runs the rest",
-                n_runs - n_missing, n_runs, ex->output);
+                rep.n_merged, n_runs, ex->output);
         status = NN_EXIT_INTERRUPTED;
     } else if (L.progress.failed) {
         nn_errf(err, "%d runs failed (see above)%s; the %d finished runs are in %s/results.h5", L.progress.failed,
-                o->fail_fast ? " and --fail-fast stopped the experiment" : "", n_runs - n_missing, ex->output);
-    } else {
+                o->fail_fast ? " and --fail-fast stopped the experiment" : "", rep.n_merged, ex->output);
+    } else if (merge_complete(&rep, ex->output, err) == 0 && rep.n_merged != n_runs) {
+        nn_errf(err, "%s/results.h5 holds %d of the experiment's %d runs (%d run files missing): --resume runs the rest",
+                ex->output, rep.n_merged, n_runs, rep.n_missing);
+    } else if (!rep.n_rejected) {
         status = NN_EXIT_OK;
         if (!o->quiet && n_todo == 0)
             fprintf(stderr, "nnlab: nothing to run: all %d runs were done; merged in %.3f s: %s/results.h5\n", n_runs,
@@ -971,7 +845,9 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 done:
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    outdir_unlock(&lock);
     free(todo);
+    free(reject);
     free(runs);
     free_data(data, owned, n_owned);
     return status;
@@ -984,7 +860,9 @@ int driver_merge(const char *dir, char *err)
     Experiment *ex = NULL;
     Dataset **data = NULL, **owned = NULL;
     RunSpec *runs = NULL;
-    int n_runs = 0, n_owned = 0, n_missing = 0, status = NN_EXIT_INPUT;
+    OutdirLock lock = {-1, -1, -1};
+    int n_runs = 0, n_owned = 0, in_use = 0, status = NN_EXIT_INPUT;
+    MergeReport rep;
     struct stat st;
     if (stat(dir, &st) != 0) {
         nn_errf(err, "%s: cannot open: %s", dir, strerror(errno));
@@ -1002,27 +880,29 @@ int driver_merge(const char *dir, char *err)
         grid_expand(ex, &runs, &n_runs, err))
         goto done;
     status = NN_EXIT_RUNTIME;
-    if (h5io_merge(dir, ex, runs, n_runs, data, &n_missing, err)) goto done;
-    status = NN_EXIT_OK;
-    if (!n_missing) {
+    if (outdir_lock(&lock, dir, 0, 0, &in_use, err) || h5io_merge(dir, ex, runs, n_runs, data, &rep, err)) goto done;
+    if (rep.n_merged == n_runs) {
+        status = NN_EXIT_OK;
         fprintf(stderr, "nnlab: %s/results.h5: merged all %d runs\n", dir, n_runs);
-    } else {
-        char list[512] = "";
-        size_t len = 0;
-        int shown = 0;
-        for (int i = 0; i < n_runs && shown < 10; i++) {
-            char path[4200];
-            h5io_run_path(path, sizeof path, dir, runs[i].id);
-            if (h5io_run_complete(path, ex->fingerprint, NULL) > 0) continue;
-            len += (size_t)snprintf(list + len, sizeof list - len, "%sr%06d", shown++ ? ", " : "", runs[i].id);
-        }
-        nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run file%s missing or unreadable: %s%s (nnlab run "
-                "%s/experiment.yaml -o %s --resume runs %s)", dir, n_runs - n_missing, n_runs, n_missing,
-                n_missing == 1 ? " is" : "s are", list, n_missing > shown ? ", ..." : "", dir, dir,
-                n_missing == 1 ? "it" : "them");
-        status = NN_EXIT_RUNTIME;
+        goto done;
     }
+    if (rep.n_rejected)
+        fprintf(stderr, "nnlab: %s: %d run file%s failed verification, moved to runs/rejected/: %s\n", dir,
+                rep.n_rejected, rep.n_rejected == 1 ? "" : "s", rep.rejected);
+    char list[512] = "";
+    size_t len = 0;
+    int shown = 0, n_out = n_runs - rep.n_merged;
+    for (int i = 0; i < n_runs && shown < 10; i++) {
+        char run[4200], why[256];
+        h5io_run_path(run, sizeof run, dir, runs[i].id);
+        if (h5io_check_run(run, ex, &runs[i], NULL, why, sizeof why) == H5IO_RUN_OK) continue;
+        len += (size_t)snprintf(list + len, sizeof list - len, "%sr%06d", shown++ ? ", " : "", runs[i].id);
+    }
+    nn_errf(err, "%s/results.h5: merged %d of %d runs; %d run%s missing or rejected: %s%s (nnlab run "
+            "%s/experiment.yaml -o %s --resume runs %s)", dir, rep.n_merged, n_runs, n_out, n_out == 1 ? " is" : "s are",
+            list, n_out > shown ? ", ..." : "", dir, dir, n_out == 1 ? "it" : "them");
 done:
+    outdir_unlock(&lock);
     free(runs);
     free_data(data, owned, n_owned);
     cfg_free(ex);

@@ -188,6 +188,182 @@ static int commit_file(const char *tmp, const char *final, char *err)
     return 0;
 }
 
+/* ---- files built in memory, written with one write() ------------------ *
+ * Run files and results.h5 are built by HDF5's core driver in memory and
+ * then written by nnlab itself: a full disk, a file-size limit or an I/O
+ * error is then a message from write(), never HDF5's error paths (which
+ * crashed in H5Ocopy when the disk filled during a merge). */
+
+static hid_t mem_file_create(const char *name)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+    hid_t f = H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 ? -1 : H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
+/* The image of in-memory file f written to path (created or truncated);
+ * on failure path is removed. */
+static int mem_file_save(hid_t f, const char *path, char *err)
+{
+    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) return nn_errf(err, "%s: building the file in memory failed", path);
+    ssize_t size = H5Fget_file_image(f, NULL, 0);
+    char *image = size > 0 ? malloc((size_t)size) : NULL;
+    if (!image || H5Fget_file_image(f, image, (size_t)size) != size) {
+        free(image);
+        return nn_errf(err, "%s: out of memory for the file's %lld bytes", path, (long long)size);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), why = 0;
+    if (fd < 0) {
+        free(image);
+        return nn_errf(err, "%s: cannot create: %s", path, strerror(errno));
+    }
+    for (ssize_t done = 0, n; done < size && !why; done += n)
+        if ((n = write(fd, image + done, (size_t)(size - done))) < 0 && errno != EINTR) why = errno;
+        else if (n < 0) n = 0;
+    if (close(fd) != 0 && !why) why = errno;
+    free(image);
+    if (why) {
+        unlink(path);
+        return nn_errf(err, "%s: cannot write: %s", path, strerror(why));
+    }
+    return 0;
+}
+
+/* ---- checksums of a run's contents --------------------------------------- *
+ * A run file proves its content with a hash nnlab computes (FNV-1a, 64
+ * bits) over everything in its group /run, in name order: every attribute
+ * but `checksum` (name, type, value) and every dataset (name, shape, type,
+ * values), recursively. It is stored as /run's attribute `checksum` and
+ * checked on every read that merges or resumes the run. Chosen over HDF5's
+ * Fletcher32 filter because that covers only chunked datasets' values,
+ * not attributes (the run's identity, settings and status) nor which
+ * datasets exist. Not a defence against forgery: against a file made on
+ * purpose, the fingerprint and run identity are checked as well. */
+
+typedef struct {
+    uint64_t h;
+    hsize_t limit; /* bytes any one value may take: the file's size */
+    int bad, depth;
+} Walk;
+
+static void walk_bytes(Walk *w, const void *p, size_t n)
+{
+    w->h = nn_fnv1a_more(w->h, p, n);
+}
+
+/* A value of type `type` and shape `space`, read by read(obj, mem_type, buf). */
+static void walk_value(Walk *w, hid_t obj, hid_t type, hid_t space, int attribute)
+{
+    H5T_class_t cls = H5Tget_class(type);
+    int rank = H5Sget_simple_extent_ndims(space);
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (rank < 0 || n < 0 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
+        w->bad = 1;
+        return;
+    }
+    int32_t head[2] = {(int32_t)cls, rank};
+    walk_bytes(w, head, sizeof head);
+    walk_bytes(w, dims, (size_t)rank * sizeof(hsize_t));
+    if (cls == H5T_STRING && H5Tis_variable_str(type) > 0) {
+        hid_t mt = string_type();
+        char **v = (hsize_t)n * sizeof(char *) <= w->limit ? nn_calloc((size_t)n ? (size_t)n : 1, sizeof *v) : NULL;
+        herr_t rc = !v || mt < 0 ? -1 : attribute ? H5Aread(obj, mt, v) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+        for (hssize_t i = 0; rc >= 0 && i < n; i++) walk_bytes(w, v[i] ? v[i] : "", v[i] ? strlen(v[i]) + 1 : 1);
+        if (rc >= 0) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, v);
+        if (rc < 0) w->bad = 1;
+        free(v);
+        if (mt >= 0) H5Tclose(mt);
+        return;
+    }
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING) { /* nothing nnlab writes */
+        w->bad = 1;
+        return;
+    }
+    hid_t mt = cls == H5T_STRING ? H5Tcopy(type) : H5Tget_native_type(type, H5T_DIR_ASCEND);
+    size_t size = mt < 0 ? 0 : H5Tget_size(mt);
+    if (mt < 0 || size == 0 || (hsize_t)n > w->limit / size) { /* more than the file could hold */
+        if (mt >= 0) H5Tclose(mt);
+        w->bad = 1;
+        return;
+    }
+    char *buf = malloc((size_t)n * size + 1);
+    herr_t rc = !buf ? -1 : attribute ? H5Aread(obj, mt, buf) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (rc < 0) w->bad = 1;
+    else walk_bytes(w, buf, (size_t)n * size);
+    free(buf);
+    H5Tclose(mt);
+}
+
+static herr_t walk_attr(hid_t loc, const char *name, const H5A_info_t *info, void *op)
+{
+    (void)info;
+    Walk *w = op;
+    if (!strcmp(name, "checksum")) return 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = a < 0 ? -1 : H5Aget_type(a), s = a < 0 ? -1 : H5Aget_space(a);
+    walk_bytes(w, name, strlen(name) + 1);
+    if (t < 0 || s < 0) w->bad = 1;
+    else walk_value(w, a, t, s, 1);
+    if (s >= 0) H5Sclose(s);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return w->bad ? 1 : 0;
+}
+
+static void walk_group(Walk *w, hid_t g);
+
+static herr_t walk_link(hid_t g, const char *name, const H5L_info_t *info, void *op)
+{
+    Walk *w = op;
+    if (info->type != H5L_TYPE_HARD) { /* run files hold no soft or external links */
+        w->bad = 1;
+        return 1;
+    }
+    walk_bytes(w, name, strlen(name) + 1);
+    hid_t obj = H5Oopen(g, name, H5P_DEFAULT); /* then its kind: no call that fails (and reports) on the way */
+    H5I_type_t kind = obj < 0 ? H5I_BADID : H5Iget_type(obj);
+    if (kind == H5I_GROUP) {
+        walk_group(w, obj);
+    } else if (kind == H5I_DATASET) {
+        hid_t t = H5Dget_type(obj), s = H5Dget_space(obj);
+        if (t < 0 || s < 0) w->bad = 1;
+        else walk_value(w, obj, t, s, 0);
+        if (s >= 0) H5Sclose(s);
+        if (t >= 0) H5Tclose(t);
+    } else {
+        w->bad = 1;
+    }
+    if (obj >= 0) H5Oclose(obj);
+    return w->bad ? 1 : 0;
+}
+
+static void walk_group(Walk *w, hid_t g)
+{
+    if (++w->depth > 8) { /* nnlab's run groups are 3 deep */
+        w->bad = 1;
+        return;
+    }
+    hsize_t idx = 0;
+    if (H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, walk_attr, w) < 0) w->bad = 1;
+    idx = 0;
+    if (!w->bad && H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, walk_link, w) < 0) w->bad = 1;
+    w->depth--;
+}
+
+/* The checksum of group g's contents into out (17 bytes); -1 if it holds
+ * anything a run file does not, or values larger than limit bytes. */
+static int content_checksum(hid_t g, hsize_t limit, char *out)
+{
+    Walk w = {NN_FNV1A_BASIS, limit, 0, 0};
+    walk_group(&w, g);
+    if (w.bad) return -1;
+    h5io_hash_text(out, 17, w.h);
+    return 0;
+}
+
 /* ---- run files ---------------------------------------------------------- */
 
 /* One setting as an attribute named by its dotted key: integers and
@@ -277,21 +453,24 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
 int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
                        const RunResult *res, const Dataset *d, char *err)
 {
-    char tmp[4200];
+    char tmp[4200], sum[32];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return nn_errf(err, "%s: cannot create the run file", tmp);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* error stacks are per thread in a thread-safe HDF5: quiet this one's */
+    hid_t f = mem_file_create(tmp);
+    if (f < 0) return nn_errf(err, "%s: out of memory building the run file", tmp);
     int rc = attr_str(f, "format", "nnlab-run") || attr_i64(f, "format_version", H5IO_FORMAT_VERSION) ? -1 : 0;
     hid_t g = rc ? -1 : group_create(f, "run");
     if (g < 0) rc = -1;
     if (!rc) rc = write_run_group(g, ex, spec, s, res, d);
+    if (!rc) rc = content_checksum(g, (hsize_t)1 << 40, sum) || attr_str(g, "checksum", sum) ? -1 : 0;
     if (g >= 0 && H5Gclose(g) < 0) rc = -1;
-    if (H5Fclose(f) < 0) rc = -1;
     if (rc) {
-        remove(tmp);
-        return nn_errf(err, "%s: writing the run file failed (disk full or not writable?)", tmp);
+        H5Fclose(f);
+        return nn_errf(err, "%s: out of memory building the run file", tmp);
     }
-    return 0;
+    rc = mem_file_save(f, tmp, err);
+    H5Fclose(f);
+    return rc;
 }
 
 int h5io_commit_run(const char *path, int run_id, char *err)
@@ -314,20 +493,63 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
     return h5io_commit_run(path, spec->id, err);
 }
 
-int h5io_run_complete(const char *path, const char *fingerprint, const char *data_hash)
+/* The checks of an open run group g (see h5io_check_run). */
+static int check_run_group(hid_t g, hsize_t file_size, const Experiment *ex, const RunSpec *spec,
+                           const char *data_hash, char *why, size_t cap)
 {
-    if (access(path, F_OK) != 0) return 0;
+    char fp[64] = "", status[32] = "", hash[64] = "", stored[64] = "", sum[32];
+    int64_t id = -1, config = -1, seed = -1, fold = -1;
+    if (attr_read_str(g, "checksum", stored, sizeof stored) != 0)
+        return snprintf(why, cap, "no checksum: not written by this nnlab"), H5IO_RUN_BAD;
+    if (content_checksum(g, file_size, sum) != 0 || strcmp(sum, stored))
+        return snprintf(why, cap, "damaged: its contents do not match its checksum"), H5IO_RUN_BAD;
+    if (attr_read_str(g, "fingerprint", fp, sizeof fp) != 0 || strcmp(fp, ex->fingerprint))
+        return snprintf(why, cap, "from another experiment (fingerprint %.16s, this one's %s)", fp, ex->fingerprint),
+               H5IO_RUN_BAD;
+    if (attr_read(g, "run", H5T_NATIVE_INT64, &id) || attr_read(g, "config", H5T_NATIVE_INT64, &config) ||
+        attr_read(g, "seed", H5T_NATIVE_INT64, &seed) || attr_read(g, "fold", H5T_NATIVE_INT64, &fold) ||
+        id != spec->id || config != spec->config || seed != spec->seed || fold != spec->fold)
+        return snprintf(why, cap, "holds run %lld (config %lld, seed %lld, fold %lld), not run %d", (long long)id,
+                        (long long)config, (long long)seed, (long long)fold, spec->id),
+               H5IO_RUN_BAD;
+    if (attr_read_str(g, "status", status, sizeof status) != 0 || H5Lexists(g, "curves", H5P_DEFAULT) <= 0 ||
+        H5Lexists(g, "weights", H5P_DEFAULT) <= 0)
+        return snprintf(why, cap, "incomplete"), H5IO_RUN_BAD;
+    if (data_hash && (attr_read_str(g, "data_hash", hash, sizeof hash) || strcmp(hash, data_hash)))
+        return snprintf(why, cap, "trained on other data (data hash %.16s, now %s)", hash, data_hash),
+               H5IO_RUN_OTHER_DATA;
+    return H5IO_RUN_OK;
+}
+
+int h5io_check_run(const char *path, const Experiment *ex, const RunSpec *spec, const char *data_hash, char *why,
+                   size_t cap)
+{
+    struct stat st;
+    why[0] = '\0';
+    if (lstat(path, &st) != 0) return H5IO_RUN_MISSING;
+    if (!S_ISREG(st.st_mode)) return snprintf(why, cap, "not a regular file"), H5IO_RUN_BAD;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return 0;
+    if (f < 0) return snprintf(why, cap, "not an HDF5 file, or truncated"), H5IO_RUN_BAD;
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
-    char fp[64] = "", status[32] = "", hash[64] = "";
-    int ok = g >= 0 && attr_read_str(g, "fingerprint", fp, sizeof fp) == 0 && !strcmp(fp, fingerprint) &&
-             attr_read_str(g, "status", status, sizeof status) == 0 && H5Lexists(g, "curves", H5P_DEFAULT) > 0 &&
-             H5Lexists(g, "weights", H5P_DEFAULT) > 0;
-    if (ok && data_hash && (attr_read_str(g, "data_hash", hash, sizeof hash) || strcmp(hash, data_hash))) ok = -1;
+    int rc = g < 0 ? (snprintf(why, cap, "no /run group: not an nnlab run file"), H5IO_RUN_BAD)
+                   : check_run_group(g, (hsize_t)st.st_size, ex, spec, data_hash, why, cap);
     if (g >= 0) H5Gclose(g);
     H5Fclose(f);
-    return ok;
+    return rc;
+}
+
+int h5io_reject_run(const char *dir, int run_id, char *err)
+{
+    char from[4200], folder[4200], to[4300];
+    h5io_run_path(from, sizeof from, dir, run_id);
+    snprintf(folder, sizeof folder, "%s/runs/rejected", dir);
+    if (mkdir(folder, 0777) != 0 && errno != EEXIST)
+        return nn_errf(err, "%s: cannot create: %s", folder, strerror(errno));
+    snprintf(to, sizeof to, "%s/r%06d.h5", folder, run_id);
+    for (int k = 1; access(to, F_OK) == 0 && k < 1000; k++) /* keep every rejected file */
+        snprintf(to, sizeof to, "%s/r%06d.h5.%d", folder, run_id, k);
+    if (rename(from, to) != 0) return nn_errf(err, "%s: cannot move to %s: %s", from, to, strerror(errno));
+    return 0;
 }
 
 /* ---- merge -------------------------------------------------------------- */
@@ -462,18 +684,26 @@ static void summarise(SummaryRow *row, double *const curve[N_CURVES], int n_curv
     row->final_test_acc = curve[CURVE_TEST_ACC][e];
 }
 
-/* Copy one run file's /run into out:/runs/rNNNNNN and read its summary row.
- * Returns 1 when the file is missing or unreadable (counted, not fatal). */
+/* Verify one run file, copy its /run into out:/runs/rNNNNNN (an in-memory
+ * file, unless out < 0) and read its summary row. Returns H5IO_RUN_OK,
+ * H5IO_RUN_MISSING, or H5IO_RUN_BAD / H5IO_RUN_OTHER_DATA with the reason
+ * in why (all counted, not fatal); -1 with a message in err when the copy
+ * fails. */
 static int merge_run(hid_t out, const char *dir, const Experiment *ex, const RunSpec *spec, int epochs,
-                     SummaryRow *row, double *curve[N_CURVES], char *err)
+                     const char *data_hash, SummaryRow *row, double *curve[N_CURVES], char *why, size_t cap,
+                     char *err)
 {
     char path[4200], dst[64];
+    struct stat st;
     h5io_run_path(path, sizeof path, dir, spec->id);
-    if (access(path, F_OK) != 0) return 1;
+    if (lstat(path, &st) != 0) return H5IO_RUN_MISSING;
+    if (!S_ISREG(st.st_mode)) return snprintf(why, cap, "not a regular file"), H5IO_RUN_BAD;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return 1;
+    if (f < 0) return snprintf(why, cap, "not an HDF5 file, or truncated"), H5IO_RUN_BAD;
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
-    hid_t c = g < 0 ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
+    int check = g < 0 ? (snprintf(why, cap, "no /run group: not an nnlab run file"), H5IO_RUN_BAD)
+                      : check_run_group(g, (hsize_t)st.st_size, ex, spec, data_hash, why, cap);
+    hid_t c = check != H5IO_RUN_OK ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
     int64_t done = -1, best = -1;
     int n_curves = experiment_curves(ex);
     int bad = c < 0 || attr_read(g, "epochs_done", H5T_NATIVE_INT64, &done) < 0 || done < 0 || done > epochs ||
@@ -483,13 +713,14 @@ static int merge_run(hid_t out, const char *dir, const Experiment *ex, const Run
     for (int k = 0; k < n_curves && !bad; k++) bad = dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
     if (c >= 0) H5Gclose(c);
     if (g >= 0) H5Gclose(g);
+    if (check == H5IO_RUN_OK && bad) check = H5IO_RUN_BAD, snprintf(why, cap, "its curves or epochs are malformed");
     snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
-    if (!bad && out >= 0 && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
+    if (check == H5IO_RUN_OK && out >= 0 && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
         H5Fclose(f);
-        return nn_errf(err, "%s: copying the run into results.h5 failed", path);
+        return nn_errf(err, "%s: out of memory copying the run into results.h5", path);
     }
     H5Fclose(f);
-    if (bad) return 1;
+    if (check != H5IO_RUN_OK) return check;
     row->run = spec->id;
     row->config = spec->config;
     row->seed = spec->seed;
@@ -662,8 +893,22 @@ static void aggregate_add(Aggregate *a, const RunSpec *spec, const char *status,
 
 /* Everything of results.h5 into the open file f: root attributes, /data
  * (when d is given), /runs (when copy_runs), /summary and /aggregate. */
+/* A run file that failed verification: named in the report, moved aside when asked. */
+static int merge_rejected(const char *dir, const RunSpec *spec, int check, const char *why, int move,
+                          MergeReport *rep, char *err)
+{
+    rep->n_rejected++;
+    rep->n_other_data += check == H5IO_RUN_OTHER_DATA;
+    size_t len = strlen(rep->rejected);
+    if (len + 200 < sizeof rep->rejected)
+        snprintf(rep->rejected + len, sizeof rep->rejected - len, "%sr%06d.h5 (%.150s)", len ? "; " : "", spec->id, why);
+    else if (len + 8 < sizeof rep->rejected && !strstr(rep->rejected, "; ..."))
+        snprintf(rep->rejected + len, sizeof rep->rejected - len, "; ...");
+    return move && check == H5IO_RUN_BAD ? h5io_reject_run(dir, spec->id, err) : 0;
+}
+
 static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs,
-                      Dataset *const *sets, int copy_runs, int *n_missing, char *err)
+                      Dataset *const *sets, int copy_runs, int move_rejected, MergeReport *rep, char *err)
 {
     int n_configs = grid_n_configs(ex), max_epochs = 0;
     Aggregate *agg = aggregates_create(ex);
@@ -675,7 +920,9 @@ static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunS
     for (int k = 0; k <= N_CURVES; k++) oom |= !(curve[k] = nn_alloc((size_t)max_epochs + 1, sizeof(double)));
     hid_t runs_g = -1;
     int rc = -1, n_rows = 0;
-    *n_missing = 0;
+    char data_hash[32], why[256];
+    if (sets) h5io_hash_text(data_hash, sizeof data_hash, sets[0]->hash);
+    memset(rep, 0, sizeof *rep);
     if (oom) {
         nn_errf(err, "out of memory merging %d runs", n_runs);
         goto done;
@@ -687,23 +934,26 @@ static int merge_into(hid_t f, const char *dir, const Experiment *ex, const RunS
         SummaryRow row;
         memset(&row, 0, sizeof row);
         Aggregate *a = &agg[runs[i].config];
-        int m = merge_run(copy_runs ? f : -1, dir, ex, &runs[i], a->epochs, &row, curve, err);
+        int m = merge_run(copy_runs ? f : -1, dir, ex, &runs[i], a->epochs, sets ? data_hash : NULL, &row, curve, why,
+                          sizeof why, err);
         if (m < 0) goto done;
-        if (m > 0) {
-            (*n_missing)++;
-            continue;
-        }
+        if (m == H5IO_RUN_MISSING) rep->n_missing++;
+        if (m != H5IO_RUN_OK && m != H5IO_RUN_MISSING &&
+            merge_rejected(dir, &runs[i], m, why, move_rejected, rep, err))
+            goto done;
+        if (m != H5IO_RUN_OK) continue;
         aggregate_add(a, &runs[i], row.status, curve, experiment_curves(ex));
         nn_crash_point("merge", i); /* the crash test: results.h5.tmp half-written */
         unsigned char *dst = rows + (size_t)n_rows++ * row_size;
         memcpy(dst, &row, sizeof row);
         summary_swept(dst, ex, runs[i].config);
     }
+    rep->n_merged = n_rows;
     if (write_summary(f, ex, rows, n_rows) || write_aggregates(f, ex, agg, curve[N_CURVES])) goto io;
     rc = 0;
     goto done;
 io:
-    nn_errf(err, "%s/results.h5: writing failed (disk full or not writable?)", dir);
+    nn_errf(err, "%s/results.h5: out of memory building it", dir);
 done:
     if (runs_g >= 0) H5Gclose(runs_g);
     free(rows);
@@ -713,36 +963,30 @@ done:
 }
 
 int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, Dataset *const *sets,
-               int *n_missing, char *err)
+               MergeReport *rep, char *err)
 {
     char tmp[4200], final[4200];
     snprintf(final, sizeof final, "%s/results.h5", dir);
     snprintf(tmp, sizeof tmp, "%s/results.h5.tmp", dir);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return nn_errf(err, "%s: cannot create (folder not writable?)", tmp);
-    int rc = merge_into(f, dir, ex, runs, n_runs, sets, 1, n_missing, err);
-    if (H5Fclose(f) < 0 && rc == 0) rc = nn_errf(err, "%s: closing failed (disk full?)", tmp);
+    hid_t f = mem_file_create(tmp);
+    if (f < 0) return nn_errf(err, "%s: out of memory building it", final);
+    int rc = merge_into(f, dir, ex, runs, n_runs, sets, 1, 1, rep, err);
+    if (rc == 0) rc = mem_file_save(f, tmp, err);
+    H5Fclose(f);
     if (rc == 0 && commit_file(tmp, final, err)) rc = -1;
-    if (rc != 0) remove(tmp);
+    if (rc != 0) unlink(tmp);
     return rc;
 }
 
-int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, int *n_missing,
-                        char *err)
+int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, MergeReport *rep,
+                          char *err)
 {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0) {
-        if (fapl >= 0) H5Pclose(fapl);
-        nn_errf(err, "cannot set up an in-memory HDF5 file");
-        return -1;
-    }
-    hid_t f = H5Fcreate("nnlab-summary-in-memory", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
+    hid_t f = mem_file_create("nnlab-summary-in-memory");
     if (f < 0) {
         nn_errf(err, "cannot create an in-memory HDF5 file");
         return -1;
     }
-    if (merge_into(f, dir, ex, runs, n_runs, NULL, 0, n_missing, err)) {
+    if (merge_into(f, dir, ex, runs, n_runs, NULL, 0, 0, rep, err)) {
         H5Fclose(f);
         return -1;
     }

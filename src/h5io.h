@@ -29,25 +29,42 @@ int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *sp
                        const RunResult *res, const Dataset *d, char *err);
 int h5io_commit_run(const char *path, int run_id, char *err);
 
-/* 1 if path is a complete run file of the experiment with this
- * fingerprint (it opens, and holds /run with its status, curves and
- * weights), 0 if not; -1 if it is, but was trained on data whose hash is
- * not data_hash (unless data_hash is NULL). */
-int h5io_run_complete(const char *path, const char *fingerprint, const char *data_hash);
+/* What a run file is: H5IO_RUN_OK, a complete run file of this run of ex
+ * whose contents match its checksum; H5IO_RUN_MISSING; H5IO_RUN_BAD
+ * (damaged, truncated, foreign, another run's or another experiment's);
+ * H5IO_RUN_OTHER_DATA: sound, but trained on data whose hash is not
+ * data_hash (not checked when data_hash is NULL). why says what is wrong. */
+enum { H5IO_RUN_OK = 0, H5IO_RUN_MISSING, H5IO_RUN_BAD, H5IO_RUN_OTHER_DATA };
+int h5io_check_run(const char *path, const Experiment *ex, const RunSpec *spec, const char *data_hash, char *why,
+                   size_t cap);
+/* Move <dir>/runs/rNNNNNN.h5 aside to <dir>/runs/rejected/ (never over
+ * another file there). */
+int h5io_reject_run(const char *dir, int run_id, char *err);
 
 /* A data hash as results files write it: 16 hex digits. */
 void h5io_hash_text(char *buf, size_t cap, uint64_t hash);
 
-/* Build <dir>/results.h5 (tmp + fsync + rename) from the run files of `runs`;
- * /data from sets, the first config point's views (one per fold).
- * Runs whose file is missing are left out and counted in *n_missing. */
+/* What a merge found. */
+typedef struct {
+    int n_merged;         /* runs in the merged file */
+    int n_missing;        /* runs without a run file */
+    int n_rejected;       /* run files that failed verification: left out */
+    int n_other_data;     /* of which sound, but trained on other data (not moved) */
+    char rejected[1024];  /* "r000017.h5 (why); ..." */
+} MergeReport;
+
+/* Build <dir>/results.h5 (in memory, then written, fsync, rename) from the
+ * run files of `runs`, each verified (h5io_check_run against sets[0]'s data
+ * hash); /data from sets, the first config point's views (one per fold).
+ * Missing runs are left out; failing run files are left out and moved to
+ * <dir>/runs/rejected/ (those trained on other data stay). */
 int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, Dataset *const *sets,
-               int *n_missing, char *err);
+               MergeReport *rep, char *err);
 
 /* The same merge into an in-memory HDF5 file, without /data and /runs: an
  * open file id (close with H5Fclose) holding /summary and /aggregate, for
  * summarising an experiment still running. -1 on failure. */
-int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, int *n_missing,
+int64_t h5io_merge_memory(const char *dir, const Experiment *ex, const RunSpec *runs, int n_runs, MergeReport *rep,
                           char *err);
 
 /* ---- reading a stored model (nnlab predict) ---- */

@@ -1,5 +1,6 @@
 /* main.c — the command line. Parses arguments, calls the library, prints its
  * messages and decides the exit status; nothing else. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,9 @@ static int cmd_summary(int argc, char **argv)
     if (t->from_run_files)
         fprintf(stderr, "nnlab: %s: results.h5 is absent or older than the run files; read %d run files (%d not "
                 "there yet)\n", path, t->n_runs, t->n_missing);
+    if (t->n_rejected)
+        fprintf(stderr, "nnlab: %s: %d run file%s left out: %s (nnlab merge or --resume moves them to runs/rejected/)\n",
+                path, t->n_rejected, t->n_rejected == 1 ? "" : "s", t->rejected);
     summary_print(stdout, t, top, csv);
     summary_free(t);
     return NN_EXIT_OK;
@@ -363,6 +367,7 @@ int main(int argc, char **argv)
     int mpi_rank, mpi_size;
     mpi_start(&argc, &argv, &mpi_rank, &mpi_size);
     h5io_init();
+    signal(SIGXFSZ, SIG_IGN); /* past a file-size limit write() fails with EFBIG: a message and exit 1, not a kill */
     if (argc < 2) return bad_usage("%s", "no command given");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version")) {
@@ -388,3 +393,4 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 2, argv + 2);
     return bad_usage("unknown command '%s'", cmd);
 }
+

@@ -74,5 +74,9 @@ void nn_crash_point(const char *where, int n)
     snprintf(want, sizeof want, "%s:%d", where, n);
     if (strcmp(at, want)) return;
     const char *sig = getenv("NNLAB_CRASH_SIGNAL");
-    raise(!sig ? SIGKILL : !strcmp(sig, "TERM") ? SIGTERM : !strcmp(sig, "INT") ? SIGINT : SIGKILL);
+    raise(!sig                   ? SIGKILL
+          : !strcmp(sig, "TERM") ? SIGTERM
+          : !strcmp(sig, "INT")  ? SIGINT
+          : !strcmp(sig, "STOP") ? SIGSTOP /* the test changes files, then sends SIGCONT */
+                                 : SIGKILL);
 }

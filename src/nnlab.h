@@ -54,7 +54,8 @@ uint64_t nn_fnv1a_more(uint64_t h, const void *data, size_t len);
  * NNLAB_CRASH_AT is "WHERE:N" (e.g. "write:3", "merge:2", "train:8": run 8
  * has trained one epoch), the process kills itself with SIGKILL at that
  * point, or sends itself SIGTERM (as mpirun does when it ends a job) with
- * NNLAB_CRASH_SIGNAL=TERM, or SIGINT (Ctrl-C) with NNLAB_CRASH_SIGNAL=INT.
+ * NNLAB_CRASH_SIGNAL=TERM, or SIGINT (Ctrl-C) with NNLAB_CRASH_SIGNAL=INT,
+ * or stops itself (SIGSTOP, until SIGCONT) with NNLAB_CRASH_SIGNAL=STOP.
  * Called at I/O points and from the progress report between epochs, never
  * inside the training numerics. */
 void nn_crash_point(const char *where, int n);

@@ -36,6 +36,8 @@ typedef struct {
     int n_runs;             /* runs read */
     int from_run_files;     /* 1: read from <dir>/runs, results.h5 absent or older */
     int n_missing;          /* runs of the experiment without a run file (from_run_files only) */
+    int n_rejected;         /* run files left out: damaged or foreign (from_run_files only) */
+    char rejected[1024];    /* which, and why */
     int sorted_by;          /* the metric of summary_sort (index into metrics), shown even if not by default */
 } SummaryTable;
 

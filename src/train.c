@@ -281,7 +281,11 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
         res->epochs_done = e;
         if (diverged(c, res, e)) res->status = RUN_DIVERGED;
         else if (res->best) stop = select_step(&sel, c, res, t.params, t.mlp.n_params, e);
-        if (progress) progress->fn(progress->ctx, e);
+        if (progress && progress->fn(progress->ctx, e)) { /* stopped from outside: nothing to keep */
+            trainer_destroy(&t);
+            run_result_free(res);
+            return 1;
+        }
     }
     if (!res->best) res->best_epoch = res->epochs_done; /* without validation: the last epoch */
     else if (res->best_epoch < 0) { /* diverged before any finite validation value */

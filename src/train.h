@@ -78,16 +78,17 @@ int train_batch_rows(const TrainConfig *c, const Dataset *d);
 int train_work_rows(const TrainConfig *c, const Dataset *d);
 
 /* For progress reports: fn(ctx, epoch) is called on the training thread
- * after each epoch's curves (epoch counts from 1). It sees nothing of the run. */
+ * after each epoch's curves (epoch counts from 1). It sees nothing of the
+ * run; a nonzero return stops the run there (SIGTERM). */
 typedef struct {
-    void (*fn)(void *ctx, int epoch);
+    int (*fn)(void *ctx, int epoch);
     void *ctx;
 } TrainProgress;
 
 /* Train one run from `seed`. Fills *res (freed with run_result_free).
- * Returns 0, or -1 with a message when memory could not be allocated; a
- * diverged run is a success with res->status == RUN_DIVERGED. progress may
- * be NULL. */
+ * Returns 0, or -1 with a message when memory could not be allocated, or 1
+ * when progress stopped it (nothing in *res); a diverged run is a success
+ * with res->status == RUN_DIVERGED. progress may be NULL. */
 int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const TrainProgress *progress, RunResult *res,
               char *err);
 void run_result_free(RunResult *res);

@@ -119,9 +119,11 @@ START_TEST(write_read_and_merge)
         H5Fclose(f);
     }
 
-    int missing = -1;
-    ck_assert_msg(h5io_merge(dir, ex, runs, n_runs, &d, &missing, err) == 0, "%s", err);
-    ck_assert_int_eq(missing, 0);
+    MergeReport rep;
+    ck_assert_msg(h5io_merge(dir, ex, runs, n_runs, &d, &rep, err) == 0, "%s", err);
+    ck_assert_int_eq(rep.n_missing, 0);
+    ck_assert_int_eq(rep.n_rejected, 0);
+    ck_assert_int_eq(rep.n_merged, 2);
     char path[512];
     snprintf(path, sizeof path, "%s/results.h5", dir);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -199,8 +201,9 @@ START_TEST(write_read_and_merge)
     char run1[512];
     h5io_run_path(run1, sizeof run1, dir, 1);
     ck_assert_int_eq(remove(run1), 0);
-    ck_assert_int_eq(h5io_merge(dir, ex, runs, n_runs, &d, &missing, err), 0);
-    ck_assert_int_eq(missing, 1);
+    ck_assert_int_eq(h5io_merge(dir, ex, runs, n_runs, &d, &rep, err), 0);
+    ck_assert_int_eq(rep.n_missing, 1);
+    ck_assert_int_eq(rep.n_merged, 1);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -190,11 +190,12 @@ START_TEST(batch_larger_than_the_set)
 END_TEST
 
 /* TrainProgress for the tests: seen[0] counts the calls, seen[epoch] each epoch's. */
-static void count_epoch(void *ctx, int epoch)
+static int count_epoch(void *ctx, int epoch)
 {
     int *seen = ctx;
     seen[0]++;
     if (epoch >= 1 && epoch < 8) seen[epoch]++;
+    return 0;
 }
 
 START_TEST(progress_hears_every_epoch)

@@ -61,7 +61,7 @@ class Shards(ReferenceRun):
             self.assertEqual(r.returncode, 0, r.stderr)
         r = nnlab("merge", out)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("merged 5 of 8 runs; 3 run files are missing or unreadable: r000001, r000004, r000007 (nnlab "
+        self.assertIn("merged 5 of 8 runs; 3 runs are missing or rejected: r000001, r000004, r000007 (nnlab "
                       "run %s/experiment.yaml -o %s --resume runs them)" % (out, out), r.stderr)
         with h5py.File(os.path.join(out, "results.h5"), "r") as f:  # what is there is merged
             self.assertEqual(sorted(f["runs"].keys()), ["r%06d" % i for i in (0, 2, 3, 5, 6)])

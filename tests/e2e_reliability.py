@@ -91,7 +91,8 @@ class Crash(ReferenceRun):
         out = os.path.join(self.tmp, "kill-merge")
         r = nnlab("run", self.exp, "-o", out, "-j", "2", "--quiet", env={"NNLAB_CRASH_AT": "merge:7"})
         self.assertEqual(r.returncode, -signal.SIGKILL)
-        self.assertTrue(os.path.exists(os.path.join(out, "results.h5.tmp")))
+        # results.h5 is built in memory and written in one piece: a kill while merging leaves no file at all
+        self.assertFalse(os.path.exists(os.path.join(out, "results.h5.tmp")))
         self.assertFalse(os.path.exists(os.path.join(out, "results.h5")))
         self.assertEqual(len(run_files(out)), 12)
         self.resume_and_compare(out, expect_done=12)
@@ -104,8 +105,12 @@ class Crash(ReferenceRun):
             f.write(b"not an HDF5 file")
         r = nnlab("merge", out)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("merged 11 of 12 runs; 1 run file is missing or unreadable: r000003 (nnlab run "
+        self.assertIn("1 run file failed verification, moved to runs/rejected/: r000003.h5 (not an HDF5 file, "
+                      "or truncated)", r.stderr)
+        self.assertIn("merged 11 of 12 runs; 1 run is missing or rejected: r000003 (nnlab run "
                       "%s/experiment.yaml -o %s --resume runs it)" % (out, out), r.stderr)
+        with open(os.path.join(out, "runs", "rejected", "r000003.h5"), "rb") as f:  # kept, not deleted
+            self.assertEqual(f.read(), b"not an HDF5 file")
         r = nnlab("run", os.path.join(out, "experiment.yaml"), "-o", out, "--resume")  # as the message says
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("resuming: 11 runs already done, 1 to run", r.stderr)
@@ -174,7 +179,7 @@ class WriteFailures(unittest.TestCase):
         out = os.path.join(self.tmp, "out")
         r = nnlab("run", self.exp, "-o", out, "-j", "1", limits={resource.RLIMIT_FSIZE: 100 * 1024})
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("r000002.h5.tmp: writing the run file failed (disk full or not writable?)", r.stderr)
+        self.assertIn("r000002.h5.tmp: cannot write: File too large", r.stderr)
         self.assertIn("finished run files are intact", r.stderr)
         self.assertEqual([os.path.basename(p) for p in run_files(out)], ["r000000.h5", "r000001.h5"])
         for path in run_files(out):
