@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install every system package nnlab needs to build, test and plot
-# (valgrind, clang and its sanitizer runtimes are for scripts/test.sh).
+# (valgrind, clang and its sanitizer runtimes are for scripts/test.sh;
+# python3-sklearn for scripts/make-example-data.py's bundled data sets).
 # Debian/Ubuntu only (apt-get). Safe to run twice. Needs root (or sudo).
 #   scripts/install-deps.sh          build + test + plotting dependencies
 #   scripts/install-deps.sh --bench  also the benchmark-only packages
@@ -14,11 +15,12 @@ packages=(
   libopenblas-openmp-dev
   zlib1g-dev
   python3 python3-h5py python3-numpy python3-matplotlib
+  python3-sklearn
   valgrind clang-14 libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch python3-sklearn dataset-fashion-mnist time)
+  packages+=(python3-torch dataset-fashion-mnist time libfann-dev)
 fi
 
 sudo=""
