@@ -1,16 +1,15 @@
-/* driver.c — the experiment loop. Everything that can fail for a reason the
- * user can fix (bad data, absurd sizes, a non-empty output folder) is checked
- * before the output folder is touched. */
+/* driver.c — an experiment from start to end: its data, the memory it
+ * needs, its output folder (outdir), the runs still to do (schedule), their
+ * execution (execute), signals, the merge and the closing message; and
+ * nnlab merge. Everything that can fail for a reason the user can fix (bad
+ * data, absurd sizes, a folder in use or not nnlab's) is checked before the
+ * output folder is touched. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <omp.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,36 +17,33 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "execute.h"
 #include "grid.h"
 #include "h5io.h"
 #include "mlp.h"
 #include "nnlab.h"
 #include "outdir.h"
+#include "schedule.h"
 #include "train.h"
 
-/* Set by SIGINT/SIGTERM (and by a failed write): no new run starts. The one
- * piece of mutable global state, as a signal handler can reach nothing else;
- * a lock-free atomic, so the handler and every thread may touch it. */
-static atomic_int stop_requested;
-enum { STOP_AFTER_RUNS = 1, STOP_NOW = 2 }; /* values of stop_requested: SIGINT's, SIGTERM's */
-
+/* Ctrl-C: no new run starts, the runs in flight finish, results.h5 is
+ * merged; SIGTERM (what a scheduler sends before it kills a job): the runs
+ * in flight stop at their next epoch too. */
 static void on_signal(int sig)
 {
     static const char msg_int[] = "\nnnlab: stopping: no new runs start; the runs in flight finish and results.h5 "
                                   "is merged (Ctrl-C again to stop at once; finished runs are kept)\n";
     static const char msg_term[] = "\nnnlab: terminated: the runs in flight stop at their next epoch (--resume runs "
                                    "them again) and the finished runs are merged into results.h5\n";
-    stop_requested = sig == SIGTERM ? STOP_NOW : STOP_AFTER_RUNS;
+    execute_request_stop(sig == SIGTERM ? EXECUTE_STOP_NOW : EXECUTE_STOP_AFTER_RUNS);
     ssize_t unused = sig == SIGTERM ? write(STDERR_FILENO, msg_term, sizeof msg_term - 1) /* async-signal-safe */
                                     : write(STDERR_FILENO, msg_int, sizeof msg_int - 1);
     (void)unused;
 }
 
-/* First Ctrl-C: finish the runs in flight, then merge; SIGTERM (what a
- * scheduler sends before it kills a job): stop the runs in flight at their
- * next epoch, then merge. The handler is reset to the default, so a second
- * signal ends the process at once; run files are written as .tmp + rename,
- * so none that finished can be half-written. */
+/* The handler is reset to the default, so a second signal ends the process
+ * at once; run files are written as .tmp + rename, so none that finished
+ * can be half-written. */
 static void install_handlers(void)
 {
     struct sigaction sa;
@@ -166,483 +162,12 @@ static int load_data(const Experiment *ex, Dataset ***data, Dataset ***owned, in
     return rc;
 }
 
-/* The data set a run trains on. */
-static Dataset *run_data(const Experiment *ex, Dataset *const *data, const RunSpec *spec)
-{
-    return data[(size_t)spec->config * grid_n_folds(ex) + spec->fold];
-}
-
 static void free_data(Dataset **data, Dataset **owned, int n_owned)
 {
     for (int i = 0; i < n_owned; i++) data_free(owned[i]);
     free(owned);
     free(data);
 }
-
-/* ---- progress ------------------------------------------------------------ */
-
-typedef struct {
-    int total, done, diverged, failed;
-    double epochs_total, epochs_done; /* over the runs to do: ETA and the share done while runs are long */
-    double start, last_print, best_acc; /* best_acc: the best validation accuracy at a selected epoch */
-    int tty, quiet;
-} Progress;
-
-static void progress_show(Progress *p, int final)
-{
-    if (p->quiet || p->total == 0) return; /* nothing to run: no progress to show */
-    double now = nn_now(), elapsed = now - p->start;
-    if (!final && !p->tty && now - p->last_print < 2.0) return;
-    if (!final && p->tty && now - p->last_print < 0.1) return;
-    p->last_print = now;
-    double rate = elapsed > 0 ? p->done / elapsed : 0;
-    char eta[32] = "-", share[32] = "";
-    if (p->epochs_done > 0 && p->done < p->total) {
-        snprintf(eta, sizeof eta, "%.0fs", (p->epochs_total - p->epochs_done) * elapsed / p->epochs_done);
-        snprintf(share, sizeof share, ", %.0f%% of epochs", 100.0 * p->epochs_done / p->epochs_total);
-    }
-    char best[48] = ""; /* the test set is never the measure of "best" */
-    if (p->best_acc >= 0) snprintf(best, sizeof best, "  best val acc %.4f", p->best_acc);
-    char diverged[32] = "";
-    if (p->diverged) snprintf(diverged, sizeof diverged, "  (%d diverged)", p->diverged);
-    fprintf(stderr, "%s[%d/%d runs%s] %.2f runs/s  ETA %s%s%s%s", p->tty ? "\r" : "", p->done,
-            p->total, share, rate, eta, best, diverged, p->tty ? "\033[K" : "\n");
-    if (p->tty && final) fputc('\n', stderr);
-    fflush(stderr);
-}
-
-/* ---- the run loop ---------------------------------------------------------- */
-
-typedef struct {
-    const Experiment *ex;
-    Dataset *const *data; /* (n_configs) the data set of each config point */
-    const RunSpec *runs;
-    int n_runs_total;
-    const int *todo;      /* indices into runs of the runs to do */
-    int n_todo;
-    int fail_fast;
-    Progress progress;
-    int write_failed;
-    char write_err[NN_ERR_LEN];
-} Loop;
-
-/* A run that could not be trained: reported, counted. */
-static void run_failed(Loop *L, const RunSpec *spec, const char *train_err)
-{
-    Progress *p = &L->progress;
-    p->failed++;
-    fprintf(stderr, "%snnlab: run %d (seed %lld) failed: %s\n", p->tty ? "\n" : "", spec->id, (long long)spec->seed,
-            train_err);
-    if (L->fail_fast) stop_requested = 1;
-}
-
-/* A write that failed: the experiment stops (the disk is full or gone). */
-static void write_failed(Loop *L, const char *err)
-{
-    if (!L->write_failed) snprintf(L->write_err, sizeof L->write_err, "%s", err);
-    L->write_failed = 1;
-    stop_requested = 1;
-}
-
-static void run_done(Loop *L, const RunResult *res)
-{
-    Progress *p = &L->progress;
-    p->done++;
-    p->diverged += res->status == RUN_DIVERGED;
-    double acc = res->n_curves > CURVE_VAL_ACC ? res->curve[CURVE_VAL_ACC][res->best_epoch] : NAN;
-    if (!isnan(acc) && acc > p->best_acc) p->best_acc = acc;
-    progress_show(p, 0);
-}
-
-/* Run files are made durable (fsync, rename, fsync of the folder: a few
- * milliseconds of waiting on the disk, as long as a tenth of a small run) by
- * one background thread, so the threads that train never wait on the disk.
- * HDF5, which is not thread-safe, writes each .tmp on the training thread
- * under the writer lock. A crash before the commit leaves a .tmp, which
- * --resume discards and runs again, as for a crash during training. */
-typedef struct {
-    const char *output;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int *ids;             /* (capacity) run ids to commit, in order; head .. tail queued */
-    int head, tail, closed;
-    atomic_int failed;    /* a commit failed: err says why */
-    char err[NN_ERR_LEN];
-} Committer;
-
-static void *committer_main(void *arg)
-{
-    Committer *c = arg;
-    char path[4200], err[NN_ERR_LEN];
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        while (c->head == c->tail && !c->closed) pthread_cond_wait(&c->cv, &c->mu);
-        if (c->head == c->tail) break;
-        int id = c->ids[c->head++];
-        pthread_mutex_unlock(&c->mu);
-        h5io_run_path(path, sizeof path, c->output, id);
-        int rc = atomic_load(&c->failed) ? 0 : h5io_commit_run(path, id, err);
-        pthread_mutex_lock(&c->mu);
-        if (rc && !atomic_load(&c->failed)) {
-            snprintf(c->err, sizeof c->err, "%s", err);
-            atomic_store(&c->failed, 1);
-            stop_requested = 1;
-        }
-    }
-    pthread_mutex_unlock(&c->mu);
-    return NULL;
-}
-
-static int committer_start(Committer *c, const char *output, int capacity, char *err)
-{
-    memset(c, 0, sizeof *c);
-    c->output = output;
-    c->ids = nn_alloc(capacity > 0 ? (size_t)capacity : 1, sizeof *c->ids);
-    if (!c->ids) return nn_errf(err, "out of memory");
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
-        pthread_mutex_destroy(&c->mu);
-        pthread_cond_destroy(&c->cv);
-        free(c->ids);
-        return nn_errf(err, "cannot start the thread that commits run files");
-    }
-    return 0;
-}
-
-static void committer_push(Committer *c, int id)
-{
-    pthread_mutex_lock(&c->mu);
-    c->ids[c->tail++] = id;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* Commit everything queued, stop the thread; nonzero if a commit failed. */
-static int committer_finish(Committer *c)
-{
-    pthread_mutex_lock(&c->mu);
-    c->closed = 1;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
-    free(c->ids);
-    return atomic_load(&c->failed);
-}
-
-/* Save a finished run: HDF5 writes the .tmp under the single-writer lock;
- * the committer c makes it durable while this thread trains the next run
- * (without one, as rank 0 of an MPI job, this thread commits it). */
-static void save_run(Loop *L, Committer *c, const RunSpec *spec, const Settings *s, const RunResult *res)
-{
-    char path[4200], err[NN_ERR_LEN];
-    h5io_run_path(path, sizeof path, L->ex->output, spec->id);
-    const Dataset *d = run_data(L->ex, L->data, spec);
-    int rc;
-#pragma omp critical(nnlab_writer)
-    rc = L->write_failed || (c && atomic_load(&c->failed)) ? 1 : h5io_write_run_tmp(path, L->ex, spec, s, res, d, err);
-    if (rc == 0 && c) committer_push(c, spec->id);
-    else if (rc == 0) rc = h5io_commit_run(path, spec->id, err);
-#pragma omp critical(nnlab_progress)
-    {
-        if (rc < 0) write_failed(L, err);
-        else if (rc == 0) run_done(L, res);
-    }
-}
-
-/* A run's epochs as they finish, for the progress line. */
-typedef struct {
-    Loop *L;
-    int id; /* the run's id, for the crash test */
-    int reported;
-} RunEpochs;
-
-static int epoch_done(void *ctx, int epoch)
-{
-    RunEpochs *re = ctx;
-    re->reported = epoch;
-    if (epoch == 1) nn_crash_point("train", re->id); /* the crash test: killed mid-run */
-#pragma omp critical(nnlab_progress)
-    {
-        re->L->progress.epochs_done++;
-        progress_show(&re->L->progress, 0);
-    }
-    return stop_requested == STOP_NOW;
-}
-
-static void run_all(Loop *L, Committer *c, int threads)
-{
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int i = 0; i < L->n_todo; i++) {
-        if (stop_requested) continue;
-        const RunSpec *spec = &L->runs[L->todo[i]];
-        Settings s;
-        grid_settings(L->ex, spec->config, &s);
-        RunResult res;
-        char err[NN_ERR_LEN] = "";
-        RunEpochs re = {L, spec->id, 0};
-        TrainProgress tp = {epoch_done, &re};
-        int rc = train_run(&s.train, run_data(L->ex, L->data, spec), (uint64_t)spec->seed, &tp, &res, err);
-#pragma omp critical(nnlab_progress)
-        L->progress.epochs_done += s.train.epochs - re.reported; /* those a diverged or failed run skipped */
-        if (rc == 0) {
-            save_run(L, c, spec, &s, &res);
-            run_result_free(&res);
-        } else if (rc < 0) {
-#pragma omp critical(nnlab_progress)
-            run_failed(L, spec, err);
-        }
-    }
-}
-
-#ifdef NNLAB_HAVE_MPI
-/* ---- MPI: rank 0 coordinates and writes, the other ranks train ---------- *
- * Messages: a worker thread sends TAG_REQUEST and gets back TAG_WORK with an
- * index into runs (-1: no more work); it sends each finished run as
- * TAG_RESULT (header, curves, init, weights) or TAG_FAILED (a message). A
- * worker rank sends TAG_DONE when all its threads are done. MPI calls of a
- * worker's threads are serialised (MPI_THREAD_SERIALIZED). */
-#include <mpi.h>
-
-enum { TAG_REQUEST = 1, TAG_WORK, TAG_RESULT, TAG_FAILED, TAG_DONE };
-
-typedef struct {
-    int32_t index, status, epochs, epochs_done, best_epoch, n_curves, has_best, pad;
-    int64_t n_params;
-    double seconds, train_seconds;
-} ResultHeader;
-
-static size_t result_bytes(const RunResult *r)
-{
-    return sizeof(ResultHeader) + (size_t)r->n_curves * ((size_t)r->epochs + 1) * sizeof(double) +
-           (2 + (r->best != NULL)) * r->mlp.n_params * sizeof(float);
-}
-
-/* One finished run as one buffer (the caller frees it). */
-static char *pack_result(int index, const RunResult *r, size_t *len)
-{
-    *len = result_bytes(r);
-    char *buf = malloc(*len), *p = buf;
-    if (!buf) return NULL;
-    ResultHeader h = {index, r->status, r->epochs, r->epochs_done, r->best_epoch, r->n_curves, r->best != NULL, 0,
-                      (int64_t)r->mlp.n_params, r->seconds, r->train_seconds};
-    memcpy(p, &h, sizeof h), p += sizeof h;
-    for (int k = 0; k < r->n_curves; k++) {
-        size_t n = ((size_t)r->epochs + 1) * sizeof(double);
-        memcpy(p, r->curve[k], n), p += n;
-    }
-    memcpy(p, r->init, r->mlp.n_params * sizeof(float)), p += r->mlp.n_params * sizeof(float);
-    memcpy(p, r->weights, r->mlp.n_params * sizeof(float)), p += r->mlp.n_params * sizeof(float);
-    if (r->best) memcpy(p, r->best, r->mlp.n_params * sizeof(float));
-    return buf;
-}
-
-/* A RunResult whose arrays point into buf (do not run_result_free it). */
-static int unpack_result(const char *buf, size_t len, const Loop *L, RunResult *r, int *index)
-{
-    ResultHeader h;
-    if (len < sizeof h) return -1;
-    memcpy(&h, buf, sizeof h);
-    if (h.index < 0 || h.index >= L->n_runs_total) return -1;
-    const RunSpec *spec = &L->runs[h.index];
-    Settings s;
-    grid_settings(L->ex, spec->config, &s);
-    memset(r, 0, sizeof *r);
-    const Dataset *d = run_data(L->ex, L->data, spec);
-    if (mlp_setup(&r->mlp, d->n_features, s.train.hidden.units, s.train.hidden.n, d->n_classes, s.train.activation,
-                  (float)s.train.dropout, NULL) || (int64_t)r->mlp.n_params != h.n_params || h.epochs != s.train.epochs ||
-        h.n_curves != TRAIN_N_CURVES(d) || h.has_best != (d->n_val > 0))
-        return -1;
-    r->status = h.status, r->epochs = h.epochs, r->epochs_done = h.epochs_done, r->best_epoch = h.best_epoch;
-    r->n_curves = h.n_curves;
-    r->seconds = h.seconds, r->train_seconds = h.train_seconds;
-    const char *p = buf + sizeof h;
-    if (h.has_best) r->best = (float *)p; /* for result_bytes; set below */
-    if (len != result_bytes(r)) return -1;
-    for (int k = 0; k < r->n_curves; k++) r->curve[k] = (double *)p, p += ((size_t)h.epochs + 1) * sizeof(double);
-    r->init = (float *)p, p += r->mlp.n_params * sizeof(float);
-    r->weights = (float *)p, p += r->mlp.n_params * sizeof(float);
-    if (h.has_best) r->best = (float *)p;
-    *index = h.index;
-    return 0;
-}
-
-/* When a rank dies, mpirun tears the job down: rank 0 gets SIGTERM and is
- * killed soon after, so its handler can only say which runs did not finish
- * and leave. What the handler reads, set by mpi_coordinate (a handler can
- * reach nothing else). */
-static struct {
-    const RunSpec *runs;
-    const int *todo;
-    int n_todo;
-    volatile unsigned char *saved; /* by run index: SAVING while its file is written, then SAVED */
-    char path[4200];               /* "<output>/runs/r", h5io_run_path up to the id; unused if too long */
-    size_t path_len;
-} teardown;
-
-/* Decimal digits of v (>= 0) at p, zero-padded to `width`; returns the end. */
-static char *put_uint(char *p, unsigned long v, int width)
-{
-    char digits[24];
-    int n = 0;
-    do digits[n++] = (char)('0' + v % 10), v /= 10;
-    while (v);
-    while (n < width) digits[n++] = '0';
-    while (n) *p++ = digits[--n];
-    return p;
-}
-
-enum { SAVING = 1, SAVED = 2 };
-
-/* Whether run id's file is in place, with async-signal-safe calls only: a
- * run stopped while SAVING is finished if its file was renamed into place
- * (the commit) before the signal came. */
-static int run_file_exists(int id)
-{
-    if (!teardown.path_len) return 0;
-    char *p = put_uint(teardown.path + teardown.path_len, (unsigned long)id, 6);
-    memcpy(p, ".h5", 4);
-    return access(teardown.path, F_OK) == 0;
-}
-
-static void on_teardown(int sig)
-{
-    (void)sig;
-    static char buf[16384];
-    static const char head[] = "\nnnlab: the MPI job is ending (a rank died or it was stopped); runs not finished:";
-    static const char tail[] = "\nnnlab: finished run files are intact; run again with --resume to complete the rest\n";
-    char *p = buf, *end = buf + sizeof buf - sizeof tail - 16;
-    memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
-    int listed = 0;
-    for (int i = 0; i < teardown.n_todo && teardown.saved; i++) {
-        int index = teardown.todo[i];
-        if (teardown.saved[index] == SAVED ||
-            (teardown.saved[index] == SAVING && run_file_exists(teardown.runs[index].id)))
-            continue;
-        if (p + 9 >= end) {
-            memcpy(p, " ...", 4), p += 4;
-            break;
-        }
-        *p++ = ' ', *p++ = 'r';
-        p = put_uint(p, (unsigned long)teardown.runs[index].id, 6);
-        listed++;
-    }
-    if (!listed) memcpy(p, " none", 5), p += 5;
-    memcpy(p, tail, sizeof tail - 1), p += sizeof tail - 1;
-    ssize_t unused = write(STDERR_FILENO, buf, (size_t)(p - buf));
-    (void)unused;
-    _exit(NN_EXIT_RUNTIME);
-}
-
-/* Rank 0: hand out L->todo, save what comes back, until every worker is done. */
-static void mpi_coordinate(Loop *L, int size)
-{
-    int next = 0, done_ranks = 0;
-    volatile unsigned char *saved = calloc((size_t)L->n_runs_total, 1);
-    teardown.runs = L->runs, teardown.todo = L->todo, teardown.n_todo = L->n_todo, teardown.saved = saved;
-    int n = snprintf(teardown.path, sizeof teardown.path, "%s/runs/r", L->ex->output);
-    teardown.path_len = n > 0 && (size_t)n + 32 < sizeof teardown.path ? (size_t)n : 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_teardown;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    while (done_ranks < size - 1) {
-        MPI_Status st;
-        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
-        int len;
-        MPI_Get_count(&st, MPI_BYTE, &len);
-        char *buf = malloc(len > 0 ? (size_t)len : 1);
-        if (!buf) {
-            fprintf(stderr, "nnlab: rank 0 is out of memory receiving a result of %d bytes\n", len);
-            MPI_Abort(MPI_COMM_WORLD, NN_EXIT_RUNTIME); /* finished run files are intact: --resume */
-        }
-        MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (st.MPI_TAG == TAG_REQUEST) {
-            int index = stop_requested || next >= L->n_todo ? -1 : L->todo[next++];
-            MPI_Send(&index, 1, MPI_INT, st.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
-        } else if (st.MPI_TAG == TAG_RESULT) {
-            RunResult r;
-            int index;
-            if (unpack_result(buf, (size_t)len, L, &r, &index) == 0) {
-                Settings s;
-                grid_settings(L->ex, L->runs[index].config, &s);
-                if (saved) saved[index] = SAVING;
-                L->progress.epochs_done += s.train.epochs; /* the workers report whole runs */
-                save_run(L, NULL, &L->runs[index], &s, &r);
-                if (saved) saved[index] = L->write_failed ? 0 : SAVED;
-            } else {
-                write_failed(L, "a worker sent a malformed result (mismatched builds of nnlab?)");
-            }
-        } else if (st.MPI_TAG == TAG_FAILED) {
-            int index;
-            memcpy(&index, buf, sizeof index);
-            Settings s;
-            grid_settings(L->ex, L->runs[index].config, &s);
-            L->progress.epochs_done += s.train.epochs;
-            run_failed(L, &L->runs[index], buf + sizeof index);
-        } else if (st.MPI_TAG == TAG_DONE) {
-            done_ranks++;
-        }
-        free(buf);
-    }
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    teardown.saved = NULL;
-    free((void *)saved);
-}
-
-/* A worker rank: `threads` threads ask rank 0 for runs until there are none. */
-static void mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int threads)
-{
-#pragma omp parallel num_threads(threads)
-    for (;;) {
-        int index, ask = 0;
-#pragma omp critical(nnlab_mpi)
-        {
-            MPI_Send(&ask, 1, MPI_INT, 0, TAG_REQUEST, MPI_COMM_WORLD);
-            MPI_Recv(&index, 1, MPI_INT, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        }
-        if (index < 0) break;
-        const RunSpec *spec = &runs[index];
-        Settings s;
-        grid_settings(ex, spec->config, &s);
-        RunResult r;
-        char err[NN_ERR_LEN] = "", failed[sizeof(int) + NN_ERR_LEN];
-        size_t len = 0;
-        char *buf = NULL;
-        if (train_run(&s.train, run_data(ex, data, spec), (uint64_t)spec->seed, NULL, &r, err) == 0) {
-            buf = pack_result(index, &r, &len);
-            run_result_free(&r);
-            if (!buf) snprintf(err, sizeof err, "out of memory sending run %d", spec->id);
-        }
-        if (!buf) {
-            memcpy(failed, &index, sizeof index);
-            memcpy(failed + sizeof index, err, NN_ERR_LEN);
-        }
-#pragma omp critical(nnlab_mpi)
-        {
-            if (buf) MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
-            else MPI_Send(failed, (int)sizeof failed, MPI_BYTE, 0, TAG_FAILED, MPI_COMM_WORLD);
-        }
-        free(buf);
-    }
-    int bye = 0;
-    MPI_Send(&bye, 1, MPI_INT, 0, TAG_DONE, MPI_COMM_WORLD);
-}
-
-/* 1 if any rank reports a failure. */
-static int any_rank(int failed)
-{
-    int any = failed;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    return any;
-}
-#endif
 
 /* The data file a run file's data hash stands for, for messages. */
 static const char *data_file_name(const Experiment *ex)
@@ -726,16 +251,16 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
                  check_memory(ex, data, threads < n_runs ? threads : n_runs, err);
 #ifdef NNLAB_HAVE_MPI
     int mpi = o->mpi_size > 1;
-    if (mpi && any_rank(failed) && !failed) {
+    if (mpi && execute_any_rank(failed) && !failed) {
         nn_errf(err, "another MPI rank could not load the experiment's data");
         failed = 1;
     }
     if (mpi && !failed && o->mpi_rank > 0) { /* a worker: wait for rank 0's folder, then train */
-        if (any_rank(0)) {
+        if (execute_any_rank(0)) {
             status = NN_EXIT_OK; /* rank 0 reports why */
             goto done;
         }
-        mpi_work(ex, data, runs, threads);
+        execute_mpi_work(ex, data, runs, threads);
         status = NN_EXIT_OK;
         goto done;
     }
@@ -755,22 +280,21 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
         status = input_error ? NN_EXIT_INPUT : NN_EXIT_RUNTIME;
     }
 #ifdef NNLAB_HAVE_MPI
-    if (mpi) any_rank(!prepared); /* the workers wait for this */
+    if (mpi) execute_any_rank(!prepared); /* the workers wait for this */
 #endif
     if (!prepared) goto done;
 
-    Loop L = {ex, data, runs, n_runs, todo, n_todo, o->fail_fast, {0}, 0, ""};
-    L.progress.total = n_todo;
+    Schedule plan;
+    schedule_init(&plan, todo, n_todo);
+    Execution L = {ex, data, runs, n_runs, &plan, o->fail_fast, {0}, 0, ""};
+    double epochs_total = 0;
     for (int i = 0; i < n_todo; i++) {
         Settings s;
         grid_settings(ex, runs[todo[i]].config, &s);
-        L.progress.epochs_total += s.train.epochs;
+        epochs_total += s.train.epochs;
     }
-    L.progress.start = L.progress.last_print = nn_now();
-    L.progress.best_acc = -1;
-    L.progress.tty = isatty(fileno(stderr));
-    L.progress.quiet = o->quiet;
-    stop_requested = 0;
+    progress_start(&L.progress, n_todo, epochs_total, o->quiet);
+    execute_reset_stop();
     install_handlers();
     if (!o->quiet) {
         char folds[32] = "";
@@ -789,17 +313,14 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     }
 #ifdef NNLAB_HAVE_MPI
     if (mpi)
-        mpi_coordinate(&L, o->mpi_size);
+        execute_mpi_coordinate(&L, o->mpi_size);
     else
 #endif
     {
-        Committer c;
-        if (committer_start(&c, ex->output, n_todo, err)) goto done;
-        run_all(&L, &c, threads);
-        if (committer_finish(&c)) write_failed(&L, c.err);
+        if (execute_threads(&L, threads, err)) goto done;
     }
     double run_phase = nn_now() - L.progress.start;
-    int interrupted = stop_requested && !L.write_failed && !(o->fail_fast && L.progress.failed);
+    int interrupted = execute_stop_requested() && !L.write_failed && !(o->fail_fast && L.progress.failed);
     progress_show(&L.progress, 1);
 
     MergeReport rep;

@@ -1050,6 +1050,7 @@ int main(void)
 {
     Suite *s = suite_create("data");
     TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120); /* Check's default 4 s is too short on a loaded machine or under ASan */
     tcase_add_test(tc, digits_shape_and_values);
     tcase_add_test(tc, split_is_a_seeded_partition);
     tcase_add_test(tc, scaling_is_fitted_on_train);

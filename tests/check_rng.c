@@ -108,6 +108,7 @@ int main(void)
 {
     Suite *s = suite_create("rng");
     TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120); /* Check's default 4 s is too short on a loaded machine or under ASan */
     tcase_add_test(tc, splitmix64_reference);
     tcase_add_test(tc, xoshiro256ss_reference);
     tcase_add_test(tc, seed_is_splitmix_expansion);
