@@ -202,6 +202,35 @@ static void chain_text(char *out, size_t cap, char *const *chain, int n, const c
     if (len < cap) snprintf(out + len, cap - len, "%.300s", last);
 }
 
+/* The node at a dotted path ("training.early_stopping.patience") through
+ * mappings, or NULL. */
+static const Node *tree_get(const Node *root, const char *path)
+{
+    char part[256];
+    const Node *cur = root;
+    for (const char *p = path;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        snprintf(part, sizeof part, "%.*s", (int)n, p);
+        cur = cur->kind == NODE_MAP ? node_get(cur, part) : NULL;
+        if (!cur || !dot) return cur;
+        p = dot + 1;
+    }
+}
+
+/* A setting that a file gives one value removes the grid axis of that key
+ * it inherits from its bases, as KEY=VALUE on the command line does. The
+ * file's own axis of the key, merged over the base next, still wins over
+ * its own value (as in the resolved text of earlier versions, which wrote
+ * both). */
+static void drop_inherited_axes(Node *base, const Node *file)
+{
+    Node *grid = node_get(base, "grid");
+    if (!grid || grid->kind != NODE_MAP) return;
+    for (int i = 0; i < N_SETTINGS; i++)
+        if (tree_get(file, cfg_settings[i].key)) node_remove(grid, cfg_settings[i].key);
+}
+
 /* Load `file` (text given) and, recursively, the base files it names; return
  * the merged tree with `base` removed. chain/real hold the files above. */
 static Node *load_chain(Names *ns, const char *file, const char *text, size_t len, char **chain, char **real,
@@ -255,6 +284,7 @@ static Node *load_chain(Names *ns, const char *file, const char *text, size_t le
     node_remove(parent, "name");
     node_remove(parent, "output");
     node_remove(root, "base");
+    drop_inherited_axes(parent, root);
     Node *merged = node_merge(parent, root);
     if (!merged) nn_errf(err, "%s: out of memory", file);
     return merged;
@@ -455,6 +485,12 @@ static const char *const aliases[][2] = {
     {"early_stop", "early_stopping"},  {"patience", "early_stopping"},
 };
 
+/* What to know before taking an alias's advice, said with the suggestion:
+ * {alias, the name it suggests, note}. */
+static const char *const alias_notes[][3] = {
+    {"alpha", "l2", "scikit-learn's alpha is l2 \u00d7 batch_size"},
+};
+
 /* ASCII case-insensitive equality ('ReLU' for 'relu'). */
 static int same_letters(const char *a, const char *b)
 {
@@ -511,12 +547,26 @@ static void join_names(char *out, size_t cap, const char *const *names)
         len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", names[i]);
 }
 
+/* " (did you mean 'near'?)" for word, with its alias's note if it has one
+ * (" (did you mean 'l2'? scikit-learn's alpha is ...)"); near may be dotted. */
+static void did_you_mean(char *out, size_t cap, const char *word, const char *near)
+{
+    const char *dot = strrchr(word, '.'), *ndot = strrchr(near, '.');
+    const char *name = dot ? dot + 1 : word, *target = ndot ? ndot + 1 : near;
+    for (size_t a = 0; a < sizeof alias_notes / sizeof alias_notes[0]; a++)
+        if (same_letters(name, alias_notes[a][0]) && !strcmp(target, alias_notes[a][1])) {
+            snprintf(out, cap, " (did you mean '%s'? %s)", near, alias_notes[a][2]);
+            return;
+        }
+    snprintf(out, cap, " (did you mean '%s'?)", near);
+}
+
 /* " (did you mean 'x'?)" for a near miss, else "; allowed: a, b, c". */
 static void suggest(char *out, size_t cap, const char *word, const char *const *candidates)
 {
     const char *near = near_miss(word, candidates);
     if (near) {
-        snprintf(out, cap, " (did you mean '%s'?)", near);
+        did_you_mean(out, cap, word, near);
         return;
     }
     char names[700];
@@ -989,7 +1039,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
             char dotted[300] = "";
             if (list->kind == NODE_MAP && list->n > 0) /* a section nested under grid: */
                 snprintf(dotted, sizeof dotted, "%.60s.%.60s", key->text, list->keys[0]->text);
-            if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+            if (near) did_you_mean(hint, sizeof hint, key->text, near);
             else if (*dotted && cfg_find_setting(dotted))
                 snprintf(hint, sizeof hint, "; grid keys are dotted, not nested: '%s: [...]'", dotted);
             else snprintf(hint, sizeof hint, "; grid keys are dotted setting names such as model.activation");
@@ -1012,6 +1062,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
         }
         b->in_grid = 0;
         if (check_axis_repeats(b, axis, list)) return -1;
+        cfg_copy_setting(def, &ex->settings, &axis->values[0]); /* the placeholder: see cfg.h */
         configs *= list->n;
         if (configs > MAX_CONFIGS)
             return node_errf(b->err, list, "grid: more than %d config points", MAX_CONFIGS);
@@ -1117,6 +1168,15 @@ static int check_dataset(Binder *b, const Experiment *ex)
     return 0;
 }
 
+/* A data file's features come in any units, so csv and hdf5 are
+ * standardised unless dataset.scale is given anywhere (a file, a base, the
+ * command line, the grid); the digits and idx images keep their pixels. */
+static void default_scale(const Binder *b, Settings *s)
+{
+    if (!where_set(b, "dataset.scale") && (s->data.source == DATA_CSV || s->data.source == DATA_HDF5))
+        s->data.scale = SCALE_STANDARD;
+}
+
 static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
 {
     if (root->kind != NODE_MAP)
@@ -1142,7 +1202,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
             if (dot && strchr(k, '.'))
                 snprintf(hint, sizeof hint, " (dotted names are for grid keys and the command line; here write '%s' "
                          "under '%.*s:')", dot + 1, (int)(dot - setting), setting);
-            else if (setting) snprintf(hint, sizeof hint, " (did you mean '%s'?)", setting);
+            else if (setting) did_you_mean(hint, sizeof hint, k, setting);
             else suggest(hint, sizeof hint, k, top_keys);
             rc = node_errf(b->err, root->keys[i], "unknown key '%.40s'%s", k, hint);
         }
@@ -1150,6 +1210,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
     }
     ex->n_configs = 1;
     if (grid && bind_grid(b, grid, ex)) return -1;
+    default_scale(b, &ex->settings);
     return check_dataset(b, ex);
 }
 
@@ -1220,34 +1281,74 @@ void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settin
     }
 }
 
-/* The part of the resolved text that determines results: settings, grid,
- * seeds. Dataset settings that the source does not use are left out. */
-static void emit_body(Buf *b, const Experiment *ex)
+/* The axis that sweeps def, or NULL. */
+static const GridAxis *axis_of(const Experiment *ex, const SettingDef *def)
+{
+    for (int i = 0; i < ex->n_axes; i++)
+        if (ex->axes[i].def == def) return &ex->axes[i];
+    return NULL;
+}
+
+/* Whether the resolved text gives def a value in its section: the data set
+ * uses it and it is not swept (a swept setting is only its axis). */
+static int written(const SettingDef *def, const Experiment *ex)
+{
+    return applies(def, &ex->settings) && !axis_of(ex, def);
+}
+
+/* Length of the group prefix of a section's key ("early_stopping." of
+ * "early_stopping.patience"), 0 for a key of its own. */
+static size_t group_len(const char *sub)
+{
+    const char *dot = strchr(sub, '.');
+    return dot ? (size_t)(dot - sub) + 1 : 0;
+}
+
+/* One section: a line per setting, a group of settings
+ * ("early_stopping.patience") as one flow mapping, and a comment in place
+ * of each swept setting. A section with nothing to write is {}. */
+static void emit_section(Buf *b, const Experiment *ex, const char *section)
 {
     char value[4 * DATA_PATH_LEN + 8]; /* a path with every byte escaped */
-    for (int sec = 0; sections[sec]; sec++) {
-        buf_printf(b, "%s:\n", sections[sec]);
-        size_t len = strlen(sections[sec]);
-        const char *group = NULL; /* the group of settings being written */
-        for (int i = 0; i < N_SETTINGS; i++) {
-            const SettingDef *def = &cfg_settings[i];
-            if (strncmp(def->key, sections[sec], len) || def->key[len] != '.' || !applies(def, &ex->settings))
-                continue;
-            cfg_format_value(value, sizeof value, def, &ex->settings);
-            const char *sub = def->key + len + 1, *dot = strchr(sub, '.');
-            if (!dot) {
-                buf_printf(b, "  %s: %s\n", sub, value);
-                continue;
-            }
-            /* a group of settings ("early_stopping.patience") as one flow mapping */
-            int glen = (int)(dot - sub), first = !group || strncmp(group, sub, (size_t)glen + 1);
-            const SettingDef *next = i + 1 < N_SETTINGS ? &cfg_settings[i + 1] : NULL;
-            int last = !next || strncmp(next->key, def->key, len + 1 + (size_t)glen + 1);
-            buf_printf(b, "%s%.*s%s%s: %s%s", first ? "  " : "", first ? glen : 0, sub, first ? ": {" : ", ", dot + 1,
-                       value, last ? "}\n" : "");
-            group = last ? NULL : sub;
+    size_t len = strlen(section);
+    int first = -1, last = -1, any = 0;
+    for (int i = 0; i < N_SETTINGS; i++)
+        if (!strncmp(cfg_settings[i].key, section, len) && cfg_settings[i].key[len] == '.') {
+            if (first < 0) first = i;
+            last = i;
+            any |= written(&cfg_settings[i], ex);
         }
+    buf_printf(b, "%s:%s\n", section, any ? "" : " {}");
+    for (int i = first; i >= 0 && i <= last;) {
+        const char *sub = cfg_settings[i].key + len + 1;
+        size_t glen = group_len(sub);
+        int end = i + 1, n = 0; /* the group's settings are [i, end) */
+        while (glen && end <= last && !strncmp(cfg_settings[end].key + len + 1, sub, glen)) end++;
+        for (int j = i; j < end; j++) {
+            const SettingDef *def = &cfg_settings[j];
+            if (!written(def, ex)) continue;
+            cfg_format_value(value, sizeof value, def, &ex->settings);
+            if (!glen) buf_printf(b, "  %s: %s\n", sub, value);
+            else if (!n) buf_printf(b, "  %.*s: {%s: %s", (int)glen - 1, sub, def->key + len + 1 + glen, value);
+            else buf_printf(b, ", %s: %s", def->key + len + 1 + glen, value);
+            n++;
+        }
+        if (glen && n) buf_printf(b, "}\n");
+        for (int j = i; j < end; j++)
+            if (applies(&cfg_settings[j], &ex->settings) && axis_of(ex, &cfg_settings[j]))
+                buf_printf(b, "  # %s: swept, see grid\n", cfg_settings[j].key + len + 1);
+        i = end;
     }
+}
+
+/* The part of the resolved text that determines results: settings, grid,
+ * seeds. Dataset settings that the source does not use are left out, and a
+ * swept setting is written only as its axis (its value in ex->settings is a
+ * placeholder, so the fingerprint does not depend on it). */
+static void emit_body(Buf *b, const Experiment *ex)
+{
+    char value[4 * DATA_PATH_LEN + 8];
+    for (int sec = 0; sections[sec]; sec++) emit_section(b, ex, sections[sec]);
     if (ex->n_axes) buf_printf(b, "grid:\n");
     for (int i = 0; i < ex->n_axes; i++) {
         buf_printf(b, "  %s: [", ex->axes[i].def->key);
@@ -1330,9 +1431,11 @@ int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t 
     char va[4 * DATA_PATH_LEN + 8], vb[4 * DATA_PATH_LEN + 8];
     for (int i = 0; i <= N_SETTINGS; i++) {
         const char *key = i < N_SETTINGS ? cfg_settings[i].key : "seeds";
-        if (i < N_SETTINGS) {
-            cfg_format_value(va, sizeof va, &cfg_settings[i], &a->settings);
-            cfg_format_value(vb, sizeof vb, &cfg_settings[i], &b->settings);
+        if (i < N_SETTINGS) { /* a swept setting's value is a placeholder: its axis says what runs */
+            if (axis_of(a, &cfg_settings[i])) snprintf(va, sizeof va, "(swept)");
+            else cfg_format_value(va, sizeof va, &cfg_settings[i], &a->settings);
+            if (axis_of(b, &cfg_settings[i])) snprintf(vb, sizeof vb, "(swept)");
+            else cfg_format_value(vb, sizeof vb, &cfg_settings[i], &b->settings);
         } else {
             seeds_text(va, sizeof va, a);
             seeds_text(vb, sizeof vb, b);

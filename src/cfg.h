@@ -51,14 +51,15 @@ typedef struct {
 typedef struct {
     char *file;          /* the experiment file as named on the command line */
     char *name;          /* `name:`, default: the file's base name without .yaml */
-    Settings settings;   /* resolved settings, every default filled in (before the grid) */
+    Settings settings;   /* resolved settings, every default filled in; a swept setting holds its axis's
+                          * first value, a placeholder (grid_settings gives each config point's) */
     GridAxis *axes;      /* (n_axes) in the order they were first written */
     int n_axes;
     int n_configs;       /* product of the axes' lengths (1 without a grid) */
     int64_t *seeds;      /* (n_seeds) distinct, >= 0 */
     int n_seeds;
     char *output;        /* output folder, default results/<name> */
-    char *resolved;      /* the resolved experiment as YAML text */
+    char *resolved;      /* the resolved experiment as YAML text (a swept setting only under grid:) */
     char fingerprint[17];/* hex FNV-1a of the resolved settings, grid and seeds (not name/output) */
 } Experiment;
 
@@ -66,9 +67,12 @@ typedef struct {
 void cfg_defaults(Settings *s);
 
 /* Load and validate an experiment file, its base chain and the command-line
- * overrides ("KEY=VALUE" sets one value, "KEY=a,b,c" a grid axis). On
- * failure returns -1 with "FILE:LINE:COL: message" in err. *out is the
- * caller's: cfg_free. */
+ * overrides ("KEY=VALUE" sets one value, "KEY=a,b,c" a grid axis). A value
+ * in a file, as one on the command line, removes the grid axis of its key
+ * that the file's bases sweep; a file's own axis of a key wins over its own
+ * value. dataset.scale given nowhere is standard for csv and hdf5, none for
+ * the images. On failure returns -1 with "FILE:LINE:COL: message" in err.
+ * *out is the caller's: cfg_free. */
 int cfg_load(Experiment **out, const char *path, char *const *overrides, int n_overrides, char *err);
 /* The same from text in memory; `name` stands for the file in messages and
  * is the folder that a relative `base:` is found from. */
@@ -80,8 +84,8 @@ void cfg_free(Experiment *ex); /* NULL is fine */
 int cfg_set_output(Experiment *ex, const char *output, char *err);
 
 /* What differs between two experiments' settings, grid and seeds, one line
- * per difference ("  training.learning_rate: 0.01 -> 0.1"), into buf.
- * Returns the number of differences. */
+ * per difference ("  training.learning_rate: 0.01 -> 0.1"; a swept
+ * setting's value is "(swept)"), into buf. Returns the number of differences. */
 int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t cap);
 
 /* A setting's value as YAML text ("0.01", "[200, 100]", "sigmoid"). */

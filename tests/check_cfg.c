@@ -1,5 +1,6 @@
 /* check_cfg.c — experiment files: a full file binds every setting, defaults
- * fill the rest, the resolved text reads back to the same experiment, and
+ * fill the rest (csv and hdf5 standardised), the resolved text reads back to
+ * the same experiment and shows a swept setting only as its axis, and
  * every file under tests/bad/ fails with exactly the message on its first
  * line ("# expect: LINE:COL: message"); numbers are decimal, tags agree with
  * what a setting takes, and anchors resolve to their latest definition. */
@@ -98,6 +99,158 @@ START_TEST(resolved_text_round_trips)
     cfg_free(a);
     cfg_free(b);
     cfg_free(c);
+}
+END_TEST
+
+START_TEST(swept_settings_are_only_their_axis)
+{
+    /* A swept key is written only under grid: (a comment in its section), so
+     * the resolved text does not show a value that never runs; in a group,
+     * the settings not swept stay. */
+    const char *text = "model: {hidden: [8], activation: tanh}\n"
+                       "training: {early_stopping: {patience: 3, min_delta: 0.01}}\n"
+                       "dataset: {validation_fraction: 0.2}\n"
+                       "grid: {model.activation: [relu, sigmoid], training.early_stopping.patience: [1, 2]}\n";
+    Experiment *a = load_text(text);
+    ck_assert_ptr_null(strstr(a->resolved, "\n  activation:"));
+    ck_assert_ptr_null(strstr(a->resolved, "tanh"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\nmodel:\n  hidden: [8]\n  # activation: swept, see grid\n"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\n  early_stopping: {min_delta: 0.01}\n"
+                                              "  # early_stopping.patience: swept, see grid\n"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\ngrid:\n  model.activation: [relu, sigmoid]\n"));
+    /* the placeholder in settings is the axis's first value */
+    ck_assert_int_eq(a->settings.train.activation, ACT_RELU);
+    ck_assert_int_eq(a->settings.train.patience, 1);
+    /* it reads back as the same settings, axes and fingerprint */
+    Experiment *b = load_text(a->resolved);
+    ck_assert_mem_eq(&a->settings, &b->settings, sizeof a->settings);
+    ck_assert_str_eq(a->resolved, b->resolved);
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    ck_assert_int_eq(b->n_axes, 2);
+    ck_assert_int_eq(b->n_configs, 4);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_ptr_eq(b->axes[i].def, a->axes[i].def);
+        ck_assert_int_eq(b->axes[i].n, 2);
+        for (int j = 0; j < 2; j++) {
+            char va[64], vb[64];
+            cfg_format_value(va, sizeof va, a->axes[i].def, &a->axes[i].values[j]);
+            cfg_format_value(vb, sizeof vb, b->axes[i].def, &b->axes[i].values[j]);
+            ck_assert_str_eq(va, vb);
+        }
+    }
+    /* the value under a swept key is no part of the experiment */
+    Experiment *c = load_text("model: {hidden: [8], activation: leaky_relu}\n"
+                              "training: {early_stopping: {patience: 9, min_delta: 0.01}}\n"
+                              "dataset: {validation_fraction: 0.2}\n"
+                              "grid: {model.activation: [relu, sigmoid], training.early_stopping.patience: [1, 2]}\n");
+    ck_assert_str_eq(c->fingerprint, a->fingerprint);
+    char diff[1024];
+    ck_assert_int_eq(cfg_differences(a, c, diff, sizeof diff), 0);
+    /* against the same without the axis, the swept side says so */
+    char *one[] = {"model.activation=tanh"};
+    Experiment *d = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load_text(&d, "t.yaml", text, strlen(text), one, 1, err) == 0, "%s", err);
+    ck_assert_int_eq(cfg_differences(a, d, diff, sizeof diff), 2);
+    ck_assert_str_eq(diff, "  model.activation: (swept) -> tanh\n"
+                           "  grid model.activation: [relu, sigmoid] -> (not swept)\n");
+    /* every setting of a section swept: the section is {} and still reads back */
+    Experiment *e = load_text("grid: {model.hidden: [[8], [4]], model.activation: [relu], model.dropout: [0, 0.5], "
+                              "model.init: [he_normal]}\n");
+    ck_assert_ptr_nonnull(strstr(e->resolved, "\nmodel: {}\n  # hidden: swept, see grid\n"));
+    Experiment *f = load_text(e->resolved);
+    ck_assert_mem_eq(&e->settings, &f->settings, sizeof e->settings);
+    ck_assert_str_eq(e->fingerprint, f->fingerprint);
+    ck_assert_int_eq(f->n_configs, 4);
+    Experiment *exs[] = {a, b, c, d, e, f};
+    for (size_t i = 0; i < sizeof exs / sizeof exs[0]; i++) cfg_free(exs[i]);
+}
+END_TEST
+
+/* The scale the resolved text writes, and that it reads back the same. */
+static int scale_of(const char *text, char *const *overrides, int n)
+{
+    Experiment *ex = NULL, *back;
+    char err[NN_ERR_LEN], line[64];
+    ck_assert_msg(cfg_load_text(&ex, "t.yaml", text, strlen(text), overrides, n, err) == 0, "%s", err);
+    int scale = ex->settings.data.scale;
+    snprintf(line, sizeof line, "\n  scale: %s\n", data_scale_names[scale]);
+    ck_assert_msg(strstr(ex->resolved, line), "%s", ex->resolved);
+    back = load_text(ex->resolved);
+    ck_assert_int_eq(back->settings.data.scale, scale);
+    ck_assert_str_eq(back->fingerprint, ex->fingerprint);
+    cfg_free(back);
+    cfg_free(ex);
+    return scale;
+}
+
+START_TEST(data_files_are_standardised_unless_told)
+{
+    ck_assert_int_eq(scale_of("dataset: {source: csv, path: d.csv}\n", NULL, 0), SCALE_STANDARD);
+    ck_assert_int_eq(scale_of("dataset: {source: hdf5, path: d.h5}\n", NULL, 0), SCALE_STANDARD);
+    ck_assert_int_eq(scale_of("dataset: {source: csv, path: d.csv, scale: none}\n", NULL, 0), SCALE_NONE);
+    ck_assert_int_eq(scale_of("dataset: {source: csv, path: d.csv, scale: minmax}\n", NULL, 0), SCALE_MINMAX);
+    char *none[] = {"dataset.scale=none"}, *csv[] = {"dataset.source=csv", "dataset.path=d.csv"};
+    ck_assert_int_eq(scale_of("dataset: {source: csv, path: d.csv}\n", none, 1), SCALE_NONE);
+    ck_assert_int_eq(scale_of("{}\n", csv, 2), SCALE_STANDARD);
+    /* the images keep their pixels */
+    ck_assert_int_eq(scale_of("dataset: {source: digits}\n", NULL, 0), SCALE_NONE);
+    ck_assert_int_eq(scale_of("dataset: {source: idx, path: mnist}\n", NULL, 0), SCALE_NONE);
+    /* a base that gives the scale gives it to its children (the tutorial's none) */
+    char err[NN_ERR_LEN];
+    Experiment *ex = NULL;
+    ck_assert_msg(cfg_load(&ex, NNLAB_SOURCE_DIR "/experiments/seed-baseline.yaml", csv, 2, err) == 0, "%s", err);
+    ck_assert_int_eq(ex->settings.data.scale, SCALE_NONE);
+    cfg_free(ex);
+    /* a base without it (csv-base.yaml, under hdf5-child.yaml) does not */
+    ck_assert_msg(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/hdf5-child.yaml", NULL, 0, err) == 0, "%s", err);
+    ck_assert_int_eq(ex->settings.data.scale, SCALE_STANDARD);
+    cfg_free(ex);
+    /* swept: the axis, as written */
+    ex = load_text("dataset: {source: csv, path: d.csv}\ngrid: {dataset.scale: [none, minmax]}\n");
+    ck_assert_int_eq(ex->n_axes, 1);
+    ck_assert_int_eq(ex->axes[0].values[0].data.scale, SCALE_NONE);
+    ck_assert_int_eq(ex->axes[0].values[1].data.scale, SCALE_MINMAX);
+    ck_assert_ptr_null(strstr(ex->resolved, "\n  scale:"));
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\n  dataset.scale: [none, minmax]\n"));
+    Experiment *back = load_text(ex->resolved);
+    ck_assert_str_eq(back->fingerprint, ex->fingerprint);
+    ck_assert_mem_eq(&back->settings, &ex->settings, sizeof ex->settings);
+    cfg_free(back);
+    cfg_free(ex);
+}
+END_TEST
+
+/* The message of loading text that must fail. */
+static const char *load_error(const char *text, char *const *overrides, int n, char *err)
+{
+    Experiment *ex = NULL;
+    ck_assert_int_ne(cfg_load_text(&ex, "t.yaml", text, strlen(text), overrides, n, err), 0);
+    ck_assert_ptr_null(ex);
+    return err;
+}
+
+START_TEST(alpha_says_how_it_differs_from_l2)
+{
+    char err[NN_ERR_LEN];
+    ck_assert_str_eq(load_error("training: {alpha: 0.1}\n", NULL, 0, err),
+                     "t.yaml:1:12: unknown key 'alpha' in training (did you mean 'l2'? scikit-learn's alpha is "
+                     "l2 \u00d7 batch_size)");
+    ck_assert_str_eq(load_error("alpha: 0.1\n", NULL, 0, err),
+                     "t.yaml:1:1: unknown key 'alpha' (did you mean 'training.l2'? scikit-learn's alpha is "
+                     "l2 \u00d7 batch_size)");
+    ck_assert_str_eq(load_error("grid: {training.alpha: [0.1]}\n", NULL, 0, err),
+                     "t.yaml:1:8: grid key 'training.alpha' names no setting (did you mean 'training.l2'? "
+                     "scikit-learn's alpha is l2 \u00d7 batch_size)");
+    char *cli[] = {"training.Alpha=0.1"};
+    ck_assert_str_eq(load_error("{}\n", cli, 1, err),
+                     "command line (training.Alpha=0.1):1:1: unknown key 'Alpha' in training (did you mean 'l2'? "
+                     "scikit-learn's alpha is l2 \u00d7 batch_size)");
+    /* the other names of l2 keep the plain question */
+    ck_assert_str_eq(load_error("training: {weight_decay: 0.1}\n", NULL, 0, err),
+                     "t.yaml:1:12: unknown key 'weight_decay' in training (did you mean 'l2'?)");
+    ck_assert_str_eq(load_error("lambda: 0.1\n", NULL, 0, err),
+                     "t.yaml:1:1: unknown key 'lambda' (did you mean 'training.l2'?)");
 }
 END_TEST
 
@@ -490,6 +643,9 @@ int main(void)
     tcase_add_test(tc, full_file_binds_every_setting);
     tcase_add_test(tc, defaults_are_the_tutorial);
     tcase_add_test(tc, resolved_text_round_trips);
+    tcase_add_test(tc, swept_settings_are_only_their_axis);
+    tcase_add_test(tc, data_files_are_standardised_unless_told);
+    tcase_add_test(tc, alpha_says_how_it_differs_from_l2);
     tcase_add_test(tc, alias_bomb_is_refused);
     tcase_add_test(tc, deep_nesting_and_huge_files_are_refused);
     tcase_add_test(tc, control_characters_round_trip);

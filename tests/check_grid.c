@@ -1,5 +1,6 @@
 /* check_grid.c — grid expansion (counts, order, decoding), command-line
- * overrides and base chains. */
+ * overrides and base chains (a file's plain value removes its bases' axis
+ * of that key, as KEY=VALUE does). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,100 @@ START_TEST(base_chain_merges_child_over_base)
 }
 END_TEST
 
+static Experiment *load_cfg(const char *name, char *const *overrides, int n)
+{
+    char path[512], err[NN_ERR_LEN];
+    snprintf(path, sizeof path, "%s/cfg/%s", NNLAB_TEST_DIR, name);
+    Experiment *ex = NULL;
+    ck_assert_msg(cfg_load(&ex, path, overrides, n, err) == 0, "%s", err);
+    return ex;
+}
+
+START_TEST(plain_value_in_a_file_removes_the_inherited_axis)
+{
+    /* sweep-base.yaml sweeps three activations; its child sets relu: relu alone runs. */
+    Experiment *ex = load_cfg("plain-over-axis.yaml", NULL, 0);
+    ck_assert_int_eq(ex->n_axes, 1); /* the base's other axis stays */
+    ck_assert_str_eq(ex->axes[0].def->key, "model.dropout");
+    ck_assert_int_eq(ex->n_configs, 2);
+    for (int c = 0; c < ex->n_configs; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        ck_assert_int_eq(s.train.activation, ACT_RELU);
+        ck_assert_double_eq(s.train.dropout, c ? 0.5 : 0.0);
+    }
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\n  activation: relu\n"));
+    ck_assert_ptr_null(strstr(ex->resolved, "model.activation"));
+    /* the same experiment as the base with model.activation=relu on the command line */
+    char *relu[] = {"model.activation=relu"};
+    Experiment *cli = load_cfg("sweep-base.yaml", relu, 1);
+    ck_assert_int_eq(cli->n_configs, 2);
+    ck_assert_str_eq(cli->fingerprint, ex->fingerprint);
+    /* and a file over that one may sweep the key again */
+    Experiment *again = load_cfg("axis-over-plain-over-axis.yaml", NULL, 0);
+    ck_assert_int_eq(again->n_axes, 2);
+    ck_assert_str_eq(again->axes[1].def->key, "model.activation");
+    ck_assert_int_eq(again->n_configs, 4);
+    Settings s;
+    grid_settings(again, 1, &s);
+    ck_assert_int_eq(s.train.activation, ACT_LEAKY_RELU);
+    ck_assert_double_eq(s.train.dropout, 0.0);
+    cfg_free(ex);
+    cfg_free(cli);
+    cfg_free(again);
+}
+END_TEST
+
+START_TEST(axis_in_a_file_sweeps_what_its_base_set)
+{
+    /* sweep-base.yaml sets learning_rate: 0.05; its child sweeps it. */
+    Experiment *ex = load_cfg("axis-over-plain.yaml", NULL, 0);
+    ck_assert_int_eq(ex->n_axes, 3);
+    ck_assert_str_eq(ex->axes[2].def->key, "training.learning_rate");
+    ck_assert_int_eq(ex->n_configs, 3 * 2 * 2);
+    for (int c = 0; c < ex->n_configs; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        ck_assert_double_eq(s.train.learning_rate, c % 2 ? 0.01 : 0.1); /* the last axis varies fastest */
+    }
+    /* the base's 0.05 never runs, and the resolved text does not show it */
+    ck_assert_ptr_null(strstr(ex->resolved, "\n  learning_rate:"));
+    ck_assert_ptr_null(strstr(ex->resolved, "0.05"));
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\n  # learning_rate: swept, see grid\n"));
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\n  training.learning_rate: [0.1, 0.01]\n"));
+    char *axis[] = {"training.learning_rate=0.1,0.01"};
+    Experiment *cli = load_cfg("sweep-base.yaml", axis, 1);
+    ck_assert_str_eq(cli->fingerprint, ex->fingerprint);
+    Experiment *back = load(ex->resolved, NULL, 0);
+    ck_assert_str_eq(back->fingerprint, ex->fingerprint);
+    ck_assert_mem_eq(&back->settings, &ex->settings, sizeof ex->settings);
+    ck_assert_int_eq(back->n_configs, 12);
+    cfg_free(ex);
+    cfg_free(cli);
+    cfg_free(back);
+}
+END_TEST
+
+START_TEST(own_axis_wins_over_own_value)
+{
+    /* One file gives model.dropout both a value and an axis: the axis runs, the value is not used. */
+    Experiment *ex = load_cfg("plain-and-axis.yaml", NULL, 0);
+    ck_assert_int_eq(ex->n_axes, 2);
+    ck_assert_str_eq(ex->axes[1].def->key, "model.dropout");
+    ck_assert_int_eq(ex->axes[1].n, 2);
+    ck_assert_int_eq(ex->n_configs, 6);
+    for (int c = 0; c < ex->n_configs; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        ck_assert_double_eq(s.train.dropout, c % 2 ? 0.2 : 0.1);
+    }
+    ck_assert_ptr_null(strstr(ex->resolved, "0.25"));
+    /* the value left in ex->settings is a placeholder: the axis's first value */
+    ck_assert_double_eq(ex->settings.train.dropout, 0.1);
+    cfg_free(ex);
+}
+END_TEST
+
 START_TEST(dataset_settings_the_source_does_not_use)
 {
     /* Inherited from a base written for another source: left out of the experiment. */
@@ -310,6 +405,9 @@ int main(void)
     tcase_add_test(tc, override_syntax_errors_point_into_the_argument);
     tcase_add_test(tc, override_empty_values_lists_and_grid_prefix_are_named);
     tcase_add_test(tc, base_chain_merges_child_over_base);
+    tcase_add_test(tc, plain_value_in_a_file_removes_the_inherited_axis);
+    tcase_add_test(tc, axis_in_a_file_sweeps_what_its_base_set);
+    tcase_add_test(tc, own_axis_wins_over_own_value);
     tcase_add_test(tc, dataset_settings_the_source_does_not_use);
     tcase_add_test(tc, shipped_experiments_expand);
     suite_add_tcase(s, tc);
