@@ -397,8 +397,8 @@ int driver_merge(const char *dir, char *err)
         nn_errf(err, "%s: no experiment.yaml: not an nnlab output folder", dir);
         goto done;
     }
-    if (cfg_load(&ex, path, NULL, 0, err) || load_data(ex, &data, &owned, &n_owned, err) ||
-        grid_expand(ex, &runs, &n_runs, err))
+    if (outdir_same_version(dir, "merge", err) || cfg_load(&ex, path, NULL, 0, err) ||
+        load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err))
         goto done;
     status = NN_EXIT_RUNTIME;
     if (outdir_lock(&lock, dir, 0, 0, &in_use, err) || h5io_merge(dir, ex, runs, n_runs, data, &rep, err)) goto done;

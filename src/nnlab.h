@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NNLAB_VERSION "0.3.0"
+#define NNLAB_VERSION "0.4.0"
 #define NN_ERR_LEN 1024
 
 /* Exit statuses of the command line (DESIGN.md). */

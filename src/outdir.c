@@ -390,6 +390,33 @@ static Experiment *experiment_on_disk(const char *dir, int *n_runs, char *err)
     return disk;
 }
 
+/* Whether experiment.yaml at path was written by an nnlab of another minor
+ * version (its first line: "# nnlab 0.3.0: resolved experiment ..."), in version. */
+static int written_by_other_version(const char *path, char *version, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    char line[256] = "";
+    if (!f) return 0;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    int major, minor, patch, end = 0;
+    if (!got || sscanf(line, "# nnlab %d.%d.%d%n", &major, &minor, &patch, &end) != 3) return 0;
+    snprintf(version, cap, "%d.%d.%d", major, minor, patch);
+    char ours[32];
+    snprintf(ours, sizeof ours, "%d.%d.", major, minor);
+    return strncmp(NNLAB_VERSION, ours, strlen(ours)) != 0;
+}
+
+int outdir_same_version(const char *dir, const char *what, char *err)
+{
+    char path[4200], version[64];
+    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    if (!written_by_other_version(path, version, sizeof version)) return 0;
+    return nn_errf(err, "cannot %s %s: it was written by nnlab %s, whose splits, selection and results format differ "
+                   "from nnlab %s's: finish it with nnlab %s, or start anew with -o DIR", what, dir, version,
+                   NNLAB_VERSION, version);
+}
+
 /* --resume and shards: the same experiment, or exit 2 with what differs. */
 static int check_same_experiment(const Experiment *ex, int *input_error, char *err)
 {
@@ -401,9 +428,10 @@ static int check_same_experiment(const Experiment *ex, int *input_error, char *e
         return nn_errf(err, "%s: not empty and has no experiment.yaml: not an nnlab output folder, nothing to resume",
                        ex->output);
     }
+    *input_error = 1;
+    if (outdir_same_version(ex->output, "resume", err)) return -1;
     int n_disk = 0;
     Experiment *disk = experiment_on_disk(ex->output, &n_disk, load_err);
-    *input_error = 1;
     if (!disk) return nn_errf(err, "cannot resume: %s", load_err);
     int rc = 0;
     if (strcmp(disk->fingerprint, ex->fingerprint)) {

@@ -51,6 +51,11 @@ void outdir_setup_done(OutdirLock *l);
 int outdir_prepare(const Experiment *ex, OutdirMode mode, int shard_k, int shard_n, int n_runs, int *input_error,
                    char *err);
 
+/* 0 if dir's experiment.yaml was written by this minor version of nnlab (or
+ * is absent); else -1 with "cannot WHAT DIR: it was written by nnlab X.Y.Z ...":
+ * another version's run files are not this one's to resume or merge. */
+int outdir_same_version(const char *dir, const char *what, char *err);
+
 /* 1 if dir has entries other than nnlab's lock files, 0 if empty or absent. */
 int outdir_has_entries(const char *dir);
 

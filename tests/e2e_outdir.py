@@ -8,6 +8,7 @@ with a stress test: concurrent --resume and merge on one folder never exit
 import glob
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -217,6 +218,24 @@ class Owner(ReferenceRun):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertSameAsReference(os.path.join(out, "results.h5"))
         self.assertFalse(os.path.exists(os.path.join(out, "experiment.yaml.tmp.4242")))
+
+
+    def test_a_folder_of_another_version_is_neither_resumed_nor_merged(self):
+        out = os.path.join(self.tmp, "old")
+        shutil.copytree(self.ref, out)
+        with open(os.path.join(out, "experiment.yaml")) as f:
+            text = f.read()
+        with open(os.path.join(out, "experiment.yaml"), "w") as f:
+            f.write(re.sub(r"^# nnlab [0-9.]+:", "# nnlab 0.3.0:", text))
+        before = listing(out)
+        for args in (("run", self.exp, "-o", out, "--resume"), ("merge", out)):
+            r = nnlab(*args)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("it was written by nnlab 0.3.0, whose splits, selection and results format differ", r.stderr)
+        after = listing(out)
+        after.pop(".nnlab.lock", None)
+        before.pop(".nnlab.lock", None)
+        self.assertEqual(after, before)  # nothing moved aside, nothing rewritten
 
 
 class Force(unittest.TestCase):
