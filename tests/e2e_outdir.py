@@ -66,6 +66,15 @@ def listing(folder):
     return out
 
 
+def stopped(pid):
+    """Whether process pid is stopped (SIGSTOP): its state in /proc."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
 def wait_until(pred, seconds=60):
     deadline = time.time() + seconds
     while not pred() and time.time() < deadline:
@@ -195,7 +204,8 @@ class Owner(ReferenceRun):
         p = start("run", self.exp, "-o", out, "-j", "1", "--quiet",
                   env={"NNLAB_CRASH_AT": "committed:11", "NNLAB_CRASH_SIGNAL": "STOP"})
         try:
-            self.assertTrue(wait_until(lambda: os.path.exists(os.path.join(out, "runs", "r000011.h5"))))
+            self.assertTrue(wait_until(lambda: stopped(p.pid)))  # at its crash point: r11 committed, no merge yet
+            self.assertTrue(os.path.exists(os.path.join(out, "runs", "r000011.h5")))
             with open(os.path.join(out, "runs", "r000004.h5"), "wb") as f:
                 f.write(b"junk" * 1000)
         finally:
