@@ -1,5 +1,7 @@
 /* main.c — the command line. Parses arguments, calls the library, prints its
  * messages and decides the exit status; nothing else. */
+#include <cblas.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "driver.h"
 #include "grid.h"
 #include "h5io.h"
+#include "mlp.h"
 #include "nnlab.h"
 #include "predict.h"
 #include "summary.h"
@@ -27,7 +30,7 @@ static const char usage[] =
     "                [-o FILE.csv]     apply a stored model to the test split, or to the data set of the\n"
     "                                  overrides; CSV of predictions, accuracy and confusion matrix\n"
     "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
-    "  nnlab --version\n"
+    "  nnlab --version [--verbose]     --verbose: the kernel clone this CPU runs, OpenBLAS's core and threads\n"
     "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
 
 static int bad_usage(const char *fmt, ...)
@@ -362,6 +365,18 @@ static int mpi_stop(int status, int size)
     return status;
 }
 
+/* What `nnlab --version --verbose` adds: the code this process runs and its threads, for benchmarks. */
+static void print_build(void)
+{
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    int omp_threads = omp_get_max_threads(); /* before anything asks OpenBLAS, which may set it */
+    printf("kernels: %s\n", mlp_kernel_name());
+    printf("OpenBLAS: core %s; config %s\n", openblas_get_corename(), openblas_get_config());
+    printf("OPENBLAS_CORETYPE: %s\n", coretype ? coretype : "not set");
+    printf("threads: OpenMP default %d (omp_get_max_threads), OpenBLAS %d (openblas_get_num_threads);"
+           " each run of nnlab run is on one thread\n", omp_threads, openblas_get_num_threads());
+}
+
 int main(int argc, char **argv)
 {
     int mpi_rank, mpi_size;
@@ -371,7 +386,10 @@ int main(int argc, char **argv)
     if (argc < 2) return bad_usage("%s", "no command given");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version")) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--verbose")) return bad_usage("--version takes --verbose only, not '%s'", argv[i]);
         printf("nnlab %s\n", NNLAB_VERSION);
+        if (argc > 2) print_build();
         return NN_EXIT_OK;
     }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

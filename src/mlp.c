@@ -1158,3 +1158,32 @@ double mlp_l2_penalty(const Mlp *m, const float *params, float l2)
     }
     return 0.5 * (double)l2 * s;
 }
+
+#define MLP_CLONES ": the clone this CPU runs, of x86-64-v4, x86-64-v3 and default"
+#define MLP_ONE_ISA ": compiled once, for this build's -march (NNLAB_ONE_ISA)"
+
+const char *mlp_kernel_name(void)
+{
+    /* the condition under which nnlab.h makes NN_HOT target_clones */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NNLAB_ONE_ISA)
+#if __GNUC__ >= 12
+    /* the resolver's own test: libgcc's __cpu_indicator_init, then these bits of its feature words */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (AVX-512)" MLP_CLONES;
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (AVX2 + FMA)" MLP_CLONES;
+    return "default (baseline x86-64)" MLP_CLONES;
+#else
+    return "unknown: clones of x86-64-v4, x86-64-v3 and default, and GCC before 12 cannot ask which one runs";
+#endif
+#elif defined(NNLAB_ONE_ISA) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    return "x86-64-v4 (AVX-512)" MLP_ONE_ISA;
+#elif defined(NNLAB_ONE_ISA) && defined(__AVX2__) && defined(__FMA__)
+    return "x86-64-v3 (AVX2 + FMA)" MLP_ONE_ISA;
+#elif defined(NNLAB_ONE_ISA) && defined(__x86_64__)
+    return "x86-64 (baseline)" MLP_ONE_ISA;
+#elif defined(NNLAB_ONE_ISA)
+    return "not x86-64" MLP_ONE_ISA;
+#else
+    return "one build, for the compiler's target (no clones: not GCC on x86-64)";
+#endif
+}

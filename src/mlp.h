@@ -118,4 +118,12 @@ void mlp_blas_single_thread(void);
 /* (l2/2)·Σ‖W‖² over the weights (not biases), in double. */
 double mlp_l2_penalty(const Mlp *m, const float *params, float l2);
 
+/* Which build of the hot kernels (NN_HOT, nnlab.h) runs in this process, as
+ * a static string that starts with its name: "x86-64-v4", "x86-64-v3" or
+ * "default", the target_clones clone libgcc's resolver picks on this CPU
+ * (asked as the resolver asks: __builtin_cpu_supports of the level); or, in
+ * a build with one kernel each (NNLAB_ONE_ISA), "x86-64-v4", "x86-64-v3" or
+ * "x86-64", the instruction set it was compiled for. Then what that means. */
+const char *mlp_kernel_name(void);
+
 #endif

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks of nnlab against what its users would otherwise use, measured
-# side by side in one run on this machine. Prints a table and writes
-# results/bench.json. Needs the benchmark-only packages (python3-torch,
-# python3-sklearn, dataset-fashion-mnist, time): installs them with
-# scripts/install-deps.sh --bench when run as root (or with sudo), else
-# says which are missing. About 2-3 minutes on the 2-core development machine;
-# each step is announced on stderr.
+# side by side in one run on this machine (docs/performance.md). Prints a
+# table and writes results/bench.json. Needs the benchmark-only packages
+# (libfann-dev, python3-torch, python3-sklearn, dataset-fashion-mnist, time):
+# installs them with scripts/install-deps.sh --bench when run as root (or
+# with sudo), else says which are missing. About 3-4 minutes on the idle
+# 2-core development machine (3 minutes of CPU time), more when it is busy;
+# --quick (fewer pairs and rounds, the JSON marked quick) needs a third of
+# that. Each step is announced on stderr, with the seconds since the start.
+# Builds in build/, or in NNLAB_BUILD_DIR.
+#
+#   scripts/bench/run.sh [--quick] [bench.py options: --repeat N, --rounds N, ...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 py=${NNLAB_PYTHON:-/usr/bin/python3}
@@ -15,6 +20,7 @@ missing=()
 "$py" -c "import sklearn" 2>/dev/null || missing+=(python3-sklearn)
 [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 [ -x /usr/bin/time ] || missing+=(time)
+[ -e /usr/include/floatfann.h ] || missing+=(libfann-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
     echo "bench: installing ${missing[*]}"
@@ -25,10 +31,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j 2 > /dev/null
+build=${NNLAB_BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build "$build" -j 2 --target nnlab > /dev/null
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L scripts/bench/sgemm_bench.c $(pkg-config --cflags --libs openblas) \
-  -o build/sgemm_bench
+  -o "$build/sgemm_bench"
 # Every contender on one thread.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-exec "$py" scripts/bench/bench.py --nnlab build/nnlab --sgemm build/sgemm_bench --out results/bench.json "$@"
+exec "$py" scripts/bench/bench.py --nnlab "$build/nnlab" --sgemm "$build/sgemm_bench" --out results/bench.json "$@"
