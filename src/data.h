@@ -63,6 +63,10 @@ typedef struct {
     int n_pool;           /* with folds: every training row of the folds ... */
     int32_t *pool_index;  /* (n_pool) its source row, in split order */
     int8_t *pool_fold;    /* (n_pool) and the fold it validates in */
+    float *block_x;       /* when the splits are parts of the rows as loaded (one view): */
+    int32_t *block_y;     /* the arrays to free, x_train .. x_test pointing into them, */
+    float *block_test_x;  /* and a test file's rows */
+    int32_t *block_test_y;
     double *scale_offset; /* (n_features) the scaler: x' = (x - offset) * factor */
     double *scale_factor; /* (n_features) */
     uint64_t hash;        /* FNV-1a of the rows loaded (data_hash in the results) */
@@ -99,5 +103,25 @@ void data_apply_scale(float *x, int n, int d, const double *offset, const double
 int data_parse_csv(DataRows *rows, const char *text, size_t len, int header, int label_column, const char *name,
                    char *err);
 void data_rows_free(DataRows *rows);
+
+/* What loaded but is probably not what was meant, for the caller to print
+ * as is (warnings, never errors): one line per warning, "\n"-terminated,
+ * into buf, each "NAME: warning: ...", NAME the data file (or "digits
+ * (built in)"); truncated at cap. Returns the number of warnings (0: buf
+ * is "").
+ *  - class numbers no row has (classes are 0..max label, so labels 1..3
+ *    make a class 0 the model must learn never to predict);
+ *  - with dataset.scale: none, a feature whose range is over 100 times
+ *    another's (constant features aside): its inputs swamp the others'.
+ * d is one view of c's data (any fold: each holds every row loaded),
+ * loaded with any dataset.scale: the ranges are the raw values'. */
+int data_warnings(const Dataset *d, const DataConfig *c, char *buf, size_t cap);
+
+/* The accuracy of always predicting the majority class on validation: the
+ * class with the most validation rows (over all folds; ties: the lower),
+ * its share of each view's validation rows as a run's accuracy is computed
+ * (count / n_val), averaged over the n_sets views (the folds, or the one
+ * view). NaN without validation. */
+double data_val_majority_share(Dataset *const *sets, int n_sets);
 
 #endif

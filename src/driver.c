@@ -132,7 +132,7 @@ static int check_memory(const Experiment *ex, Dataset *const *data, int threads,
 /* One data set per distinct dataset setting (only dataset.scale can be
  * swept) and fold: data[c * folds + k] points at config c's fold k
  * (k = 0 without folds). All of them in *owned. */
-static int load_data(const Experiment *ex, Dataset ***data, Dataset ***owned, int *n_owned, char *err)
+static int load_data(const Experiment *ex, Dataset ***data, Dataset ***owned, int *n_owned, FILE *warn, char *err)
 {
     int n = grid_n_configs(ex), folds = grid_n_folds(ex);
     DataConfig *seen = nn_alloc((size_t)n, sizeof *seen);
@@ -153,6 +153,9 @@ static int load_data(const Experiment *ex, Dataset ***data, Dataset ***owned, in
             seen[k] = s.data;
             rc = data_load(&s.data, *owned + (size_t)k * folds, err);
             if (rc) break;
+            char warnings[4096]; /* data that loads but is probably not what was meant */
+            if (warn && data_warnings((*owned)[(size_t)k * folds], &s.data, warnings, sizeof warnings))
+                fputs(warnings, warn);
             n_seen++;
             *n_owned += folds;
         }
@@ -247,7 +250,7 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     int *todo = NULL, *reject = NULL;
     int n_runs = 0, n_owned = 0, n_todo = 0, n_reject = 0, status = NN_EXIT_INPUT;
     OutdirLock lock = {-1, -1, -1};
-    int failed = load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err) ||
+    int failed = load_data(ex, &data, &owned, &n_owned, o->mpi_rank == 0 ? stderr : NULL, err) || grid_expand(ex, &runs, &n_runs, err) ||
                  check_memory(ex, data, threads < n_runs ? threads : n_runs, err);
 #ifdef NNLAB_HAVE_MPI
     int mpi = o->mpi_size > 1;
@@ -398,7 +401,7 @@ int driver_merge(const char *dir, char *err)
         goto done;
     }
     if (outdir_same_version(dir, "merge", err) || cfg_load(&ex, path, NULL, 0, err) ||
-        load_data(ex, &data, &owned, &n_owned, err) || grid_expand(ex, &runs, &n_runs, err))
+        load_data(ex, &data, &owned, &n_owned, NULL, err) || grid_expand(ex, &runs, &n_runs, err))
         goto done;
     status = NN_EXIT_RUNTIME;
     if (outdir_lock(&lock, dir, 0, 0, &in_use, err) || h5io_merge(dir, ex, runs, n_runs, data, &rep, err)) goto done;

@@ -762,7 +762,8 @@ static int write_data_group(hid_t f, const Experiment *ex, Dataset *const *sets,
              attr_i64(g, "n_test", d->n_test) || attr_i64(g, "n_features", d->n_features) ||
              attr_i64(g, "n_classes", d->n_classes) || attr_i64(g, "n_folds", d->n_folds) ||
              attr_str(g, "data_hash", hash) || dset_i32(g, "test_index", d->test_index, (size_t)d->n_test) ||
-             (d->class_names && attr_strs(g, "class_names", d->class_names, d->n_classes));
+             (d->class_names && attr_strs(g, "class_names", d->class_names, d->n_classes)) ||
+             (d->n_val && attr_f64(g, "val_majority_share", data_val_majority_share(sets, n_sets)));
     if (!rc && d->n_folds) {
         hsize_t dim = (hsize_t)d->n_pool;
         rc = dset_i32(g, "train_index", d->pool_index, (size_t)d->n_pool) ||

@@ -164,6 +164,14 @@ static int print_splits(const Experiment *ex, FILE *out)
         return -1;
     }
     const Dataset *d = sets[0];
+    DataConfig c = ex->settings.data; /* warn of raw ranges if any config point trains on them */
+    for (int k = 0; k < grid_n_configs(ex) && c.scale != SCALE_NONE; k++) {
+        Settings s;
+        grid_settings(ex, k, &s);
+        if (s.data.scale == SCALE_NONE) c.scale = SCALE_NONE;
+    }
+    char warnings[4096];
+    if (data_warnings(d, &c, warnings, sizeof warnings)) fputs(warnings, stderr);
     fprintf(out, "# data: %d features, %d classes\n", d->n_features, d->n_classes);
     for (int k = 0; k < n; k++) {
         char fold[32] = "";

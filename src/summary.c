@@ -110,6 +110,30 @@ static void file_attr(hid_t f, const char *name, char *out, size_t cap)
     if (a >= 0) H5Aclose(a);
 }
 
+/* /data's val_majority_share, the validation accuracy of always predicting
+ * the majority class, or NaN: files before it, experiments without
+ * validation and the in-memory merge of run files (no /data) have none. */
+static double majority_share(hid_t f)
+{
+    double v = NAN;
+    if (H5Lexists(f, "data", H5P_DEFAULT) <= 0 ||
+        H5Aexists_by_name(f, "data", "val_majority_share", H5P_DEFAULT) <= 0)
+        return v;
+    hid_t a = H5Aopen_by_name(f, "data", "val_majority_share", H5P_DEFAULT, H5P_DEFAULT);
+    hid_t space = a < 0 ? -1 : H5Aget_space(a), type = a < 0 ? -1 : H5Aget_type(a);
+    int ok = space >= 0 && type >= 0 && H5Sget_simple_extent_npoints(space) == 1 &&
+             (H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER);
+    if (!ok || H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0 || !(v >= 0 && v <= 1)) v = NAN;
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    if (a >= 0) H5Aclose(a);
+    return v;
+}
+
+/* A mean validation accuracy this close to the majority class's share is
+ * that share: the same ratio count / n_val in every run, averaged. */
+#define ONE_CLASS_TOL 1e-12
+
 /* The columns every results file has: config (integers), status (text) and
  * the metrics (numbers). A one-line message for the first one missing or of
  * another type: HDF5 would read a missing member as whatever the buffer
@@ -298,6 +322,10 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
         SummaryConfig *sc = &t->configs[t->n_configs++];
         if (summarise_config(sc, ref + i, (int)(j - i), t, status, metric, swept, (size_t)n)) goto oom;
     }
+    t->val_majority_share = t->validation ? majority_share(f) : NAN;
+    int val_acc = metric_index(t->metrics, "val_acc");
+    for (int c = 0; c < t->n_configs && val_acc >= 0; c++)
+        t->configs[c].one_class = fabs(t->configs[c].mean[val_acc] - t->val_majority_share) <= ONE_CLASS_TOL;
     rc = 0;
     goto done;
 oom:
@@ -531,6 +559,16 @@ static void csv_field(FILE *out, const char *s)
     }
 }
 
+/* A line for each of the first `rows` config points that predicts one class. */
+static void print_one_class(FILE *out, const SummaryTable *t, int rows)
+{
+    int val_acc = metric_index(t->metrics, "val_acc");
+    for (int r = 0; r < rows && val_acc >= 0; r++)
+        if (t->configs[r].one_class)
+            fprintf(out, "c%04d predicts one class: its validation accuracy %.4f is the majority class's share\n",
+                    t->configs[r].config, t->configs[r].mean[val_acc]);
+}
+
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
 {
     int rows = top > 0 && top < t->n_configs ? top : t->n_configs;
@@ -561,6 +599,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
             for (int m = 0; m < n_shown; m++) fprintf(out, ",%.17g,%.17g", c->mean[shown[m]], c->std[shown[m]]);
             fprintf(out, ",%d\n", c->n_diverged);
         }
+        print_one_class(stderr, t, rows);
         return;
     }
     int width[64];
@@ -595,4 +634,5 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         }
         fprintf(out, "  %d\n", c->n_diverged);
     }
+    print_one_class(out, t, rows);
 }

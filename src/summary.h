@@ -22,6 +22,7 @@ typedef struct {
     int n_runs, n_diverged;
     double mean[SUM_MAX_METRICS], std[SUM_MAX_METRICS]; /* over runs with a finite value; std uses n - 1 */
     char **swept;                                   /* (n_swept) values as text */
+    int one_class;          /* its mean val_acc is val_majority_share (to 1e-12): it predicts one class */
 } SummaryConfig;
 
 typedef struct {
@@ -39,6 +40,7 @@ typedef struct {
     int n_rejected;         /* run files left out: damaged or foreign (from_run_files only) */
     char rejected[1024];    /* which, and why */
     int sorted_by;          /* the metric of summary_sort (index into metrics), shown even if not by default */
+    double val_majority_share; /* /data's val_majority_share: always predicting the majority class; NaN if absent */
 } SummaryTable;
 
 /* path: a results.h5 file or an output folder. *out is the caller's. */
@@ -54,7 +56,9 @@ int summary_sort(SummaryTable *t, const char *metric, char *err);
 /* A table (or CSV with full precision) of the first `top` rows (all if top
  * <= 0): val_acc, test_acc and val_loss with validation, test_acc and
  * test_loss without (format 1: its final and best test accuracy and final
- * test loss), and the metric sorted by if it is another. */
+ * test loss), and the metric sorted by if it is another. Then a line for
+ * each of those rows that predicts one class (one_class): "c0003 predicts
+ * one class: ..." (to stderr with csv, as the ranking note). */
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv);
 void summary_free(SummaryTable *t); /* NULL is fine */
 
