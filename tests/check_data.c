@@ -318,14 +318,12 @@ START_TEST(csv_source)
 }
 END_TEST
 
-static void write_h5(const char *name, int n_x, int n_y, int label_offset)
+/* X (n_x, 2) float64 and y (n_y) int64 into tmpdir/name. */
+static void write_h5_arrays(const char *name, const double (*x)[2], int n_x, const int64_t *y, int n_y)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    double x[64][2];
-    int64_t y[64];
-    for (int r = 0; r < 64; r++) x[r][0] = r, x[r][1] = 2 * r, y[r] = r % 3 + label_offset;
     hsize_t xd[2] = {(hsize_t)n_x, 2}, yd[1] = {(hsize_t)n_y};
     hid_t sx = H5Screate_simple(2, xd, NULL), sy = H5Screate_simple(1, yd, NULL);
     hid_t dx = H5Dcreate2(f, "X", H5T_IEEE_F64LE, sx, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -333,6 +331,15 @@ static void write_h5(const char *name, int n_x, int n_y, int label_offset)
     ck_assert_int_ge(H5Dwrite(dx, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), 0);
     ck_assert_int_ge(H5Dwrite(dy, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, y), 0);
     H5Dclose(dx), H5Dclose(dy), H5Sclose(sx), H5Sclose(sy), H5Fclose(f);
+}
+
+/* Rows (r, 2r) with label r % 3 + label_offset: n_x feature rows, n_y labels. */
+static void write_h5(const char *name, int n_x, int n_y, int label_offset)
+{
+    double x[64][2];
+    int64_t y[64];
+    for (int r = 0; r < 64; r++) x[r][0] = r, x[r][1] = 2 * r, y[r] = r % 3 + label_offset;
+    write_h5_arrays(name, (const double (*)[2])x, n_x, y, n_y);
 }
 
 START_TEST(hdf5_source)
@@ -431,20 +438,11 @@ END_TEST
 /* An HDF5 file with X (12, 2) float64 of rows (r, 2r), y r % 3, and X[row][col] = value. */
 static void write_h5_value(const char *name, int row, int col, double value)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     double x[12][2];
     int64_t y[12];
     for (int r = 0; r < 12; r++) x[r][0] = r, x[r][1] = 2 * r, y[r] = r % 3;
     x[row][col] = value;
-    hsize_t xd[2] = {12, 2}, yd[1] = {12};
-    hid_t sx = H5Screate_simple(2, xd, NULL), sy = H5Screate_simple(1, yd, NULL);
-    hid_t dx = H5Dcreate2(f, "X", H5T_IEEE_F64LE, sx, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t dy = H5Dcreate2(f, "y", H5T_STD_I64LE, sy, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    ck_assert_int_ge(H5Dwrite(dx, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), 0);
-    ck_assert_int_ge(H5Dwrite(dy, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, y), 0);
-    H5Dclose(dx), H5Dclose(dy), H5Sclose(sx), H5Sclose(sy), H5Fclose(f);
+    write_h5_arrays(name, (const double (*)[2])x, 12, y, 12);
 }
 
 START_TEST(hdf5_values_are_in_float_range)
