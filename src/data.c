@@ -509,7 +509,7 @@ enum { ROLE_TRAIN = -1, ROLE_VAL = -2 };
  * following its cycles, one row of scratch), and the splits are parts of
  * them; a test file's rows are its test set as they are. The data is then
  * in memory once, not twice (Fashion-MNIST: 180 MiB less at the peak). */
-static int take_rows(Dataset *ds, const Split *sp, DataRows *rows, DataRows *test)
+static int take_rows(Dataset *ds, DataRows *rows, DataRows *test)
 {
     int n = rows->n, d = rows->d, at = 0;
     int32_t *order = nn_alloc((size_t)n, sizeof(int32_t));
@@ -557,7 +557,6 @@ static int take_rows(Dataset *ds, const Split *sp, DataRows *rows, DataRows *tes
         ds->x_test = ds->x_train + (size_t)(ds->n_train + ds->n_val) * d;
         ds->y_test = ds->y_train + ds->n_train + ds->n_val;
     }
-    (void)sp;
     return 0;
 }
 
@@ -615,7 +614,7 @@ static Dataset *view_create(const Split *sp, const DataConfig *c, int k, DataRow
     }
     memcpy(ds->test_index, sp->test_index, (size_t)sp->n_test * sizeof(int32_t));
     if (own_rows) {
-        if (take_rows(ds, sp, own_rows, own_test)) {
+        if (take_rows(ds, own_rows, own_test)) {
             data_free(ds);
             return NULL;
         }
