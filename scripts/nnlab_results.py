@@ -33,6 +33,7 @@ Errors are raised as NnlabError with a message meant for the user.
 """
 import math
 import os
+import re
 import sys
 
 import numpy as np
@@ -65,7 +66,7 @@ class NnlabWriteError(Exception):
 
 
 def _text(v):
-    return v.decode() if isinstance(v, bytes) else str(v)
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
 # The true/false settings that can be swept (SET_BOOL in src/cfg.c), stored as 1 and 0.
@@ -145,67 +146,300 @@ def rank(entries, metric):
     return sorted(entries, key=lambda e: rank_key(e["mean"][metric], e["config"], metric))
 
 
+# ---- reading a file that may be damaged or crafted --------------------------------------------------------------
+#
+# Every object is checked before it is read: its kind (group or dataset), its
+# rank and shape, its type, and its size in bytes against the file's own
+# size. nnlab never compresses, so a dataset that claims more bytes than the
+# whole file holds is damaged or crafted (HDF5 can declare a 149 GiB dataset
+# it never stored, and reads its unwritten elements as fill values); reading
+# it would take that much memory. Problems are NnlabError, one line naming
+# the file.
+
+# The largest config id nnlab writes (src/cfg.c allows 10^6 config points; nnlab summary refuses others too).
+MAX_CONFIG = 999999
+# HDF5's errors, and numpy's and h5py's on types they cannot convert: a damaged file, for the user.
+_READ_ERRORS = (OSError, KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError)
+
+
+def _kind_of(dt, want):
+    """Whether dtype dt holds scalars of kind want: "int", "number" (int or
+    float), "float", "text" or "value" (number or text)."""
+    if dt.names or dt.subdtype is not None:
+        return False
+    if h5py.check_string_dtype(dt) is not None:
+        return want in ("text", "value")
+    return dt.kind in {"int": "iu", "number": "iuf", "float": "f", "value": "iuf"}.get(want, "")
+
+
+_WANT = {"int": "integers", "number": "numbers", "float": "floating-point numbers", "text": "text",
+         "value": "numbers or text"}
+
+
+def _describe(dt):
+    """What dtype dt holds, in words."""
+    if dt.names:
+        return "a compound of %d members" % len(dt.names)
+    if dt.subdtype is not None:
+        return "arrays of shape %s" % (dt.subdtype[1],)
+    if h5py.check_string_dtype(dt) is not None:
+        return "text"
+    if dt.kind in "iu":
+        return "integers"
+    if dt.kind == "f":
+        return "floating-point numbers"
+    if dt.kind == "b":
+        return "booleans"
+    return "values of type %s" % dt
+
+
+def _shape_text(shape):
+    if shape is None:
+        return "no dataspace"
+    if shape == ():
+        return "a scalar"
+    return "shape (%s)" % ", ".join(map(str, shape))
+
+
+def _bytes_text(n):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return "%.1f %s" % (n / size, unit)
+    return "%d bytes" % n
+
+
 class Results:
     """An open results.h5; use as a context manager or call close()."""
 
     def __init__(self, path):
         if os.path.isdir(path):
             path = os.path.join(path, "results.h5")
+            if not os.path.exists(path):
+                raise NnlabError("%s: no such file (the folder holds no results.h5)" % path)
         if not os.path.exists(path):
             raise NnlabError("%s: no such file" % path)
+        self.path = path
+        try:
+            self.size = os.path.getsize(path)
+        except OSError as e:
+            raise NnlabError("%s: cannot read (%s)" % (path, e.strerror or e)) from None
+        if self.size == 0:
+            raise NnlabError("%s: not an HDF5 file (it is empty)" % path)
         try:
             self.file = h5py.File(path, "r")
-        except OSError as e:
+        except _READ_ERRORS as e:
             raise NnlabError("%s: not an HDF5 file (%s)" % (path, e)) from None
-        self.path = path
         try:
             self._open()
         except BaseException:
             self.file.close()
             raise
 
+    # ---- checked access ----------------------------------------------------------
+
+    def _fail(self, what, why):
+        raise NnlabError("%s: %s %s" % (self.path, what, why))
+
+    def _child(self, group, name):
+        """group[name]: None when there is no such object (or a dangling link);
+        NnlabError if the file cannot say or the link leads to another file."""
+        where = "%s/%s" % (group.name.rstrip("/"), name)
+        try:
+            link = group.get(name, getlink=True)
+            if link is None:
+                return None
+            if isinstance(link, h5py.ExternalLink):
+                self._fail(where, "is a link to another file (%s)" % link.filename)
+            if name not in group:  # a soft link to nothing
+                return None
+            return group[name]
+        except _READ_ERRORS as e:
+            raise NnlabError("%s: cannot read %s (%s)" % (self.path, where, e)) from None
+
+    def _group(self, parent, name, missing):
+        """The group parent/name; NnlabError(missing) without it, or if it is not a group."""
+        g = self._child(parent, name)
+        if g is None:
+            raise NnlabError("%s: %s" % (self.path, missing))
+        if not isinstance(g, h5py.Group):
+            self._fail(g.name, "is not a group")
+        return g
+
+    def _names(self, group):
+        try:
+            return list(group.keys())
+        except _READ_ERRORS as e:
+            raise NnlabError("%s: cannot list %s (%s)" % (self.path, group.name, e)) from None
+
+    def _dataset(self, d, want, rank, rows=False):
+        """Check d before reading it: a dataset of `rank` dimensions holding
+        `want` (see _kind_of; None: any type), all of it stored, and no more
+        bytes than the file holds. Returns its size in bytes. rows: say rows
+        in messages (a table), not the shape."""
+        if not isinstance(d, h5py.Dataset):
+            self._fail(d.name, "is not a dataset")
+        try:
+            shape, dt, stored = d.shape, d.dtype, d.id.get_storage_size()
+            size = max(dt.itemsize, d.id.get_type().get_size(), 1)
+        except _READ_ERRORS as e:
+            raise NnlabError("%s: cannot read %s (%s)" % (self.path, d.name, e)) from None
+        if shape is None or len(shape) != rank:
+            self._fail(d.name, "has %s, not %d dimension%s" % (_shape_text(shape), rank, "" if rank == 1 else "s"))
+        if want is not None and not _kind_of(dt, want):
+            self._fail(d.name, "holds %s, not %s" % (_describe(dt), _WANT[want]))
+        n = math.prod(shape)
+        what = "%d rows" % n if rows else _shape_text(shape)
+        if n * size > self.size:
+            self._fail(d.name, "claims %s of %d bytes (%s), more than the file's %s hold (a damaged or crafted file)"
+                       % (what, size, _bytes_text(n * size), _bytes_text(self.size)))
+        if n > 0 and stored == 0:
+            self._fail(d.name, "has %s but none of it is stored (a damaged or crafted file)" % what)
+        return n * size
+
+    def _read(self, d):
+        try:
+            return d[()]
+        except (MemoryError,) + _READ_ERRORS as e:
+            raise NnlabError("%s: cannot read %s (%s)" % (self.path, d.name, e or type(e).__name__)) from None
+
+    def _read_all(self, checked, what):
+        """Read [(dataset, bytes of _dataset)], if together they fit in the file."""
+        total = sum(n for _, n in checked)
+        if total > self.size:
+            self._fail(what, "claim %s together, more than the file's %s hold (a damaged or crafted file)"
+                       % (_bytes_text(total), _bytes_text(self.size)))
+        return [self._read(d) for d, _ in checked]
+
+    def _attr(self, obj, name, want=None):
+        """Attribute name of obj, None when it is not there. want: "text" (a
+        string), "int" (an integer, or a float with an integral value),
+        "texts" (a list of strings), None (anything)."""
+        where = "attribute %s" % name if obj.name == "/" else "%s attribute %s" % (obj.name, name)
+        try:
+            if name not in obj.attrs:
+                return None
+            a = obj.attrs.get_id(name)
+            shape, dt = a.shape, a.dtype
+            n = math.prod(shape) if shape is not None else 0
+            if n * max(dt.itemsize, 1) > self.size:
+                self._fail(where, "claims more bytes than the file holds (a damaged or crafted file)")
+            text = h5py.check_string_dtype(dt) is not None and not dt.names and dt.subdtype is None
+            if want == "text" and not (text and shape in ((), (1,))):
+                self._fail(where, "is %s of %s, not a string" % (_shape_text(shape), _describe(dt)))
+            if want == "texts" and not (text and shape is not None and len(shape) == 1):
+                self._fail(where, "is %s of %s, not a list of strings" % (_shape_text(shape), _describe(dt)))
+            if want == "int" and not (shape in ((), (1,)) and _kind_of(dt, "number")):
+                self._fail(where, "is %s of %s, not an integer" % (_shape_text(shape), _describe(dt)))
+            v = obj.attrs[name]
+        except NnlabError:
+            raise
+        except _READ_ERRORS as e:
+            raise NnlabError("%s: cannot read %s (%s)" % (self.path, where, e)) from None
+        if want == "text":
+            return _text(np.asarray(v).reshape(-1)[0])
+        if want == "texts":
+            return [_text(x) for x in v]
+        if want == "int":
+            x = np.asarray(v).reshape(-1)[0]
+            if x.dtype.kind == "f":
+                if not (math.isfinite(x) and float(x).is_integer()):
+                    self._fail(where, "is %r, not an integer" % float(x))
+            return int(x)
+        return v
+
+    # ---- opening -----------------------------------------------------------------
+
     def _open(self):
         path, f = self.path, self.file
-        fmt = _text(f.attrs.get("format", b""))
-        if fmt != "nnlab-results" or not isinstance(f.get("summary"), h5py.Dataset):
-            if fmt == "nnlab-run":
-                raise NnlabError("%s: one run's file; give the experiment's results.h5, or its output folder" % path)
+        fmt = self._attr(f, "format")
+        if fmt is not None and not isinstance(fmt, (str, bytes)):
+            raise NnlabError("%s: not an nnlab results file (its format attribute is not text)" % path)
+        fmt = "" if fmt is None else _text(fmt)
+        if fmt == "nnlab-run":
+            raise NnlabError("%s: one run's file; give the experiment's results.h5, or its output folder" % path)
+        if fmt != "nnlab-results":
             raise NnlabError("%s: not an nnlab results file" % path)
-        try:
-            self.summary = f["summary"][()]
-        except (OSError, TypeError, ValueError) as e:
-            raise NnlabError("%s: cannot read /summary (%s)" % (path, e)) from None
-        names = self.summary.dtype.names or ()
-        try:  # none (or not a number) is 0, as nnlab reads it: refused like any other unknown version
-            self.format_version = int(np.asarray(f.attrs.get("format_version", 0)).reshape(-1)[0])
-        except (TypeError, ValueError, IndexError):
-            self.format_version = 0
+        version = self._attr(f, "format_version", "int")
+        self.format_version = 0 if version is None else version  # none is 0, as nnlab reads it: refused
         if self.format_version not in FORMAT_VERSIONS:
             raise NnlabError("%s: results format_version %d; this loader reads %s%s"
                              % (path, self.format_version, " and ".join(map(str, FORMAT_VERSIONS)),
                                 " (a newer nnlab wrote it)" if self.format_version > FORMAT_VERSIONS[-1] else ""))
         self.METRICS = METRICS_2 if self.format_version == 2 else METRICS_1
-        for col in ("run", "config", "status") + self.METRICS:
-            if col not in names:
-                raise NnlabError("%s: /summary lacks the %s column (format_version %d)"
-                                 % (path, col, self.format_version))
         self.validation = self._validation()
         self.CURVES = CURVES + (VAL_CURVES if self.validation != "none" else ())
-        self.swept = [n for n in names if "." in n]
-        data = f.get("data")
-        class_names = data.attrs.get("class_names") if isinstance(data, h5py.Group) else None
-        # CSV labels that were names
-        self.class_names = None if class_names is None else [_text(v) for v in class_names]
-        self.name = _text(f.attrs.get("name", ""))
-        self.experiment = _text(f.attrs.get("experiment", ""))
+        self.summary = self._read_summary()
+        self.swept = [n for n in self.summary.dtype.names if "." in n]
+        self.name = self._attr(f, "name", "text") or ""
+        self.experiment = self._attr(f, "experiment", "text") or ""
+        self._read_data()
 
     def _validation(self):
         if self.format_version == 1:
             return "none"
-        v = _text(self.file.attrs.get("validation", "none"))  # not written: none, as nnlab summary takes it
+        v = self._attr(self.file, "validation", "text")
+        v = "none" if v is None else v  # not written: none, as nnlab summary takes it
         if v not in VALIDATION:
             raise NnlabError("%s: unknown validation '%s' (known: %s)" % (self.path, v, ", ".join(VALIDATION)))
         return v
+
+    def _read_summary(self):
+        """/summary, checked: a table of rows with the columns of its format,
+        each of its type, no more rows than the file holds, and config ids
+        nnlab can write."""
+        path = self.path
+        d = self._child(self.file, "summary")
+        if d is None:
+            raise NnlabError("%s: no /summary table" % path)
+        if not isinstance(d, h5py.Dataset):
+            raise NnlabError("%s: /summary is not a table (a group)" % path)
+        try:
+            dt, shape = d.dtype, d.shape
+        except _READ_ERRORS as e:
+            raise NnlabError("%s: cannot read /summary (%s)" % (path, e)) from None
+        if not dt.names:
+            raise NnlabError("%s: /summary is not a table: it holds %s, not rows of named columns"
+                             % (path, _describe(dt)))
+        if shape is None or len(shape) != 1:
+            raise NnlabError("%s: /summary is not a table: it has %s, not one row per run" % (path, _shape_text(shape)))
+        want = dict.fromkeys(dt.names, "value")
+        want.update({"seed": "int", "fold": "int"})
+        want.update(dict.fromkeys(self.METRICS, "number"))
+        want.update({"run": "int", "config": "int", "status": "text"})
+        for col in ("run", "config", "status") + self.METRICS:
+            if col not in dt.names:
+                raise NnlabError("%s: /summary lacks the %s column (format_version %d)"
+                                 % (path, col, self.format_version))
+        for col in dt.names:
+            if col in want and not _kind_of(dt.fields[col][0], want[col]):
+                raise NnlabError("%s: /summary column %s holds %s, not %s"
+                                 % (path, col, _describe(dt.fields[col][0]), _WANT[want[col]]))
+        self._dataset(d, None, 1, rows=True)
+        summary = self._read(d)
+        config = summary["config"]
+        bad = np.flatnonzero((config < 0) | (config > MAX_CONFIG))
+        if bad.size:
+            raise NnlabError("%s: /summary row %d: config %d is not a config point's id (0..%d)"
+                             % (path, bad[0], config[bad[0]], MAX_CONFIG))
+        return summary
+
+    def _read_data(self):
+        """/data's class names and sizes (when there is a /data, as nnlab writes)."""
+        self.class_names = self.n_features = self.n_classes = None
+        data = self._child(self.file, "data")
+        if data is None:
+            return
+        if not isinstance(data, h5py.Group):
+            raise NnlabError("%s: /data is not a group" % self.path)
+        for key in ("n_features", "n_classes"):
+            n = self._attr(data, key, "int")
+            if n is not None and n < 1:
+                self._fail("/data attribute " + key, "is %d, not a count" % n)
+            setattr(self, key, n)
+        names = self._attr(data, "class_names", "texts")  # CSV labels that were names
+        if names is not None and self.n_classes is not None and len(names) != self.n_classes:
+            self._fail("/data attribute class_names", "holds %d names for %d classes" % (len(names), self.n_classes))
+        self.class_names = names
 
     def close(self):
         self.file.close()
@@ -291,8 +525,10 @@ class Results:
         keep = self.where_rows(where or {})
         status = [_text(v) for v in s["status"]]
         out = []
-        for c in np.unique(s["config"]):
-            rows = np.flatnonzero(s["config"] == c)  # row order is run order
+        order = np.argsort(s["config"], kind="stable")  # within a config point, row order is run order
+        starts = np.flatnonzero(np.diff(s["config"][order], prepend=np.int64(-1)))
+        for rows in np.split(order, starts[1:]):
+            c = s["config"][rows[0]]
             if not keep[rows[0]]:
                 continue
             first = s[rows[0]]
@@ -333,47 +569,124 @@ class Results:
     # ---- runs and config points -----------------------------------------------
 
     def run_group(self, run):
-        key = "runs/r%06d" % int(run)
-        if key not in self.file:
+        run = int(run)
+        runs = self._child(self.file, "runs")
+        if runs is not None and not isinstance(runs, h5py.Group):
+            self._fail("/runs", "is not a group")
+        g = None if runs is None else self._child(runs, "r%06d" % run)
+        if g is None:
             raise NnlabError("%s: no run %d" % (self.path, run))
-        return self.file[key]
+        if not isinstance(g, h5py.Group):
+            self._fail(g.name, "is not a group")
+        return g
+
+    def run_attr(self, run, name, want="int"):
+        """Attribute name of run (see _attr: "int", "text"), None when the run has none."""
+        return self._attr(self.run_group(run), name, want)
+
+    def _curves(self, g, names, length=None, why=None):
+        """{curve: float array} of group g: every curve in names, each one-dimensional
+        with `length` entries (why: where that number comes from; None: as many as
+        the first curve), checked before reading."""
+        checked = []
+        for k in names:
+            d = self._child(g, k)
+            if d is None:
+                self._fail(g.name, "lacks the curve %s" % k)
+            checked.append((d, self._dataset(d, "float", 1)))
+            if length is None:
+                length, why = d.shape[0], "as %s" % k
+            if d.shape[0] < 1:
+                self._fail(d.name, "is empty (a curve has one entry per epoch and one before training)")
+            if d.shape[0] != length:
+                self._fail(d.name, "has %d entries, not %d %s" % (d.shape[0], length, why))
+        return dict(zip(names, self._read_all(checked, g.name)))
 
     def curves(self, run):
         """{curve: float64 [epochs + 1]} of a run: CURVES, and VAL_CURVES with
         validation. NaN after the run stopped (early stop, divergence)."""
-        g = self.run_group(run)["curves"]
-        return {k: g[k][()] for k in CURVES + VAL_CURVES if k in g}
+        g = self.run_group(run)
+        c = self._group(g, "curves", "run %d has no curves" % int(run))
+        names = list(self.CURVES) + [k for k in VAL_CURVES if k not in self.CURVES and self._child(c, k) is not None]
+        epochs = self._attr(g, "training.epochs", "int")
+        if epochs is not None and epochs < 1:
+            self._fail(g.name + " attribute training.epochs", "is %d, not a number of epochs" % epochs)
+        return self._curves(c, names, None if epochs is None else epochs + 1, "(training.epochs + 1)")
 
     WEIGHTS = {"final": "weights", "best": "best", "init": "init"}
 
     def has_weights(self, run, which):
-        return self.WEIGHTS.get(which) in self.run_group(run)
+        return self.WEIGHTS.get(which) is not None and self._child(self.run_group(run), self.WEIGHTS[which]) is not None
 
     def weights(self, run, which="final", init=False):
         """[(W0, b0), (W1, b1), ...] of a run: which="final" after the last
         epoch trained (weights/), "best" at best_epoch (best/, with validation
-        only), "init" at initialisation (init=True says the same)."""
+        only), "init" at initialisation (init=True says the same). Checked:
+        W float (inputs, units), b float (units), each layer's inputs the
+        previous layer's units, the first layer's the data's features and the
+        last layer's units its classes."""
         if init:
             which = "init"
         if which not in self.WEIGHTS:
             raise NnlabError("weights: which must be one of %s, not '%s'" % (", ".join(self.WEIGHTS), which))
-        g = self.run_group(run)
-        if self.WEIGHTS[which] not in g:
-            why = " (only with validation: the weights at best_epoch)" if which == "best" else ""
-            raise NnlabError("%s: run %d has no %s weights%s" % (self.path, run, which, why))
-        g = g[self.WEIGHTS[which]]
-        layers = sorted(g.keys(), key=lambda n: int(n[len("layer"):]))
-        return [(g[n]["W"][()], g[n]["b"][()]) for n in layers]
+        run = int(run)
+        why = " (only with validation: the weights at best_epoch)" if which == "best" else ""
+        g = self._group(self.run_group(run), self.WEIGHTS[which], "run %d has no %s weights%s" % (run, which, why))
+        names = self._names(g)
+        ids = sorted(int(n[5:]) for n in names if re.fullmatch(r"layer(0|[1-9][0-9]{0,5})", n))
+        if not names or len(ids) != len(names) or ids != list(range(len(ids))):
+            self._fail(g.name, "does not hold layer0 to layer%d and nothing else (it holds %s)"
+                       % (max(len(names) - 1, 0), ", ".join(sorted(names)[:8]) + (", ..." if len(names) > 8 else "")
+                          if names else "nothing"))
+        checked, units = [], self.n_features
+        for i in ids:
+            layer = self._group(g, "layer%d" % i, "")
+            W, b = self._child(layer, "W"), self._child(layer, "b")
+            for name, d in (("W", W), ("b", b)):
+                if d is None:
+                    self._fail(layer.name, "lacks %s" % name)
+            checked += [(W, self._dataset(W, "float", 2)), (b, self._dataset(b, "float", 1))]
+            n_in, n_out = W.shape
+            if n_in < 1 or n_out < 1:
+                self._fail(W.name, "has %s: no weights" % _shape_text(W.shape))
+            if units is not None and n_in != units:
+                self._fail(W.name, "has %s: %d inputs, but %s" % (
+                    _shape_text(W.shape), n_in, "the data has %d features" % units if i == 0
+                    else "layer%d has %d units" % (i - 1, units)))
+            if b.shape != (n_out,):
+                self._fail(b.name, "has %s, not (%d) as W's %d units" % (_shape_text(b.shape), n_out, n_out))
+            units = n_out
+        if self.n_classes is not None and units != self.n_classes:
+            self._fail(checked[-2][0].name, "has %d units, but the data has %d classes" % (units, self.n_classes))
+        arrays = self._read_all(checked, g.name)
+        return list(zip(arrays[0::2], arrays[1::2]))
 
     def aggregate(self, config):
         """{"mean": {curve: ...}, "std": {curve: ...}, "attrs": {...}} of a config point."""
-        key = "aggregate/c%04d" % int(config)
-        if key not in self.file:
+        config = int(config)
+        agg = self._child(self.file, "aggregate")
+        if agg is not None and not isinstance(agg, h5py.Group):
+            self._fail("/aggregate", "is not a group")
+        g = None if agg is None else self._child(agg, "c%04d" % config)
+        if g is None:
             raise NnlabError("%s: no config point %d" % (self.path, config))
-        g = self.file[key]
-        have = [k for k in CURVES + VAL_CURVES if k in g["mean"]]
-        return {"mean": {k: g["mean"][k][()] for k in have}, "std": {k: g["std"][k][()] for k in have},
-                "attrs": dict(g.attrs)}
+        if not isinstance(g, h5py.Group):
+            self._fail(g.name, "is not a group")
+        mean = self._group(g, "mean", "config point %d has no mean curves (%s/mean)" % (config, g.name))
+        std = self._group(g, "std", "config point %d has no std curves (%s/std)" % (config, g.name))
+        names = list(self.CURVES) + [k for k in VAL_CURVES if k not in self.CURVES and self._child(mean, k) is not None]
+        m = self._curves(mean, names)
+        s = self._curves(std, names, len(m[names[0]]), "as mean/%s" % names[0])
+        attrs = {}
+        for key in self._attr_names(g):
+            attrs[key] = self._attr(g, key)
+        return {"mean": m, "std": s, "attrs": attrs}
+
+    def _attr_names(self, obj):
+        try:
+            return list(obj.attrs.keys())
+        except _READ_ERRORS as e:
+            raise NnlabError("%s: cannot list the attributes of %s (%s)" % (self.path, obj.name, e)) from None
 
     def dataframe(self):
         try:
@@ -443,12 +756,13 @@ def save_figure(fig, path, dpi=120):
 
 def run_main(main):
     """Run a script's main(), turning NnlabError into 'error: ...' and exit 2
-    (bad input), NnlabWriteError into the same and exit 1 (as nnlab does)."""
+    (bad input), NnlabWriteError into the same and exit 1 (as nnlab does).
+    The message is one line (HDF5's texts quoted in it may hold newlines)."""
     try:
         main()
     except NnlabError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print("error: %s" % " ".join(str(e).split("\n")), file=sys.stderr)
         sys.exit(2)
     except NnlabWriteError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print("error: %s" % " ".join(str(e).split("\n")), file=sys.stderr)
         sys.exit(1)

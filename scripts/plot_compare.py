@@ -16,6 +16,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nnlab_results as nr  # noqa: E402
 
+# Config points in one figure at most: a row each, and a PNG is at most 2^16 pixels high.
+MAX_CONFIGS = 1000
+
 # Student's t, 97.5% quantile, for 1..30 degrees of freedom (then the normal's 1.96).
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
@@ -40,10 +43,6 @@ def main():
     p.add_argument("--top", type=int, default=0, help="only the best N config points")
     args = p.parse_args()
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     with nr.load(args.results) as res:
         metric = res.check_metric(args.metric or res.rank_metric)
         entries = res.configs(nr.parse_where(args.where), metric)  # best first
@@ -51,6 +50,12 @@ def main():
         on_test = res.note_ranking(metric)
         if args.top > 0:
             entries = entries[:args.top]
+        if len(entries) > MAX_CONFIGS:  # a row each
+            raise nr.NnlabError("%s: %d config points are too many for one figure (at most %d); use --top or --where"
+                                % (res.path, len(entries), MAX_CONFIGS))
+        import matplotlib  # after the input is checked: bad input fails fast
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(9, 1.2 + 0.32 * len(entries)))
         rng = nr.np.random.default_rng(0)
         for i, e in enumerate(entries):

@@ -16,6 +16,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nnlab_results as nr  # noqa: E402
 
+# Config points in one figure at most: their legend takes a line per two.
+MAX_CONFIGS = 60
+
 
 def select(res, entries, max_configs, metric):
     """The config points to draw (entries best first, as configs() gives
@@ -40,11 +43,6 @@ def main():
                         "else test_acc; final_test_acc in format 1 files)")
     args = p.parse_args()
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.lines
-    import matplotlib.pyplot as plt
-
     with nr.load(args.results) as res:
         metric = res.check_metric(args.metric or res.rank_metric)
         entries = res.configs(nr.parse_where(args.where), metric)
@@ -52,24 +50,31 @@ def main():
             known = {e["config"]: e for e in entries}
             missing = [c for c in args.config if c not in known]
             if missing:
-                ids = sorted(known)
-                have = ("%d to %d" % (ids[0], ids[-1]) if ids == list(range(ids[0], ids[-1] + 1))
-                        else ", ".join(map(str, ids)))
+                ids = sorted(known)  # distinct: one entry per config point
+                have = ("%d to %d" % (ids[0], ids[-1]) if ids[-1] - ids[0] + 1 == len(ids)
+                        else ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else ""))
                 raise nr.NnlabError("%s: no config point %s%s (there are %s)" % (
                     res.path, ", ".join(map(str, missing)), " matching --where" if args.where else "", have))
             entries = [known[c] for c in args.config]
         entries, note = select(res, entries, max(args.max_configs, 1), metric)
+        if len(entries) > MAX_CONFIGS:  # the legend takes the figure's height
+            raise nr.NnlabError("%s: %d config points are too many for one figure (at most %d); use --max-configs, "
+                                "--config or --where" % (res.path, len(entries), MAX_CONFIGS))
         keys = nr.varying(entries)
+        aggregates = [res.aggregate(e["config"]) for e in entries]
+        import matplotlib  # after the input is checked: bad input fails fast
+        matplotlib.use("Agg")
+        import matplotlib.lines
+        import matplotlib.pyplot as plt
         # columns train, (validation,) test; rows loss, accuracy
         parts = ["train"] + (["val"] if res.validation != "none" else []) + ["test"]
         grid = [["%s_%s" % (part, what) for part in parts] for what in ("loss", "acc")]
         fig, axes = plt.subplots(2, len(parts), figsize=(5.5 * len(parts), 7.5), sharex=True, squeeze=False)
         colours = plt.get_cmap("tab10" if len(entries) <= 10 else "tab20")
         plotted, handles = set(), []
-        for i, e in enumerate(entries):
+        for i, (e, agg) in enumerate(zip(entries, aggregates)):
             handles.append(matplotlib.lines.Line2D([], [], color=colours(i), lw=1.6,
                                                    label="%s (n=%d)" % (nr.label(e, keys), e["n_runs"])))
-            agg = res.aggregate(e["config"])
             for ax, curve in zip(axes.flat, sum(grid, [])):
                 if curve not in agg["mean"]:
                     continue

@@ -17,6 +17,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nnlab_results as nr  # noqa: E402
 
+# Cells along either side of the figure at most (all panels' columns together).
+MAX_CELLS = 200
+
 
 def values_of(res, key, rows):
     """The distinct values of a swept column among rows, in first-seen order."""
@@ -41,11 +44,6 @@ def main():
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep runs with this swept value")
     args = p.parse_args()
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.patches
-    import matplotlib.pyplot as plt
-
     with nr.load(args.results) as res:
         if not args.x or not args.y:
             if len(res.swept) != 2:
@@ -66,6 +64,15 @@ def main():
         on_test = res.note_ranking(metric)
         xs, ys = values_of(res, args.x, rows), values_of(res, args.y, rows)
         facets = values_of(res, args.facet, rows) if args.facet else [None]
+        if len(xs) * len(facets) > MAX_CELLS or len(ys) > MAX_CELLS:  # a PNG is at most 2^16 pixels wide
+            raise nr.NnlabError("%s: %d columns (%s%s) and %d rows (%s) are too many for one figure (at most %d "
+                                "each); fix some values with --where"
+                                % (res.path, len(xs) * len(facets), args.x, " x " + args.facet if args.facet else "",
+                                   len(ys), args.y, MAX_CELLS))
+        import matplotlib  # after the input is checked: bad input fails fast
+        matplotlib.use("Agg")
+        import matplotlib.patches
+        import matplotlib.pyplot as plt
         averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
         text = {k: nr.np.array([nr.value_text(v, k) for v in s[k]]) for k in res.swept}
         fig, axes = plt.subplots(1, len(facets), figsize=(2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys)),

@@ -20,6 +20,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nnlab_results as nr  # noqa: E402
 
+# Tiles in one figure at most: beyond, each is a few pixels (and each takes a matplotlib Axes).
+MAX_TILES = 1024
+
 
 def choose(res, run=None, init=False, final=False):
     """(run id, which weights: "init", "best" or "final") to show."""
@@ -44,12 +47,9 @@ def main():
     which.add_argument("--final", action="store_true",
                        help="the weights after the last epoch trained (weights/), not those of the selected epoch "
                             "(best/, which runs with validation have)")
-    p.add_argument("--max-units", type=int, default=0, help="show at most this many hidden units (default all)")
+    p.add_argument("--max-units", type=int, default=0,
+                   help="show at most this many hidden units (default all, up to %d)" % MAX_TILES)
     args = p.parse_args()
-
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     with nr.load(args.results) as res:
         run, which = choose(res, args.run, args.init, args.final)
@@ -60,8 +60,17 @@ def main():
             raise nr.NnlabError("%s: %d inputs are not a square image" % (res.path, n_in))
         if args.max_units > 0:
             units = min(units, args.max_units)
+        units = min(units, MAX_TILES)  # the title says how many of how many
         cols = int(math.ceil(math.sqrt(units)))
         rows = int(math.ceil(units / cols))
+        when = {"init": "initial", "final": "final", "best": "selected"}[which]
+        epoch = None if which == "init" else res.run_attr(run, "best_epoch" if which == "best" else "epochs_done")
+        if epoch is not None:
+            when += " (epoch %d)" % epoch
+        seed = res.run_attr(run, "seed")
+        import matplotlib  # after the input is checked: bad input fails fast
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
         fig, axes = plt.subplots(rows, cols, figsize=(max(1.0 + 0.62 * cols, 3.8), 1.4 + 0.62 * rows), squeeze=False)
         for k, ax in enumerate(axes.flat):
             ax.set_axis_off()
@@ -71,13 +80,9 @@ def main():
             v = float(nr.np.nanmax(nr.np.abs(tile))) if nr.np.isfinite(tile).any() else 1.0  # diverged: NaN
             v = v if math.isfinite(v) and v > 0 else 1.0
             ax.imshow(tile, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
-        attrs = res.run_group(run).attrs
-        when = {"init": "initial", "final": "final", "best": "selected"}[which]
-        epoch = attrs.get("best_epoch" if which == "best" else "epochs_done")
-        if which != "init" and epoch is not None:
-            when += " (epoch %d)" % int(epoch)
-        fig.suptitle("%s run %d (seed %d):\n%s first-layer weights, %d of %d units"
-                     % (res.name, run, attrs["seed"], when, units, W.shape[1]), fontsize=9)
+        seed = "" if seed is None else " (seed %d)" % seed
+        fig.suptitle("%s run %d%s:\n%s first-layer weights, %d of %d units"
+                     % (res.name, run, seed, when, units, W.shape[1]), fontsize=9)
         fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # 0.4 inch: two lines of title
         written = nr.save_figure(fig, args.output)
     print("wrote %s" % written)
