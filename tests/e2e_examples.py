@@ -158,6 +158,13 @@ class Examples(unittest.TestCase):
         self.assertIn("# data: 13 features, 3 classes", r.stdout)
         self.assertIn("# n_train 106, n_val 36, n_test 36", r.stdout)
 
+    def test_check_refuses_a_missing_data_file(self):
+        missing = os.path.join(self.tmp, "no-such.csv")
+        r = nnlab("check", self.bc, "dataset.path=%s" % missing, cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("%s: cannot open: No such file or directory" % missing, r.stderr)
+        self.assertEqual(r.stdout.count("# data:"), 0)
+
     # ---- warnings (nnlab check and run print data_warnings to stderr) --------
 
     def test_range_warning_names_the_features(self):
