@@ -1092,7 +1092,7 @@ int h5io_stored_has_run(const StoredResults *r, int id)
     return H5Lexists((hid_t)r->file, "runs", H5P_DEFAULT) > 0 && H5Lexists((hid_t)r->file, name, H5P_DEFAULT) > 0;
 }
 
-/* A float32 dataset of exactly `count` values into out. */
+/* A dataset of exactly `count` values into out, as mem_type. */
 static int dset_read_exact(hid_t loc, const char *name, hid_t mem_type, void *out, hsize_t count)
 {
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);

@@ -215,13 +215,9 @@ START_TEST(progress_hears_every_epoch)
 }
 END_TEST
 
-START_TEST(divergence_is_a_status)
+/* Two ReLU layers at an absurd rate: on raw pixels the loss overflows to inf/NaN within 5 epochs. */
+static TrainConfig diverging(void)
 {
-    /* Raw pixels (0..16) and an absurd rate: the loss overflows to inf/NaN. */
-    DataConfig dc = {.source = DATA_DIGITS, .test_fraction = 0.2, .scale = SCALE_NONE};
-    Dataset *raw;
-    char err[NN_ERR_LEN];
-    ck_assert_int_eq(data_load(&dc, &raw, err), 0);
     TrainConfig c = small();
     c.hidden.n = 2;
     c.hidden.units[0] = c.hidden.units[1] = 64;
@@ -229,6 +225,17 @@ START_TEST(divergence_is_a_status)
     c.learning_rate = 1e5;
     c.batch_size = 8;
     c.epochs = 5;
+    return c;
+}
+
+START_TEST(divergence_is_a_status)
+{
+    /* Raw pixels (0..16) and an absurd rate: the loss overflows to inf/NaN. */
+    DataConfig dc = {.source = DATA_DIGITS, .test_fraction = 0.2, .scale = SCALE_NONE};
+    Dataset *raw;
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(data_load(&dc, &raw, err), 0);
+    TrainConfig c = diverging();
     RunResult r;
     int seen[8] = {0};
     TrainProgress tp = {count_epoch, seen};
@@ -528,13 +535,7 @@ START_TEST(divergence_with_validation)
     DataConfig dc = {.source = DATA_DIGITS, .test_fraction = 0.2, .validation_fraction = 0.2, .stratify = 1};
     char err[NN_ERR_LEN];
     ck_assert_int_eq(data_load(&dc, &d, err), 0);
-    c = small();
-    c.hidden.n = 2;
-    c.hidden.units[0] = c.hidden.units[1] = 64;
-    c.activation = ACT_RELU;
-    c.learning_rate = 1e5;
-    c.batch_size = 8;
-    c.epochs = 5;
+    c = diverging();
     c.patience = 2;
     RunResult r;
     run_on(&c, d, 3, &r);
