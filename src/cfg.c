@@ -89,6 +89,14 @@ void cfg_defaults(Settings *s)
     s->train.learning_rate = 0.01;
     s->train.optimizer = OPT_SGD;
     s->train.momentum = 0.9;
+    s->train.beta1 = 0.9;
+    s->train.beta2 = 0.999;
+    s->train.eps = 1e-8;
+    s->train.alpha = 0.99;
+    s->train.weight_decay = 0.01;
+    s->train.lr_schedule = LR_CONSTANT;
+    s->train.step_size = 10;
+    s->train.gamma = 0.1;
     s->train.train_curves = 1;
 }
 

@@ -1102,8 +1102,9 @@ static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pen
 }
 
 void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, const float *x, const int32_t *y,
-                      const int32_t *order, int n, const Optim *o, float l2, Rng *rng)
+                      const int32_t *order, int n, Optim *o, float l2, Rng *rng)
 {
+    o->t += n;
     Step st = {o->kind, o->lr, l2, o->kind == OPT_SGD ? 0.0f : o->momentum};
     int last = m->n_layers - 1, n_in = m->size[0];
     float *w0 = params + m->w_off[0], *b0 = params + m->b_off[0];
@@ -1146,6 +1147,20 @@ void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, cons
         transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
         if (st.kind != OPT_SGD) transpose(vel + m->w_off[l], ws->vt[l], m->size[l + 1], m->size[l]);
     }
+}
+
+void mlp_step(const Mlp *m, Optim *o, float *params, const float *grads, float *state)
+{
+    size_t np = m->n_params;
+    int ns = optim_n_state(o->kind);
+    optim_step_begin(o);
+    for (int l = 0; l < m->n_layers; l++)
+        for (int w = 1; w >= 0; w--) { /* W, then b */
+            size_t off = w ? m->w_off[l] : m->b_off[l];
+            size_t n = w ? (size_t)m->size[l] * (size_t)m->size[l + 1] : (size_t)m->size[l + 1];
+            float *s1 = ns > 0 ? state + off : NULL, *s2 = ns > 1 ? state + np + off : NULL;
+            optim_step(o, params + off, grads + off, s1, s2, n, w);
+        }
 }
 
 double mlp_l2_penalty(const Mlp *m, const float *params, float l2)

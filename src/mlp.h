@@ -93,16 +93,21 @@ void mlp_forward(const Mlp *m, const float *params, MlpWork *ws, const float *x,
 void mlp_backward(const Mlp *m, const float *params, float *grads, MlpWork *ws, const float *x,
                   const int32_t *y, int B, float l2);
 
+/* One optimizer step (optim_step_begin, then optim_step) of every layer
+ * from grads: W (which adamw decays), then b. state is the optimizer's
+ * (optim_n_state × n_params floats; NULL for sgd). */
+void mlp_step(const Mlp *m, Optim *o, float *params, const float *grads, float *state);
+
 /* Per-example training over n examples: x[order[t]] (row t when order is
  * NULL) for t = 0 .. n-1, each one being mlp_dropout_sample (from rng) +
  * training-mode mlp_forward + mlp_backward (B = 1) + optim_step with o (SGD,
- * momentum or Nesterov; vel the velocity, in params' layout, NULL for SGD),
+ * any kind; state the optimizer's, as mlp_step's),
  * with the same bits for finite values, but faster: no gradient buffer,
  * zero inputs cost nothing under SGD without L2, and the update of the first
  * layer and of dot layers is fused with the next example's forward pass
  * through them (one trip through W instead of two). Needs ws->max_batch >= 1. */
-void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, const float *x, const int32_t *y,
-                      const int32_t *order, int n, const Optim *o, float l2, Rng *rng);
+void mlp_sgd_examples(const Mlp *m, float *params, float *state, MlpWork *ws, const float *x, const int32_t *y,
+                      const int32_t *order, int n, Optim *o, float l2, Rng *rng);
 
 /* exp(x) with relative error below 2.5e-7 on [-87.3, 88] (inputs outside
  * are clamped there), vectorizable; used by sigmoid, tanh and softmax. */

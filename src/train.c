@@ -20,7 +20,8 @@ const char *const train_select_names[] = {"val_loss", "val_acc", NULL};
 typedef struct {
     Mlp mlp;
     Optim opt;
-    float *params, *grads, *vel; /* (n_params) each; vel NULL for sgd */
+    float *params, *grads;       /* (n_params) each */
+    float *state;                /* (optim_n_state × n_params) the optimizer's state; NULL for sgd */
     MlpWork *ws;                 /* for work_rows() rows */
     int32_t *order;              /* (n_train) training rows of this epoch, in order */
     float *xb;                   /* (train_batch_rows(), features) gathered batch when shuffling */
@@ -51,7 +52,7 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
     if (mlp_setup(&m, d->n_features, c->hidden.units, c->hidden.n, d->n_classes, c->activation, (float)c->dropout,
                   NULL))
         return 0; /* a layout the config check already refused */
-    double buffers = c->optimizer == OPT_SGD ? 2 : 3;            /* params, grads, velocity */
+    double buffers = 2 + optim_n_state(c->optimizer); /* params, grads, the optimizer's state */
     buffers += d->n_val > 0 ? 3 : 2; /* + the result's init, weights and best weights */
     double bytes = buffers * (double)m.n_params * sizeof(float);
     bytes += (double)mlp_work_bytes(&m, train_work_rows(c, d));
@@ -65,11 +66,31 @@ static void trainer_destroy(Trainer *t)
 {
     free(t->params);
     free(t->grads);
-    free(t->vel);
+    free(t->state);
     mlp_work_destroy(t->ws);
     free(t->order);
     free(t->xb);
     free(t->yb);
+}
+
+Optim train_optim(const TrainConfig *c)
+{
+    Optim o = {0};
+    o.kind = c->optimizer;
+    o.lr = (float)c->learning_rate;
+    o.momentum = (float)c->momentum;
+    o.beta1 = (float)c->beta1;
+    o.beta2 = (float)c->beta2;
+    o.eps = (float)c->eps;
+    o.alpha = (float)c->alpha;
+    o.weight_decay = (float)c->weight_decay;
+    return o;
+}
+
+double train_lr(const TrainConfig *c, int e)
+{
+    return optim_schedule_lr(c->lr_schedule, c->learning_rate, e, c->epochs, c->warmup_epochs, c->step_size,
+                             c->gamma, c->min_lr);
 }
 
 static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, char *err)
@@ -78,20 +99,18 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
     if (mlp_setup(&t->mlp, d->n_features, c->hidden.units, c->hidden.n, d->n_classes, c->activation,
                   (float)c->dropout, err))
         return -1;
-    t->opt.kind = c->optimizer;
-    t->opt.lr = (float)c->learning_rate;
-    t->opt.momentum = (float)c->momentum;
-    size_t np = t->mlp.n_params;
+    t->opt = train_optim(c);
+    size_t np = t->mlp.n_params, ns = (size_t)optim_n_state(c->optimizer);
     t->params = nn_alloc(np, sizeof(float));
     t->grads = nn_alloc(np, sizeof(float));
-    if (optim_needs_velocity(&t->opt)) t->vel = nn_calloc(np, sizeof(float));
+    if (ns) t->state = nn_calloc(ns * np, sizeof(float));
     t->ws = mlp_work_create(&t->mlp, train_work_rows(c, d));
     t->order = nn_alloc((size_t)d->n_train, sizeof(int32_t));
     if (c->shuffle) {
         t->xb = nn_alloc((size_t)train_batch_rows(c, d) * (size_t)d->n_features, sizeof(float));
         t->yb = nn_alloc((size_t)train_batch_rows(c, d), sizeof(int32_t));
     }
-    if (!t->params || !t->grads || (optim_needs_velocity(&t->opt) && !t->vel) || !t->ws || !t->order ||
+    if (!t->params || !t->grads || (ns && !t->state) || !t->ws || !t->order ||
         (c->shuffle && (!t->xb || !t->yb))) {
         trainer_destroy(t);
         return nn_errf(err, "out of memory for a run's state (%zu parameters)", np);
@@ -156,8 +175,8 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
 {
     int B = c->batch_size, nf = d->n_features;
     float l2 = (float)c->l2;
-    if (B == 1) { /* per-example steps, fused */
-        mlp_sgd_examples(&t->mlp, t->params, t->vel, t->ws, d->x_train, d->y_train, t->order, d->n_train, &t->opt,
+    if (B == 1 && c->optimizer <= OPT_NESTEROV) { /* per-example steps, fused */
+        mlp_sgd_examples(&t->mlp, t->params, t->state, t->ws, d->x_train, d->y_train, t->order, d->n_train, &t->opt,
                          l2, dropout_rng);
         return;
     }
@@ -180,7 +199,7 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
         mlp_dropout_sample(&t->mlp, t->ws, rows, dropout_rng);
         mlp_forward(&t->mlp, t->params, t->ws, x, NULL, rows, 1, NULL, NULL); /* no loss needed here */
         mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
-        optim_step(&t->opt, t->params, t->grads, t->vel, t->mlp.n_params);
+        mlp_step(&t->mlp, &t->opt, t->params, t->grads, t->state);
     }
 }
 
@@ -275,6 +294,7 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
     for (int e = 1; e <= c->epochs && res->status == RUN_OK && !stop; e++) {
         double t_epoch = nn_now();
         if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
+        t.opt.lr = (float)train_lr(c, e - 1);
         train_epoch(&t, c, d, &dropout_rng);
         res->train_seconds += nn_now() - t_epoch;
         record(&t, c, d, res, e);

@@ -28,7 +28,16 @@ typedef struct {
     int batch_size;  /* >= 1; a last partial batch counts */
     double learning_rate;
     int optimizer;   /* OptimKind */
-    double momentum; /* [0, 1) */
+    double momentum; /* [0, 1): momentum, nesterov */
+    double beta1, beta2; /* training.betas, [0, 1): adam, adamw */
+    double eps;          /* training.eps, > 0: adam, adamw, rmsprop */
+    double alpha;        /* training.alpha, [0, 1): rmsprop's smoothing constant */
+    double weight_decay; /* training.weight_decay, >= 0: adamw (decoupled) */
+    int lr_schedule;     /* training.lr_schedule.type: LrScheduleKind */
+    int warmup_epochs;   /* training.lr_schedule.warmup_epochs, >= 0 */
+    int step_size;       /* training.lr_schedule.step_size, >= 1: step */
+    double gamma;        /* training.lr_schedule.gamma, > 0: step, exponential */
+    double min_lr;       /* training.lr_schedule.min_lr, >= 0: cosine */
     double l2;       /* >= 0 */
     int shuffle;     /* reshuffle the training set every epoch */
     int train_curves; /* evaluate the training set after every epoch; else its curves stay NaN */
@@ -63,6 +72,11 @@ typedef struct {
     float *weights;      /* (n_params) final parameters */
     float *best;         /* (n_params) parameters at best_epoch; NULL without validation */
 } RunResult;
+
+/* The optimizer of c, at step 0, at the configured learning rate. */
+Optim train_optim(const TrainConfig *c);
+/* The learning rate of epoch e (0-based) of a run of c: its schedule. */
+double train_lr(const TrainConfig *c, int e);
 
 /* Rows evaluated per forward pass when computing the curves. */
 #define TRAIN_EVAL_ROWS 256

@@ -303,7 +303,7 @@ static int sgd_examples_match(int n_in, const int *hidden, int n_hidden, int act
     if (shuffled) rng_shuffle(&r, order, N);
     rng_stream(&da, 78, RNG_DROPOUT);
     db = da;
-    Optim o = {kind, 0.05f, 0.5f};
+    Optim o = {.kind = kind, .lr = 0.05f, .momentum = 0.5f};
     /* two calls, as two epochs: nothing may stay pending between them */
     if (shuffled) {
         mlp_sgd_examples(&m, a, va, ws, x, y, order, N / 2, &o, l2, &da);
@@ -317,7 +317,7 @@ static int sgd_examples_match(int n_in, const int *hidden, int n_hidden, int act
         mlp_dropout_sample(&m, ws, 1, &db);
         mlp_forward(&m, b, ws, xt, NULL, 1, 1, NULL, NULL);
         mlp_backward(&m, b, g, ws, xt, y + order[t], 1, l2);
-        optim_step(&o, b, g, vb, m.n_params);
+        mlp_step(&m, &o, b, g, vb);
     }
     int same = memcmp(a, b, m.n_params * sizeof(float)) == 0 && memcmp(&da, &db, sizeof da) == 0 &&
                (kind == OPT_SGD || memcmp(va, vb, m.n_params * sizeof(float)) == 0);

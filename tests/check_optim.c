@@ -14,25 +14,25 @@
 
 START_TEST(sgd_step)
 {
-    Optim o = {OPT_SGD, 0.1f, 0.9f};
+    Optim o = {.kind = OPT_SGD, .lr = 0.1f, .momentum = 0.9f};
     float p[2] = {1.0f, -2.0f}, g[2] = {0.5f, 0.25f};
-    optim_step(&o, p, g, NULL, 2);
+    optim_step(&o, p, g, NULL, NULL, 2, 1);
     /* p - lr·g */
     ck_assert_double_eq_tol(p[0], 0.95, TOL);
     ck_assert_double_eq_tol(p[1], -2.025, TOL);
-    ck_assert_int_eq(optim_needs_velocity(&o), 0);
+    ck_assert_int_eq(optim_n_state(o.kind), 0);
 }
 END_TEST
 
 START_TEST(momentum_two_steps)
 {
-    Optim o = {OPT_MOMENTUM, 0.1f, 0.9f};
+    Optim o = {.kind = OPT_MOMENTUM, .lr = 0.1f, .momentum = 0.9f};
     float p[1] = {1.0f}, v[1] = {0.0f}, g1[1] = {0.5f}, g2[1] = {-1.0f};
-    optim_step(&o, p, g1, v, 1);
+    optim_step(&o, p, g1, v, NULL, 1, 1);
     /* v = 0.9·0 + 0.5 = 0.5; p = 1 - 0.1·0.5 = 0.95 */
     ck_assert_double_eq_tol(v[0], 0.5, TOL);
     ck_assert_double_eq_tol(p[0], 0.95, TOL);
-    optim_step(&o, p, g2, v, 1);
+    optim_step(&o, p, g2, v, NULL, 1, 1);
     /* v = 0.9·0.5 - 1 = -0.55; p = 0.95 + 0.055 = 1.005 */
     ck_assert_double_eq_tol(v[0], -0.55, TOL);
     ck_assert_double_eq_tol(p[0], 1.005, TOL);
@@ -41,13 +41,13 @@ END_TEST
 
 START_TEST(nesterov_two_steps)
 {
-    Optim o = {OPT_NESTEROV, 0.1f, 0.9f};
+    Optim o = {.kind = OPT_NESTEROV, .lr = 0.1f, .momentum = 0.9f};
     float p[1] = {1.0f}, v[1] = {0.0f}, g1[1] = {0.5f}, g2[1] = {-1.0f};
-    optim_step(&o, p, g1, v, 1);
+    optim_step(&o, p, g1, v, NULL, 1, 1);
     /* v = 0.5; p = 1 - 0.1·(0.5 + 0.9·0.5) = 0.905 */
     ck_assert_double_eq_tol(v[0], 0.5, TOL);
     ck_assert_double_eq_tol(p[0], 0.905, TOL);
-    optim_step(&o, p, g2, v, 1);
+    optim_step(&o, p, g2, v, NULL, 1, 1);
     /* v = 0.45 - 1 = -0.55; p = 0.905 - 0.1·(-1 + 0.9·(-0.55)) = 0.905 + 0.1495 = 1.0545 */
     ck_assert_double_eq_tol(v[0], -0.55, TOL);
     ck_assert_double_eq_tol(p[0], 1.0545, TOL);
@@ -80,8 +80,8 @@ START_TEST(full_step_with_l2)
                         2 * p_1 + 0.5 * 2.0, p_0 - 1, p_1};
     for (int i = 0; i < 6; i++) ck_assert_double_eq_tol(g[i], want_g[i], 1e-5);
 
-    Optim o = {kind, 0.1f, 0.9f};
-    optim_step(&o, p, g, optim_needs_velocity(&o) ? v : NULL, 6);
+    Optim o = {.kind = kind, .lr = 0.1f, .momentum = 0.9f};
+    optim_step(&o, p, g, optim_n_state(o.kind) ? v : NULL, NULL, 6, 1);
     for (int i = 0; i < 6; i++) {
         double step = kind == OPT_NESTEROV ? want_g[i] * (1 + 0.9) : want_g[i];
         ck_assert_double_eq_tol(p[i], p0[i] - 0.1 * step, 1e-5);
