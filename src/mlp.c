@@ -69,8 +69,8 @@ static size_t work_floats(const Mlp *m, int B)
     }
     n += b * (size_t)m->size[m->n_layers];
     n += 2 * b * (size_t)widest(m);
-    for (int l = 1; l < m->n_layers; l++) /* every later layer is a dot layer: wt, vt, pend_a, pend_d */
-        n += 2 * (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
+    for (int l = 1; l < m->n_layers; l++) /* every later layer is a dot layer: wt, vt (two states), pend_a, pend_d */
+        n += 3 * (size_t)m->size[l] * (size_t)m->size[l + 1] + (size_t)m->size[l] + (size_t)m->size[l + 1];
     return n;
 }
 
@@ -106,7 +106,7 @@ MlpWork *mlp_work_create(const Mlp *m, int max_batch)
     ws->delta[1] = p, p += b * (size_t)widest(m);
     for (int l = 1; l < m->n_layers; l++) { /* the dot layers */
         ws->wt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
-        ws->vt[l] = p, p += (size_t)m->size[l] * (size_t)m->size[l + 1];
+        ws->vt[l] = p, p += 2 * (size_t)m->size[l] * (size_t)m->size[l + 1];
         ws->pend_a[l] = p, p += (size_t)m->size[l];
         ws->pend_d[l] = p, p += (size_t)m->size[l + 1];
     }
@@ -714,13 +714,23 @@ static ALWAYS_INLINE float sgd_weight(float w, float x, float d, float lr, float
     return w - lr * g;
 }
 
-/* A per-example step: the optimizer (OptimKind), learning rate, L2 and
- * momentum. The kernels below take it by value and are inlined with kind
- * and whether there is L2 as constants (see WITH_CONST_STEP). */
+/* A per-example step: the optimizer (OptimKind), learning rate, L2,
+ * momentum, and for adam, adamw and rmsprop their constants, those of this
+ * step's t included (optim_step_const). The kernels below take it by value
+ * and are inlined with kind and whether there is L2 as constants (see
+ * WITH_CONST_STEP). A parameter's state is at v (its first buffer) and, for
+ * adam and adamw, v + off2 (its second): off2 is n_params in the params'
+ * layout, C·OC in a dot layer's transposed state. */
 typedef struct {
     int kind;
     float lr, l2, mu;
+    float b1, c1, b2, c2, eps; /* β1, 1 − β1, β2 (rmsprop: α), 1 − β2 (1 − α), ε */
+    float step, rb2, decay;     /* optim_step_const */
+    size_t off2;
 } Step;
+
+/* The adaptive kinds: a state update that reads g², no velocity form. */
+#define ADAPTIVE(kind) ((kind) == OPT_ADAM || (kind) == OPT_ADAMW || (kind) == OPT_RMSPROP)
 
 /* The momentum or Nesterov step of a parameter p with gradient g, its
  * velocity *v updated: optim_step's expressions. */
@@ -731,28 +741,52 @@ static ALWAYS_INLINE float velocity_step(float p, float *v, float g, Step s)
     return s.kind == OPT_MOMENTUM ? p - s.lr * u : p - s.lr * (g + s.mu * u);
 }
 
-/* One weight's step: sgd_weight, or for momentum and Nesterov the gradient
+/* The adam, adamw or rmsprop step of a parameter p with gradient g, its
+ * state *v (and *v2) updated: optim_step's expressions. `weight`: adamw
+ * decays weights, not biases. */
+static ALWAYS_INLINE float adaptive_step(float p, float *v, float *v2, float g, Step s, int weight)
+{
+    if (s.kind == OPT_RMSPROP) {
+        float q = s.b2 * *v + s.c2 * (g * g);
+        *v = q;
+        return p - s.lr * (g / (sqrtf(q) + s.eps));
+    }
+    if (s.kind == OPT_ADAMW && weight) p *= s.decay;
+    float m = s.b1 * *v + s.c1 * g, q = s.b2 * *v2 + s.c2 * (g * g);
+    *v = m, *v2 = q;
+    return p - s.step * (m / (sqrtf(q) * s.rb2 + s.eps));
+}
+
+/* One weight's step: sgd_weight, or for the others the gradient
  * fma(x, d, +0) (+ l2·w), mlp_backward's to the bit (+0 for a zero input,
- * whose row mlp_backward skips), then velocity_step. v is not touched by SGD. */
-static ALWAYS_INLINE float step_weight(float w, float *v, float x, float d, Step s)
+ * whose row mlp_backward skips), then velocity_step or adaptive_step. v (and
+ * v2) are not touched by SGD (v2 only by adam and adamw). */
+static ALWAYS_INLINE float step_weight(float w, float *v, float *v2, float x, float d, Step s)
 {
     if (s.kind == OPT_SGD) return sgd_weight(w, x, d, s.lr, s.l2);
     float g = fmaf(x, d, 0.0f);
     if (s.l2 != 0.0f) g += s.l2 * w;
-    return velocity_step(w, v, g, s);
+    return ADAPTIVE(s.kind) ? adaptive_step(w, v, v2, g, s, 1) : velocity_step(w, v, g, s);
 }
 
 /* A bias's step: its gradient is 0 + d (mlp_backward's sum from 0), no L2. */
-static ALWAYS_INLINE float step_bias(float b, float *v, float d, Step s)
+static ALWAYS_INLINE float step_bias(float b, float *v, float *v2, float d, Step s)
 {
     float g = 0.0f + d;
-    return s.kind == OPT_SGD ? b - s.lr * g : velocity_step(b, v, g, s);
+    if (s.kind == OPT_SGD) return b - s.lr * g;
+    return ADAPTIVE(s.kind) ? adaptive_step(b, v, v2, g, s, 0) : velocity_step(b, v, g, s);
 }
 
-/* v + i, or NULL for SGD, which has no velocity (and never offsets NULL). */
+/* v + i, or NULL for SGD, which has no state (and never offsets NULL). */
 static ALWAYS_INLINE float *vel_at(float *v, size_t i, Step s)
 {
     return s.kind == OPT_SGD ? NULL : v + i;
+}
+
+/* The second state of v + i (adam, adamw), or NULL. */
+static ALWAYS_INLINE float *vel2_at(float *v, size_t i, Step s)
+{
+    return s.kind == OPT_ADAM || s.kind == OPT_ADAMW ? v + s.off2 + i : NULL;
 }
 
 /* One layer's update from one example, without a gradient buffer:
@@ -767,9 +801,9 @@ static void sgd_row_update(float *restrict w, float *restrict v, float *restrict
         float xi = x[i];
         float *restrict wi = w + (size_t)i * OC, *restrict vi = vel_at(v, (size_t)i * OC, s);
         if (s.kind == OPT_SGD && s.l2 == 0.0f && xi == 0.0f) continue;
-        for (int j = 0; j < OC; j++) wi[j] = step_weight(wi[j], vel_at(vi, j, s), xi, dz[j], s);
+        for (int j = 0; j < OC; j++) wi[j] = step_weight(wi[j], vel_at(vi, j, s), vel2_at(vi, j, s), xi, dz[j], s);
     }
-    for (int j = 0; j < OC; j++) b[j] = step_bias(b[j], vel_at(vb, j, s), dz[j], s);
+    for (int j = 0; j < OC; j++) b[j] = step_bias(b[j], vel_at(vb, j, s), vel2_at(vb, j, s), dz[j], s);
 }
 
 /* dense_input_grad_row from W transposed, wt (OC, C): the same sums (over j
@@ -815,17 +849,35 @@ NN_HOT static void dense_input_grad_t(float *restrict dinp, const float *restric
     } while (0)
 #define WITH_CONST_KIND(s, l2v, c, stmt)                                                                               \
     do {                                                                                                               \
-        if ((s).kind == OPT_MOMENTUM) {                                                                                \
-            const Step c = {OPT_MOMENTUM, (s).lr, l2v, (s).mu};                                                        \
+        switch ((s).kind) {                                                                                            \
+        case OPT_MOMENTUM: {                                                                                           \
+            const Step c = CONST_STEP(s, OPT_MOMENTUM, l2v);                                                           \
             stmt;                                                                                                      \
-        } else if ((s).kind == OPT_NESTEROV) {                                                                         \
-            const Step c = {OPT_NESTEROV, (s).lr, l2v, (s).mu};                                                        \
+        } break;                                                                                                       \
+        case OPT_NESTEROV: {                                                                                           \
+            const Step c = CONST_STEP(s, OPT_NESTEROV, l2v);                                                           \
             stmt;                                                                                                      \
-        } else {                                                                                                       \
-            const Step c = {OPT_SGD, (s).lr, l2v, 0.0f};                                                               \
+        } break;                                                                                                       \
+        case OPT_ADAM: {                                                                                               \
+            const Step c = CONST_STEP(s, OPT_ADAM, l2v);                                                               \
+            stmt;                                                                                                      \
+        } break;                                                                                                       \
+        case OPT_ADAMW: {                                                                                              \
+            const Step c = CONST_STEP(s, OPT_ADAMW, l2v);                                                              \
+            stmt;                                                                                                      \
+        } break;                                                                                                       \
+        case OPT_RMSPROP: {                                                                                            \
+            const Step c = CONST_STEP(s, OPT_RMSPROP, l2v);                                                            \
+            stmt;                                                                                                      \
+        } break;                                                                                                       \
+        default: {                                                                                                     \
+            const Step c = CONST_STEP(s, OPT_SGD, l2v);                                                                \
             stmt;                                                                                                      \
         }                                                                                                              \
+        }                                                                                                              \
     } while (0)
+#define CONST_STEP(s, K, l2v)                                                                                          \
+    {K, (s).lr, l2v, (s).mu, (s).b1, (s).c1, (s).b2, (s).c2, (s).eps, (s).step, (s).rb2, (s).decay, (s).off2}
 
 /* One row of wt (one output; v its velocity): apply the pending update
  * (input a, output gradient d) and return dot_sum(an, updated row) with
@@ -838,12 +890,12 @@ static ALWAYS_INLINE float sgd_dot_row(const float *restrict an, float *restrict
     int i = 0;
     for (; i + 32 <= C; i += 32)
         for (int k = 0; k < 32; k++) {
-            float u = step_weight(w[i + k], vel_at(v, (size_t)(i + k), st), a[i + k], d, st);
+            float u = step_weight(w[i + k], vel_at(v, (size_t)(i + k), st), vel2_at(v, (size_t)(i + k), st), a[i + k], d, st);
             w[i + k] = u;
             s[k] = fmaf(an[i + k], u, s[k]);
         }
     for (int k = 0; i + k < C; k++) {
-        float u = step_weight(w[i + k], vel_at(v, (size_t)(i + k), st), a[i + k], d, st);
+        float u = step_weight(w[i + k], vel_at(v, (size_t)(i + k), st), vel2_at(v, (size_t)(i + k), st), a[i + k], d, st);
         w[i + k] = u;
         s[k] = fmaf(an[i + k], u, s[k]);
     }
@@ -861,15 +913,32 @@ static ALWAYS_INLINE float dot_total8(const v8f *s)
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* step_weight on 8 lanes: weights *u with velocities *q (not touched by
- * SGD), inputs *x, output gradient d. Vectors by pointer: by value they
- * would change the ABI. */
-static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, const v8f *x, float d, Step st)
+/* step_weight on 8 lanes: weights *u with states *q and *r (not touched
+ * by SGD; r only by adam and adamw), inputs *x, output gradient d. Vectors
+ * by pointer: by value they would change the ABI. */
+static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, v8f *r, const v8f *x, float d, Step st)
 {
+    if (ADAPTIVE(st.kind)) { /* adaptive_step in vector operations: per lane, GCC would not vectorize it */
+        v8f g, den;
+        for (int k = 0; k < 8; k++) g[k] = fmaf((*x)[k], d, 0.0f);
+        if (st.l2 != 0.0f) g += st.l2 * *u;
+        if (st.kind == OPT_RMSPROP) {
+            *q = st.b2 * *q + st.c2 * (g * g);
+            for (int k = 0; k < 8; k++) den[k] = sqrtf((*q)[k]) + st.eps;
+            *u = *u - st.lr * (g / den);
+            return;
+        }
+        if (st.kind == OPT_ADAMW) *u = *u * st.decay;
+        *q = st.b1 * *q + st.c1 * g;
+        *r = st.b2 * *r + st.c2 * (g * g);
+        for (int k = 0; k < 8; k++) den[k] = sqrtf((*r)[k]) * st.rb2 + st.eps;
+        *u = *u - st.step * (*q / den);
+        return;
+    }
     for (int k = 0; k < 8; k++) {
-        float vk = (*q)[k];
-        (*u)[k] = step_weight((*u)[k], &vk, (*x)[k], d, st);
-        (*q)[k] = vk;
+        float vk = (*q)[k], rk = (*r)[k];
+        (*u)[k] = step_weight((*u)[k], &vk, &rk, (*x)[k], d, st);
+        (*q)[k] = vk, (*r)[k] = rk;
     }
 }
 
@@ -882,7 +951,8 @@ static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, v8f *restrict t, const 
                                         float *restrict v1, const float *restrict a, int i, float d0, float d1,
                                         Step st, int two)
 {
-    v8f av, nv, u0, u1 = {0}, q0 = {0}, q1 = {0};
+    v8f av, nv, u0, u1 = {0}, q0 = {0}, q1 = {0}, r0 = {0}, r1 = {0};
+    int second = st.kind == OPT_ADAM || st.kind == OPT_ADAMW;
     memcpy(&av, a + i, sizeof av);
     memcpy(&nv, an + i, sizeof nv);
     memcpy(&u0, w0 + i, sizeof u0);
@@ -891,13 +961,21 @@ static ALWAYS_INLINE void sgd_dot_block(v8f *restrict s, v8f *restrict t, const 
         memcpy(&q0, v0 + i, sizeof q0);
         if (two) memcpy(&q1, v1 + i, sizeof q1);
     }
-    step_lanes(&u0, &q0, &av, d0, st);
-    if (two) step_lanes(&u1, &q1, &av, d1, st);
+    if (second) {
+        memcpy(&r0, v0 + st.off2 + i, sizeof r0);
+        if (two) memcpy(&r1, v1 + st.off2 + i, sizeof r1);
+    }
+    step_lanes(&u0, &q0, &r0, &av, d0, st);
+    if (two) step_lanes(&u1, &q1, &r1, &av, d1, st);
     memcpy(w0 + i, &u0, sizeof u0);
     if (two) memcpy(w1 + i, &u1, sizeof u1);
     if (st.kind != OPT_SGD) {
         memcpy(v0 + i, &q0, sizeof q0);
         if (two) memcpy(v1 + i, &q1, sizeof q1);
+    }
+    if (second) {
+        memcpy(v0 + st.off2 + i, &r0, sizeof r0);
+        if (two) memcpy(v1 + st.off2 + i, &r1, sizeof r1);
     }
     for (int k = 0; k < 8; k++) (*s)[k] = fmaf(nv[k], u0[k], (*s)[k]);
     if (two)
@@ -965,7 +1043,7 @@ static void sgd_update_t(float *restrict wt, float *restrict vt, const float *re
     for (int j = 0; j < OC; j++)
         for (int i = 0; i < C; i++) {
             size_t k = (size_t)j * C + i;
-            wt[k] = step_weight(wt[k], vel_at(vt, k, st), a[i], d[j], st);
+            wt[k] = step_weight(wt[k], vel_at(vt, k, st), vel2_at(vt, k, st), a[i], d[j], st);
         }
 }
 
@@ -980,14 +1058,14 @@ static ALWAYS_INLINE void sgd_forward_rows(float *restrict w0, float *restrict w
 {
     for (int j = 0; j < OC; j++) {
         float d = dz[j], u;
-        u = step_weight(w0[j], vel_at(v0, (size_t)j, st), x4[0], d, st), w0[j] = u;
+        u = step_weight(w0[j], vel_at(v0, (size_t)j, st), vel2_at(v0, (size_t)j, st), x4[0], d, st), w0[j] = u;
         float acc = fmaf(n4[0], u, z[j]);
         if (n > 1)
-            u = step_weight(w1[j], vel_at(v1, (size_t)j, st), x4[1], d, st), w1[j] = u, acc = fmaf(n4[1], u, acc);
+            u = step_weight(w1[j], vel_at(v1, (size_t)j, st), vel2_at(v1, (size_t)j, st), x4[1], d, st), w1[j] = u, acc = fmaf(n4[1], u, acc);
         if (n > 2)
-            u = step_weight(w2[j], vel_at(v2, (size_t)j, st), x4[2], d, st), w2[j] = u, acc = fmaf(n4[2], u, acc);
+            u = step_weight(w2[j], vel_at(v2, (size_t)j, st), vel2_at(v2, (size_t)j, st), x4[2], d, st), w2[j] = u, acc = fmaf(n4[2], u, acc);
         if (n > 3)
-            u = step_weight(w3[j], vel_at(v3, (size_t)j, st), x4[3], d, st), w3[j] = u, acc = fmaf(n4[3], u, acc);
+            u = step_weight(w3[j], vel_at(v3, (size_t)j, st), vel2_at(v3, (size_t)j, st), x4[3], d, st), w3[j] = u, acc = fmaf(n4[3], u, acc);
         z[j] = acc;
     }
 }
@@ -1043,7 +1121,7 @@ static ALWAYS_INLINE void forward_layer0(float *restrict w, float *restrict v, f
                 nr += nz[k];
             }
         }
-    for (int j = 0; j < OC; j++) z[j] = b[j] = step_bias(b[j], vel_at(vb, (size_t)j, st), dz[j], st);
+    for (int j = 0; j < OC; j++) z[j] = b[j] = step_bias(b[j], vel_at(vb, (size_t)j, st), vel2_at(vb, (size_t)j, st), dz[j], st);
     int r = 0;
     for (; r + 4 <= nr; r += 4) sgd_forward_group(w, v, rows + r, x, xn, dz, z, OC, st, 4);
     switch (nr - r) { /* the last one to three rows */
@@ -1063,7 +1141,7 @@ NN_HOT static void sgd_forward_layer0(float *restrict w, float *restrict v, floa
 /* n biases' steps (velocities vb, NULL for SGD) with output gradients dz. */
 static ALWAYS_INLINE void step_biases(float *restrict b, float *restrict vb, const float *restrict dz, int n, Step st)
 {
-    for (int j = 0; j < n; j++) b[j] = step_bias(b[j], vel_at(vb, (size_t)j, st), dz[j], st);
+    for (int j = 0; j < n; j++) b[j] = step_bias(b[j], vel_at(vb, (size_t)j, st), vel2_at(vb, (size_t)j, st), dz[j], st);
 }
 
 static void sgd_biases(float *restrict b, float *restrict vb, const float *restrict dz, int n, Step st)
@@ -1078,12 +1156,53 @@ static void transpose(float *restrict dst, const float *restrict src, int rows, 
         for (int j = 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
 }
 
+/* st for a dot layer l's transposed state, whose second buffer (adam,
+ * adamw) follows its first in ws->vt[l]. */
+static Step transposed(Step st, int l, const Mlp *m)
+{
+    st.off2 = (size_t)m->size[l] * (size_t)m->size[l + 1];
+    return st;
+}
+
+/* The per-example Step of o at step t (its constants, for the adaptive
+ * kinds), with L2 l2, for the params' layout. */
+static Step step_of(const Optim *o, int64_t t, float l2, const Mlp *m)
+{
+    Step st = {o->kind, o->lr, l2, 0.0f, 0, 0, 0, 0, 0, 0, 0, 1.0f, m->n_params};
+    if (o->kind == OPT_MOMENTUM || o->kind == OPT_NESTEROV) st.mu = o->momentum;
+    if (o->kind == OPT_ADAM || o->kind == OPT_ADAMW) {
+        OptimStepConst k = optim_step_const(o, t);
+        st.b1 = o->beta1, st.c1 = 1.0f - o->beta1, st.b2 = o->beta2, st.c2 = 1.0f - o->beta2;
+        st.eps = o->eps, st.step = k.step, st.rb2 = k.rsqrt_bc2, st.decay = k.decay;
+    }
+    if (o->kind == OPT_RMSPROP) st.b2 = o->alpha, st.c2 = 1.0f - o->alpha, st.eps = o->eps;
+    return st;
+}
+
+/* Transpose the later layers' W and state into ws (to = 1), or back. */
+static void transpose_state(const Mlp *m, float *params, float *state, MlpWork *ws, int kind, int to)
+{
+    int ns = optim_n_state(kind);
+    for (int l = 1; l < m->n_layers; l++) {
+        int C = m->size[l], OC = m->size[l + 1];
+        for (int k = 0; k <= ns; k++) { /* W, then each state buffer */
+            float *p = k == 0 ? params + m->w_off[l] : state + (size_t)(k - 1) * m->n_params + m->w_off[l];
+            float *t = k == 0 ? ws->wt[l] : ws->vt[l] + (size_t)(k - 1) * C * OC;
+            if (to)
+                transpose(t, p, C, OC);
+            else
+                transpose(p, t, OC, C);
+        }
+    }
+}
+
 /* The forward pass of one example from its first layer's pre-activation,
  * already in ws->act[0] (ws->logits without hidden layers). Later layers
  * read their transposed W and, when pending (not the first example of the
  * epoch), apply the previous example's update on the way. */
 static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pending, Step st)
 {
+    /* st is the pending step's; its state in the transposed layout: */
     int last = m->n_layers - 1;
     for (int l = 0; l < m->n_layers; l++) {
         float *out = l == last ? ws->logits : ws->act[l];
@@ -1091,7 +1210,8 @@ static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pen
             const float *in = layer_input(m, ws, NULL, l, 1), *b = params + m->b_off[l];
             int C = m->size[l], OC = m->size[l + 1];
             if (pending)
-                sgd_forward_t(out, in, ws->wt[l], ws->vt[l], b, ws->pend_a[l], ws->pend_d[l], C, OC, st);
+                sgd_forward_t(out, in, ws->wt[l], ws->vt[l], b, ws->pend_a[l], ws->pend_d[l], C, OC,
+                              transposed(st, l, m));
             else
                 dense_forward_dot(out, in, NULL, ws->wt[l], b, C, OC);
         }
@@ -1104,22 +1224,21 @@ static void forward_rest(const Mlp *m, const float *params, MlpWork *ws, int pen
 void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, const float *x, const int32_t *y,
                       const int32_t *order, int n, Optim *o, float l2, Rng *rng)
 {
-    o->t += n;
-    Step st = {o->kind, o->lr, l2, o->kind == OPT_SGD ? 0.0f : o->momentum};
     int last = m->n_layers - 1, n_in = m->size[0];
+    int64_t t0 = o->t;
+    int per_step = o->kind == OPT_ADAM || o->kind == OPT_ADAMW; /* constants that change with t */
+    Step st = step_of(o, t0 + 1, l2, m), prev = st;
     float *w0 = params + m->w_off[0], *b0 = params + m->b_off[0];
     float *v0 = vel_at(vel, m->w_off[0], st), *vb0 = vel_at(vel, m->b_off[0], st);
     float *z0 = last == 0 ? ws->logits : ws->act[0];
-    for (int l = 1; l < m->n_layers; l++) {
-        transpose(ws->wt[l], params + m->w_off[l], m->size[l], m->size[l + 1]);
-        if (st.kind != OPT_SGD) transpose(ws->vt[l], vel + m->w_off[l], m->size[l], m->size[l + 1]);
-    }
+    transpose_state(m, params, vel, ws, o->kind, 1);
     if (n > 0) dense_forward(z0, x + (size_t)(order ? order[0] : 0) * n_in, w0, b0, 1, n_in, m->size[1], 1);
     for (int t = 0; t < n; t++) {
         int row = order ? order[t] : t;
         const float *xt = x + (size_t)row * n_in;
+        if (per_step) st = step_of(o, t0 + t + 1, l2, m);
         mlp_dropout_sample(m, ws, 1, rng);
-        forward_rest(m, params, ws, t > 0, st);
+        forward_rest(m, params, ws, t > 0, prev);
         float *dz = ws->delta[0], *dnext = ws->delta[1];
         output_grad(dz, ws->act[last], y + row, 1, m->size[m->n_layers]);
         for (int l = last; l > 0; l--) {
@@ -1141,12 +1260,13 @@ void mlp_sgd_examples(const Mlp *m, float *params, float *vel, MlpWork *ws, cons
                                ws->rows, n_in, m->size[1], st);
         else
             sgd_row_update(w0, v0, b0, vb0, xt, dz, n_in, m->size[1], st);
+        prev = st;
     }
-    for (int l = 1; l < m->n_layers; l++) {
-        if (n > 0) sgd_update_t(ws->wt[l], ws->vt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1], st);
-        transpose(params + m->w_off[l], ws->wt[l], m->size[l + 1], m->size[l]);
-        if (st.kind != OPT_SGD) transpose(vel + m->w_off[l], ws->vt[l], m->size[l + 1], m->size[l]);
-    }
+    for (int l = 1; l < m->n_layers && n > 0; l++)
+        sgd_update_t(ws->wt[l], ws->vt[l], ws->pend_a[l], ws->pend_d[l], m->size[l], m->size[l + 1],
+                     transposed(prev, l, m));
+    transpose_state(m, params, vel, ws, o->kind, 0);
+    o->t = t0 + n;
 }
 
 void mlp_step(const Mlp *m, Optim *o, float *params, const float *grads, float *state)

@@ -51,7 +51,7 @@ typedef struct {
     float *logits;                   /* (B, classes) */
     float *delta[2];                 /* (B, widest layer) gradients w.r.t. pre-activations */
     float *wt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) W transposed, dot layers (l > 0) only, else NULL */
-    float *vt[MLP_MAX_HIDDEN + 1];   /* (size[l+1], size[l]) its velocity transposed (momentum, Nesterov) */
+    float *vt[MLP_MAX_HIDDEN + 1];   /* (2, size[l+1], size[l]) its optimizer state transposed, up to two buffers */
     float *pend_a[MLP_MAX_HIDDEN + 1]; /* (size[l]) input and (size[l+1]) output gradient of a dot */
     float *pend_d[MLP_MAX_HIDDEN + 1]; /* layer's update not yet applied, else NULL */
     float *block;                    /* the one allocation behind all of the above */

@@ -175,7 +175,7 @@ static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng 
 {
     int B = c->batch_size, nf = d->n_features;
     float l2 = (float)c->l2;
-    if (B == 1 && c->optimizer <= OPT_NESTEROV) { /* per-example steps, fused */
+    if (B == 1) { /* per-example steps, fused */
         mlp_sgd_examples(&t->mlp, t->params, t->state, t->ws, d->x_train, d->y_train, t->order, d->n_train, &t->opt,
                          l2, dropout_rng);
         return;
