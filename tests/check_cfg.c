@@ -232,23 +232,34 @@ static const char *load_error(const char *text, char *const *overrides, int n, c
 
 START_TEST(alpha_says_how_it_differs_from_l2)
 {
+    /* training.alpha is RMSProp's smoothing constant (PyTorch's name); where
+     * it is refused or misspelt, the message says what scikit-learn's alpha is. */
     char err[NN_ERR_LEN];
     ck_assert_str_eq(load_error("training: {alpha: 0.1}\n", NULL, 0, err),
-                     "t.yaml:1:12: unknown key 'alpha' in training (did you mean 'l2'? scikit-learn's alpha is "
-                     "l2 \u00d7 batch_size)");
+                     "t.yaml:1:19: training.alpha is not used by training.optimizer sgd (the default): alpha is "
+                     "RMSProp's smoothing constant (optimizer rmsprop); scikit-learn's alpha is l2 \u00d7 batch_size");
     ck_assert_str_eq(load_error("alpha: 0.1\n", NULL, 0, err),
-                     "t.yaml:1:1: unknown key 'alpha' (did you mean 'training.l2'? scikit-learn's alpha is "
-                     "l2 \u00d7 batch_size)");
-    ck_assert_str_eq(load_error("grid: {training.alpha: [0.1]}\n", NULL, 0, err),
-                     "t.yaml:1:8: grid key 'training.alpha' names no setting (did you mean 'training.l2'? "
-                     "scikit-learn's alpha is l2 \u00d7 batch_size)");
+                     "t.yaml:1:1: unknown key 'alpha' (did you mean 'training.alpha'? it is RMSProp's smoothing "
+                     "constant; scikit-learn's alpha is l2 \u00d7 batch_size)");
+    ck_assert_str_eq(load_error("training: {optimizer: momentum}\ngrid: {training.alpha: [0.1, 0.5]}\n", NULL, 0, err),
+                     "t.yaml:2:8: training.alpha is not used by training.optimizer momentum: alpha is RMSProp's "
+                     "smoothing constant (optimizer rmsprop); scikit-learn's alpha is l2 \u00d7 batch_size");
     char *cli[] = {"training.Alpha=0.1"};
     ck_assert_str_eq(load_error("{}\n", cli, 1, err),
-                     "command line (training.Alpha=0.1):1:1: unknown key 'Alpha' in training (did you mean 'l2'? "
-                     "scikit-learn's alpha is l2 \u00d7 batch_size)");
-    /* the other names of l2 keep the plain question */
+                     "command line (training.Alpha=0.1):1:1: unknown key 'Alpha' in training (did you mean 'alpha'? "
+                     "it is RMSProp's smoothing constant; scikit-learn's alpha is l2 \u00d7 batch_size)");
+    /* with rmsprop it is the setting */
+    Experiment *ex = load_text("training: {optimizer: rmsprop, alpha: 0.9}\n");
+    ck_assert_double_eq(ex->settings.train.alpha, 0.9);
+    cfg_free(ex);
+    /* weight_decay is adamw's; with the others L2 is l2 */
     ck_assert_str_eq(load_error("training: {weight_decay: 0.1}\n", NULL, 0, err),
-                     "t.yaml:1:12: unknown key 'weight_decay' in training (did you mean 'l2'?)");
+                     "t.yaml:1:26: training.weight_decay is not used by training.optimizer sgd (the default): "
+                     "weight_decay is adamw's decoupled weight decay; L2 through the gradient (PyTorch's weight_decay "
+                     "of the other optimizers) is training.l2");
+    /* the other names of l2 keep the plain question */
+    ck_assert_str_eq(load_error("training: {lambda: 0.1}\n", NULL, 0, err),
+                     "t.yaml:1:12: unknown key 'lambda' in training (did you mean 'l2'?)");
     ck_assert_str_eq(load_error("lambda: 0.1\n", NULL, 0, err),
                      "t.yaml:1:1: unknown key 'lambda' (did you mean 'training.l2'?)");
 }
