@@ -53,8 +53,17 @@ const SettingDef cfg_settings[] = {
     {"training.epochs", SET_INT, S(train.epochs), NULL, 1, 1000000, 0, 0},
     {"training.batch_size", SET_INT, S(train.batch_size), NULL, 1, 1 << 24, 0, 0},
     {"training.learning_rate", SET_FLOAT, S(train.learning_rate), NULL, 0, 1e6, 1, 0},
+    {"training.lr_schedule.type", SET_ENUM, S(train.lr_schedule), lr_schedule_names, 0, 0, 0, 0},
+    {"training.lr_schedule.warmup_epochs", SET_INT, S(train.warmup_epochs), NULL, 0, 1000000, 0, 0},
+    {"training.lr_schedule.step_size", SET_INT, S(train.step_size), NULL, 1, 1000000, 0, 0},
+    {"training.lr_schedule.gamma", SET_FLOAT, S(train.gamma), NULL, 0, 1e6, 1, 0},
+    {"training.lr_schedule.min_lr", SET_FLOAT, S(train.min_lr), NULL, 0, 1e6, 0, 0},
     {"training.optimizer", SET_ENUM, S(train.optimizer), optim_names, 0, 0, 0, 0},
     {"training.momentum", SET_FLOAT, S(train.momentum), NULL, 0, 1, 0, 1},
+    {"training.betas", SET_PAIR, offsetof(Settings, train.beta1), 2 * sizeof(double), NULL, 0, 1, 0, 1},
+    {"training.eps", SET_FLOAT, S(train.eps), NULL, 0, 1e6, 1, 0},
+    {"training.alpha", SET_FLOAT, S(train.alpha), NULL, 0, 1, 0, 1},
+    {"training.weight_decay", SET_FLOAT, S(train.weight_decay), NULL, 0, 1e6, 0, 0},
     {"training.l2", SET_FLOAT, S(train.l2), NULL, 0, 1e6, 0, 0},
     {"training.shuffle", SET_BOOL, S(train.shuffle), bool_names, 0, 0, 0, 0},
     {"training.train_curves", SET_BOOL, S(train.train_curves), bool_names, 0, 0, 0, 0},
@@ -63,10 +72,19 @@ const SettingDef cfg_settings[] = {
     {"training.early_stopping.min_delta", SET_FLOAT, S(train.min_delta), NULL, 0, 1e6, 0, 0},
 };
 #undef S
+/* training.betas is one SET_PAIR over beta1 and beta2. */
+_Static_assert(offsetof(TrainConfig, beta2) == offsetof(TrainConfig, beta1) + sizeof(double),
+               "beta1 and beta2 are adjacent");
 const int cfg_n_settings = (int)(sizeof cfg_settings / sizeof cfg_settings[0]);
 #define N_SETTINGS ((int)(sizeof cfg_settings / sizeof cfg_settings[0]))
 
 static const char *const sections[] = {"dataset", "model", "training", NULL};
+/* Settings in a mapping of their own within a section, and how one is written. */
+static const char *const groups[][2] = {
+    {"training.early_stopping", "{patience: 5, min_delta: 0.0}"},
+    {"training.lr_schedule", "{type: cosine, warmup_epochs: 5}"},
+};
+#define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
 static const char *const top_keys[] = {"name", "base", "dataset", "model", "training", "seeds", "grid", "output",
                                        NULL};
 
@@ -475,8 +493,8 @@ static int edit_distance(const char *a, const char *b)
  * l2, and 'did you mean l2' would be the wrong advice). */
 static const char *const aliases[][2] = {
     {"lr", "learning_rate"},           {"eta", "learning_rate"},     {"learning_rate_init", "learning_rate"},
-    {"weight_decay", "l2"},            {"wd", "l2"},                 {"alpha", "l2"},
-    {"lambda", "l2"},                  {"lmbda", "l2"},              {"batch", "batch_size"},
+    {"wd", "l2"},                      {"lambda", "l2"},             {"lmbda", "l2"},
+    {"batch", "batch_size"},
     {"mini_batch_size", "batch_size"}, {"optim", "optimizer"},       {"solver", "optimizer"},
     {"act", "activation"},             {"layers", "hidden"},         {"hidden_layer_sizes", "hidden"},
     {"sizes", "hidden"},               {"n_epochs", "epochs"},       {"num_epochs", "epochs"},
@@ -491,12 +509,26 @@ static const char *const aliases[][2] = {
     {"loss", "val_loss"},              {"monitor", "select"},        {"validation_split", "validation_fraction"},
     {"val_size", "validation_fraction"}, {"n_splits", "folds"},      {"cv", "folds"},
     {"early_stop", "early_stopping"},  {"patience", "early_stopping"},
+    {"beta1", "betas"},                {"beta_1", "betas"},          {"beta2", "betas"},
+    {"beta_2", "betas"},               {"epsilon", "eps"},           {"rho", "alpha"},
+    {"decay", "weight_decay"},         {"scheduler", "lr_schedule"}, {"lr_scheduler", "lr_schedule"},
+    {"schedule", "lr_schedule"},       {"t_max", "min_lr"},          {"eta_min", "min_lr"},
+    {"lr_min", "min_lr"},              {"warmup", "warmup_epochs"},  {"warmup_steps", "warmup_epochs"},
+    {"decay_rate", "gamma"},           {"decay_steps", "step_size"},
 };
 
 /* What to know before taking an alias's advice, said with the suggestion:
  * {alias, the name it suggests, note}. */
 static const char *const alias_notes[][3] = {
-    {"alpha", "l2", "scikit-learn's alpha is l2 \u00d7 batch_size"},
+    {"alpha", "alpha", "it is RMSProp's smoothing constant; scikit-learn's alpha is l2 \u00d7 batch_size"},
+    {"beta1", "betas", "betas: [beta1, beta2]"},
+    {"beta_1", "betas", "betas: [beta1, beta2]"},
+    {"beta2", "betas", "betas: [beta1, beta2]"},
+    {"beta_2", "betas", "betas: [beta1, beta2]"},
+    {"rho", "alpha", "Keras' rho is RMSProp's alpha"},
+    {"decay", "weight_decay", "weight_decay is adamw's; Keras' decay is a learning-rate decay: see lr_schedule"},
+    {"t_max", "min_lr", "cosine anneals over training.epochs after warmup_epochs, PyTorch's T_max; min_lr is its "
+                        "eta_min"},
 };
 
 /* ASCII case-insensitive equality ('ReLU' for 'relu'). */
@@ -595,6 +627,7 @@ typedef struct {
     char *err;
     const char *top;                /* the experiment file (its nodes' file): not a base */
     const Node *where[N_SETTINGS]; /* where each setting was last set, for cross-checks */
+    const Node *axis_key[N_SETTINGS]; /* the grid key of each swept setting */
     int in_grid;                   /* binding the values of a grid axis */
 } Binder;
 
@@ -720,8 +753,9 @@ static int list_error(Binder *b, const Node *n, const SettingDef *def)
 {
     char hint[400] = "", values[200];
     int cli = !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL)), layers = def->type == SET_LAYERS;
-    int plain = n->n > 0; /* values a grid axis can take: plain ones, or layer lists */
-    for (int i = 0; i < n->n; i++) plain &= n->items[i]->kind == (layers ? NODE_SEQ : NODE_SCALAR);
+    int pair = def->type == SET_PAIR, lists = layers || pair; /* a value of these is itself a list */
+    int plain = n->n > 0; /* values a grid axis can take: plain ones, or layer lists and pairs */
+    for (int i = 0; i < n->n; i++) plain &= n->items[i]->kind == (lists ? NODE_SEQ : NODE_SCALAR);
     if (!plain || items_text(n, cli ? "," : ", ", values, sizeof values))
         snprintf(values, sizeof values, cli ? "A,B" : "A, B");
     if (!b->in_grid && cli)
@@ -729,8 +763,8 @@ static int list_error(Binder *b, const Node *n, const SettingDef *def)
     else if (!b->in_grid)
         snprintf(hint, sizeof hint, "; to try several values, list them under grid: as '%s: [%s]'", def->key,
                  values);
-    return node_errf(b->err, n, "%s takes one %s, got a list%s%s", def->key, layers ? "list of layer sizes" : "value",
-                     layers ? " of lists" : "", hint);
+    const char *what = layers ? "list of layer sizes" : pair ? "pair of numbers" : "value";
+    return node_errf(b->err, n, "%s takes one %s, got a list%s%s", def->key, what, lists ? " of lists" : "", hint);
 }
 
 static int bind_layers(Binder *b, const Node *n, const SettingDef *def, LayerSizes *out)
@@ -746,6 +780,20 @@ static int bind_layers(Binder *b, const Node *n, const SettingDef *def, LayerSiz
         out->units[i] = (int)v;
     }
     out->n = n->n;
+    return 0;
+}
+
+/* Two numbers [a, b] into adjacent fields (training.betas: [beta1, beta2]). */
+static int bind_pair(Binder *b, const Node *n, const SettingDef *def, char *field)
+{
+    double v[2];
+    if (n->kind != NODE_SEQ) return type_error(b, n, def->key, "a list of two numbers such as [0.9, 0.999]");
+    if (n->n > 0 && n->items[0]->kind == NODE_SEQ) return list_error(b, n, def);
+    if (n->n != 2)
+        return node_errf(b->err, n, "%s: expected two numbers such as [0.9, 0.999], got a list of %d", def->key, n->n);
+    for (int i = 0; i < 2; i++)
+        if (bind_number(b, n->items[i], def->key, def, 0, &v[i])) return -1;
+    memcpy(field, v, sizeof v);
     return 0;
 }
 
@@ -783,7 +831,7 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
     char *field = (char *)s + def->offset;
     double v;
     b->where[def - cfg_settings] = n;
-    if (n->kind == NODE_SEQ && def->type != SET_LAYERS) return list_error(b, n, def);
+    if (n->kind == NODE_SEQ && def->type != SET_LAYERS && def->type != SET_PAIR) return list_error(b, n, def);
     switch (def->type) {
     case SET_INT:
         if (bind_number(b, n, def->key, def, 1, &v)) return -1;
@@ -811,6 +859,7 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
         return type_error(b, n, def->key, "true or false");
     case SET_ENUM: return bind_enum(b, n, def->key, def->names, (int *)field);
     case SET_LAYERS: return bind_layers(b, n, def, (LayerSizes *)field);
+    case SET_PAIR: return bind_pair(b, n, def, field);
     case SET_STRING:
     case SET_PATH: return bind_text(b, n, def, field);
     }
@@ -820,7 +869,6 @@ static int bind_setting(Binder *b, const Node *n, const SettingDef *def, Setting
 /* The keys of one section ("model" -> "hidden", "activation", ...). */
 static void section_keys(const char *section, const char **out, int cap)
 {
-    static const char *const groups[] = {"training.early_stopping", NULL}; /* settings in a mapping of their own */
     int n = 0;
     size_t len = strlen(section);
     for (int i = 0; i < N_SETTINGS && n < cap - 1; i++) {
@@ -830,10 +878,11 @@ static void section_keys(const char *section, const char **out, int cap)
             out[n++] = key + len + 1;
             continue;
         }
-        for (int g = 0; groups[g]; g++) { /* the group's name, once */
-            size_t glen = strlen(groups[g]);
-            if (!strncmp(key, groups[g], glen) && key[glen] == '.' && (n == 0 || strcmp(out[n - 1], groups[g] + len + 1)))
-                out[n++] = groups[g] + len + 1;
+        for (int g = 0; g < N_GROUPS; g++) { /* the group's name, once */
+            const char *group = groups[g][0];
+            size_t glen = strlen(group);
+            if (!strncmp(key, group, glen) && key[glen] == '.' && (n == 0 || strcmp(out[n - 1], group + len + 1)))
+                out[n++] = group + len + 1;
         }
     }
     out[n] = NULL;
@@ -856,8 +905,13 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
         snprintf(key, sizeof key, "%s.%.300s", section, n->keys[i]->text);
         const SettingDef *def = cfg_find_setting(key);
         if (!def && is_subsection(key)) { /* training.early_stopping: {patience: 5} */
-            if (n->items[i]->kind != NODE_MAP) /* the one group: early_stopping */
-                return type_error(b, n->items[i], key, "a mapping such as {patience: 5, min_delta: 0.0}");
+            if (n->items[i]->kind != NODE_MAP) {
+                char expected[120] = "a mapping";
+                for (int g = 0; g < N_GROUPS; g++)
+                    if (!strcmp(groups[g][0], key))
+                        snprintf(expected, sizeof expected, "a mapping such as %s", groups[g][1]);
+                return type_error(b, n->items[i], key, expected);
+            }
             if (bind_section(b, key, n->items[i], s)) return -1;
             continue;
         }
@@ -1060,6 +1114,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
         if (list->n == 0) return node_errf(b->err, list, "grid: %s: the list of values is empty", def->key);
         GridAxis *axis = &ex->axes[ex->n_axes++];
         axis->def = def;
+        b->axis_key[def - cfg_settings] = key;
         axis->values = nn_alloc((size_t)list->n, sizeof(Settings));
         if (!axis->values) return nn_errf(b->err, "out of memory");
         b->in_grid = 1;
@@ -1089,6 +1144,14 @@ static int own_test_rows(const DataConfig *d)
 static int needs_validation(const SettingDef *def)
 {
     return !strcmp(def->key, "training.select") || !strncmp(def->key, "training.early_stopping.", 24);
+}
+
+/* The axis that sweeps def, or NULL. */
+static const GridAxis *axis_of(const Experiment *ex, const SettingDef *def)
+{
+    for (int i = 0; i < ex->n_axes; i++)
+        if (ex->axes[i].def == def) return &ex->axes[i];
+    return NULL;
 }
 
 /* Whether a setting means anything for the chosen data set and splits. */
@@ -1185,6 +1248,141 @@ static void default_scale(const Binder *b, Settings *s)
         s->data.scale = SCALE_STANDARD;
 }
 
+/* ---- settings of some optimizers or schedule types ---------------------- */
+
+#define KIND(k) (1u << (k))
+#define ADAM_KINDS (KIND(OPT_ADAM) | KIND(OPT_ADAMW))
+#define ADAPTIVE_KINDS (ADAM_KINDS | KIND(OPT_RMSPROP))
+
+/* Settings that only some optimizers (or schedule types) use: `by` is the
+ * setting that chooses, `refused` the kinds with which the experiment's own
+ * value of it is an error (those that do not use it), `why` the message's
+ * ending. momentum is refused only by the adaptive optimizers: files
+ * written before them set it with sgd, as the tutorial does. */
+static const struct {
+    const char *key, *by;
+    unsigned refused;
+    const char *why;
+} kind_settings[] = {
+    {"training.momentum", "training.optimizer", ADAPTIVE_KINDS, "momentum is for momentum and nesterov"},
+    {"training.betas", "training.optimizer", ~ADAM_KINDS, "betas are for adam and adamw"},
+    {"training.eps", "training.optimizer", ~ADAPTIVE_KINDS, "eps is for adam, adamw and rmsprop"},
+    {"training.alpha", "training.optimizer", ~KIND(OPT_RMSPROP),
+     "alpha is RMSProp's smoothing constant (optimizer rmsprop); scikit-learn's alpha is l2 \u00d7 batch_size"},
+    {"training.weight_decay", "training.optimizer", ~KIND(OPT_ADAMW),
+     "weight_decay is adamw's decoupled weight decay; L2 through the gradient (PyTorch's weight_decay of the "
+     "other optimizers) is training.l2"},
+    {"training.lr_schedule.step_size", "training.lr_schedule.type", ~KIND(LR_STEP), "step_size is for type step"},
+    {"training.lr_schedule.gamma", "training.lr_schedule.type", ~(KIND(LR_STEP) | KIND(LR_EXPONENTIAL)),
+     "gamma is for types step and exponential"},
+    {"training.lr_schedule.min_lr", "training.lr_schedule.type", ~KIND(LR_COSINE), "min_lr is for type cosine"},
+};
+#define N_KIND_SETTINGS ((int)(sizeof kind_settings / sizeof kind_settings[0]))
+
+/* The kinds (KIND bits) an enum setting takes over the config points. */
+static unsigned kinds_in(const Experiment *ex, const SettingDef *by)
+{
+    const GridAxis *axis = axis_of(ex, by);
+    unsigned mask = 0;
+    for (int j = 0; j < (axis ? axis->n : 1); j++)
+        mask |= KIND(*(const int *)((const char *)(axis ? &axis->values[j] : &ex->settings) + by->offset));
+    return mask;
+}
+
+/* The largest (sign 1) or smallest (sign -1) value a number setting takes over the config points. */
+static double extreme(const Experiment *ex, const SettingDef *def, int sign)
+{
+    const GridAxis *axis = axis_of(ex, def);
+    double best = 0;
+    for (int j = 0; j < (axis ? axis->n : 1); j++) {
+        const char *field = (const char *)(axis ? &axis->values[j] : &ex->settings) + def->offset;
+        double v = def->type == SET_INT ? *(const int *)field : *(const double *)field;
+        if (!j || sign * v > sign * best) best = v;
+    }
+    return best;
+}
+
+/* The row of kind_settings of def, or -1. */
+static int kind_setting(const SettingDef *def)
+{
+    for (int k = 0; k < N_KIND_SETTINGS; k++)
+        if (!strcmp(kind_settings[k].key, def->key)) return k;
+    return -1;
+}
+
+/* Whether every config point's optimizer (or schedule type) refuses def. */
+static int refused_everywhere(const SettingDef *def, const Experiment *ex)
+{
+    int k = kind_setting(def);
+    return k >= 0 && !(kinds_in(ex, cfg_find_setting(kind_settings[k].by)) & ~kind_settings[k].refused);
+}
+
+/* Whether n was written in the experiment file itself or on the command line (not in a base). */
+static int own(const Binder *b, const Node *n)
+{
+    return n->file == b->top || !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+}
+
+/* A setting that no config point's optimizer or schedule type uses, when
+ * the experiment sets it itself, or when it is swept (an axis of identical
+ * runs, even from a base); a plain value inherited from a base is left out
+ * (a base may serve several optimizers). */
+static int check_unused(Binder *b, const Experiment *ex)
+{
+    for (int k = 0; k < N_KIND_SETTINGS; k++) {
+        const SettingDef *def = cfg_find_setting(kind_settings[k].key), *by = cfg_find_setting(kind_settings[k].by);
+        const Node *n = b->where[def - cfg_settings], *chosen = b->where[by - cfg_settings];
+        if (axis_of(ex, def)) n = b->axis_key[def - cfg_settings]; /* refused wherever it comes from */
+        else if (n && !own(b, n)) continue;
+        if (!n || !refused_everywhere(def, ex)) continue;
+        const GridAxis *axis = axis_of(ex, by);
+        char what[400], from[600] = "";
+        if (axis) {
+            size_t len = (size_t)snprintf(what, sizeof what, "any %s of the grid (", by->key);
+            for (int j = 0; j < axis->n && len < sizeof what; j++)
+                len += (size_t)snprintf(what + len, sizeof what - len, "%s%s", j ? ", " : "",
+                                        by->names[*(const int *)((const char *)&axis->values[j] + by->offset)]);
+            if (len < sizeof what) snprintf(what + len, sizeof what - len, ")");
+        } else {
+            snprintf(what, sizeof what, "%s %s", by->key, by->names[*(const int *)((const char *)&ex->settings +
+                                                                                   by->offset)]);
+            if (!chosen) snprintf(from, sizeof from, " (the default)");
+            else if (chosen->file != n->file) snprintf(from, sizeof from, " (set in %.500s)", chosen->file);
+        }
+        return node_errf(b->err, n, "%s is not used by %s%s: %s", def->key, what, from, kind_settings[k].why);
+    }
+    return 0;
+}
+
+/* Of two settings in conflict, the one to point at: a, unless only b is the experiment's own. */
+static const Node *conflict_at(const Binder *b, const Node *a, const Node *other)
+{
+    return !a || (other && !own(b, a) && own(b, other)) ? other : a;
+}
+
+/* The optimizer and schedule settings: unused ones (check_unused), l2 with
+ * adamw (which decays weights itself), a warmup longer than the run. */
+static int check_training(Binder *b, const Experiment *ex)
+{
+    if (check_unused(b, ex)) return -1;
+    const SettingDef *l2 = cfg_find_setting("training.l2"), *opt = cfg_find_setting("training.optimizer");
+    if ((kinds_in(ex, opt) & KIND(OPT_ADAMW)) && extreme(ex, l2, 1) > 0) {
+        const Node *n = b->where[l2 - cfg_settings], *at = conflict_at(b, n, b->where[opt - cfg_settings]);
+        char from[600] = "";
+        if (at != n) snprintf(from, sizeof from, " (l2 set in %.500s)", n->file);
+        return node_errf(b->err, at, "training.l2 with adamw%s: adamw decays weights itself; use "
+                         "training.weight_decay (decoupled) instead, and l2: 0", from);
+    }
+    const SettingDef *warmup = cfg_find_setting("training.lr_schedule.warmup_epochs");
+    const SettingDef *epochs = cfg_find_setting("training.epochs");
+    double w = extreme(ex, warmup, 1), e = extreme(ex, epochs, -1);
+    if (w > e)
+        return node_errf(b->err, conflict_at(b, b->where[warmup - cfg_settings], b->where[epochs - cfg_settings]),
+                         "training.lr_schedule.warmup_epochs (%.0f) is more than training.epochs (%.0f): the rate "
+                         "would never reach training.learning_rate", w, e);
+    return 0;
+}
+
 static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
 {
     if (root->kind != NODE_MAP)
@@ -1219,7 +1417,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
     ex->n_configs = 1;
     if (grid && bind_grid(b, grid, ex)) return -1;
     default_scale(b, &ex->settings);
-    return check_dataset(b, ex);
+    return check_dataset(b, ex) || check_training(b, ex) ? -1 : 0;
 }
 
 /* ---- the resolved experiment ------------------------------------------- */
@@ -1286,22 +1484,25 @@ void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settin
         if (len < cap) snprintf(buf + len, cap - len, "]");
         break;
     }
+    case SET_PAIR: {
+        double v[2];
+        char a[32], c[32];
+        memcpy(v, field, sizeof v);
+        format_double(a, sizeof a, v[0]);
+        format_double(c, sizeof c, v[1]);
+        snprintf(buf, cap, "[%s, %s]", a, c);
+        break;
+    }
     }
 }
 
-/* The axis that sweeps def, or NULL. */
-static const GridAxis *axis_of(const Experiment *ex, const SettingDef *def)
-{
-    for (int i = 0; i < ex->n_axes; i++)
-        if (ex->axes[i].def == def) return &ex->axes[i];
-    return NULL;
-}
-
 /* Whether the resolved text gives def a value in its section: the data set
- * uses it and it is not swept (a swept setting is only its axis). */
+ * uses it, it is not swept (a swept setting is only its axis), and some
+ * config point's optimizer and schedule type take it (so the text, read as
+ * an experiment's own file, passes check_unused). */
 static int written(const SettingDef *def, const Experiment *ex)
 {
-    return applies(def, &ex->settings) && !axis_of(ex, def);
+    return applies(def, &ex->settings) && !axis_of(ex, def) && !refused_everywhere(def, ex);
 }
 
 /* Length of the group prefix of a section's key ("early_stopping." of

@@ -23,7 +23,9 @@ typedef struct {
     TrainConfig train;
 } Settings;
 
-typedef enum { SET_INT = 0, SET_I64, SET_FLOAT, SET_BOOL, SET_ENUM, SET_LAYERS, SET_STRING, SET_PATH } SettingType;
+/* SET_PAIR: two doubles in adjacent fields (training.betas: beta1, beta2),
+ * written as a flow list [0.9, 0.999]; lo..hi bound each. */
+typedef enum { SET_INT = 0, SET_I64, SET_FLOAT, SET_BOOL, SET_ENUM, SET_LAYERS, SET_STRING, SET_PATH, SET_PAIR } SettingType;
 
 /* One setting: where it lives in Settings, its type and its allowed range. */
 typedef struct {
@@ -31,7 +33,7 @@ typedef struct {
     int type;                   /* SettingType */
     size_t offset, size;        /* of the field in Settings */
     const char *const *names;   /* SET_ENUM / SET_BOOL: allowed values, NULL-terminated */
-    double lo, hi;              /* range of the value (of each element for layer lists) */
+    double lo, hi;              /* range of the value (of each element for layer lists and pairs) */
     int lo_open, hi_open;       /* 1: the bound itself is not allowed */
 } SettingDef;
 

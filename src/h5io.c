@@ -98,6 +98,16 @@ static int attr_i64_array(hid_t loc, const char *name, const int64_t *v, int n)
     return rc;
 }
 
+static int attr_f64_array(hid_t loc, const char *name, const double *v, int n)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t space = H5Screate_simple(1, &dim, NULL);
+    if (space < 0) return -1;
+    int rc = attr_write(loc, name, H5T_NATIVE_DOUBLE, space, v);
+    H5Sclose(space);
+    return rc;
+}
+
 /* Dataset of `rank` dims; `file_type` on disk, `mem_type` in memory. */
 static int dset_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank,
                       const hsize_t *dims, const void *data)
@@ -367,7 +377,8 @@ static int content_checksum(hid_t g, hsize_t limit, char *out)
 /* ---- run files ---------------------------------------------------------- */
 
 /* One setting as an attribute named by its dotted key: integers and
- * booleans as int64, numbers as float64, layer lists as int64 arrays,
+ * booleans as int64, numbers as float64, layer lists as int64 arrays, pairs
+ * as float64 arrays of two,
  * names and paths as strings. */
 static int attr_setting(hid_t g, const SettingDef *def, const Settings *s)
 {
@@ -385,6 +396,11 @@ static int attr_setting(hid_t g, const SettingDef *def, const Settings *s)
         int64_t v[MLP_MAX_HIDDEN];
         for (int k = 0; k < l->n; k++) v[k] = l->units[k];
         return attr_i64_array(g, def->key, v, l->n);
+    }
+    case SET_PAIR: {
+        double v[2];
+        memcpy(v, field, sizeof v);
+        return attr_f64_array(g, def->key, v, 2);
     }
     }
     return -1;

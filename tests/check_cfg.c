@@ -99,6 +99,15 @@ START_TEST(resolved_text_round_trips)
     cfg_free(a);
     cfg_free(b);
     cfg_free(c);
+    /* every optimizer and schedule setting adamw and a step schedule use */
+    a = load_text("training: {optimizer: adamw, betas: [0.85, 0.995], eps: 1.0e-6, weight_decay: 0.02,\n"
+                  "           lr_schedule: {type: step, warmup_epochs: 3, step_size: 4, gamma: 0.25}}\n");
+    b = load_text(a->resolved);
+    ck_assert_mem_eq(&a->settings, &b->settings, sizeof a->settings);
+    ck_assert_str_eq(a->resolved, b->resolved);
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    cfg_free(a);
+    cfg_free(b);
 }
 END_TEST
 
@@ -221,6 +230,186 @@ START_TEST(data_files_are_standardised_unless_told)
 }
 END_TEST
 
+static const char *load_error(const char *text, char *const *overrides, int n, char *err);
+
+/* The experiment text and overrides load, and their resolved text reads
+ * back as the same experiment. */
+static Experiment *load_round_trip(const char *text, char *const *overrides, int n)
+{
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load_text(&ex, "t.yaml", text, strlen(text), overrides, n, err) == 0, "%s", err);
+    Experiment *back = load_text(ex->resolved);
+    ck_assert_str_eq(back->resolved, ex->resolved);
+    ck_assert_str_eq(back->fingerprint, ex->fingerprint);
+    ck_assert_int_eq(back->n_configs, ex->n_configs);
+    cfg_free(back);
+    return ex;
+}
+
+START_TEST(optimizer_and_schedule_settings_bind)
+{
+    const char *text = "training: {optimizer: adam, betas: [0.8, 0.99], eps: 1.0e-7,\n"
+                       "           lr_schedule: {type: step, warmup_epochs: 2, step_size: 3, gamma: 0.5}}\n";
+    Experiment *a = load_round_trip(text, NULL, 0);
+    const TrainConfig *c = &a->settings.train;
+    ck_assert_int_eq(c->optimizer, OPT_ADAM);
+    ck_assert_double_eq(c->beta1, 0.8);
+    ck_assert_double_eq(c->beta2, 0.99);
+    ck_assert_double_eq(c->eps, 1e-7);
+    ck_assert_int_eq(c->lr_schedule, LR_STEP);
+    ck_assert_int_eq(c->warmup_epochs, 2);
+    ck_assert_int_eq(c->step_size, 3);
+    ck_assert_double_eq(c->gamma, 0.5);
+    /* the group is one flow mapping without what the type does not use; the
+     * optimizer's settings are written, the others' left out */
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\n  lr_schedule: {type: step, warmup_epochs: 2, step_size: 3, "
+                                              "gamma: 0.5}\n  optimizer: adam\n  betas: [0.8, 0.99]\n"
+                                              "  eps: 1e-07\n  l2: 0\n"));
+    ck_assert_ptr_null(strstr(a->resolved, "momentum"));
+    ck_assert_ptr_null(strstr(a->resolved, "min_lr"));
+    /* each is part of the fingerprint, and differences name it */
+    Experiment *b = load_text("training: {optimizer: adam, betas: [0.8, 0.999], eps: 1.0e-7,\n"
+                              "           lr_schedule: {type: step, warmup_epochs: 2, step_size: 3, gamma: 0.5}}\n");
+    ck_assert_str_ne(a->fingerprint, b->fingerprint);
+    char diff[1024];
+    ck_assert_int_eq(cfg_differences(a, b, diff, sizeof diff), 1);
+    ck_assert_str_eq(diff, "  training.betas: [0.8, 0.99] -> [0.8, 0.999]\n");
+    cfg_free(b);
+    /* rmsprop's alpha and eps; adamw's weight_decay; cosine's min_lr */
+    Experiment *r = load_round_trip("training: {optimizer: rmsprop, alpha: 0.9, eps: 0.001}\n", NULL, 0);
+    ck_assert_double_eq(r->settings.train.alpha, 0.9);
+    ck_assert_ptr_nonnull(strstr(r->resolved, "\n  optimizer: rmsprop\n  eps: 0.001\n  alpha: 0.9\n"));
+    Experiment *w = load_round_trip("training: {optimizer: adamw, weight_decay: 0.05,\n"
+                                    "           lr_schedule: {type: cosine, min_lr: 1.0e-5, warmup_epochs: 10}}\n",
+                                    NULL, 0);
+    ck_assert_double_eq(w->settings.train.weight_decay, 0.05);
+    ck_assert_double_eq(w->settings.train.min_lr, 1e-5);
+    ck_assert_int_eq(w->settings.train.warmup_epochs, 10); /* as many as training.epochs: allowed */
+    ck_assert_ptr_nonnull(strstr(w->resolved, "\n  lr_schedule: {type: cosine, warmup_epochs: 10, min_lr: 1e-05}\n"));
+    ck_assert_ptr_nonnull(strstr(w->resolved, "\n  weight_decay: 0.05\n  l2: 0\n"));
+    /* the defaults: sgd and a constant rate keep momentum (as written before), and nothing else */
+    Experiment *d = load_round_trip("{}\n", NULL, 0);
+    ck_assert_ptr_nonnull(strstr(d->resolved, "\n  lr_schedule: {type: constant, warmup_epochs: 0}\n"
+                                              "  optimizer: sgd\n  momentum: 0.9\n  l2: 0\n"));
+    /* momentum with sgd in the file itself stays allowed: the tutorial writes it */
+    Experiment *m = load_round_trip("training: {optimizer: sgd, momentum: 0.5}\n", NULL, 0);
+    Experiment *exs[] = {a, r, w, d, m};
+    for (size_t i = 0; i < sizeof exs / sizeof exs[0]; i++) cfg_free(exs[i]);
+}
+END_TEST
+
+START_TEST(optimizers_and_schedule_types_are_grid_axes)
+{
+    /* betas, momentum and min_lr are fine when some config point uses them */
+    const char *text = "training: {betas: [0.8, 0.99], momentum: 0.5, lr_schedule: {min_lr: 0.001}}\n"
+                       "grid:\n"
+                       "  training.optimizer: [sgd, nesterov, adam]\n"
+                       "  training.lr_schedule.type: [constant, cosine]\n";
+    Experiment *a = load_round_trip(text, NULL, 0);
+    ck_assert_int_eq(a->n_configs, 6);
+    ck_assert_int_eq(a->n_axes, 2);
+    ck_assert_int_eq(a->axes[0].values[2].train.optimizer, OPT_ADAM);
+    ck_assert_int_eq(a->axes[1].values[1].train.lr_schedule, LR_COSINE);
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\n  lr_schedule: {warmup_epochs: 0, min_lr: 0.001}\n"
+                                              "  # lr_schedule.type: swept, see grid\n"
+                                              "  # optimizer: swept, see grid\n"
+                                              "  momentum: 0.5\n  betas: [0.8, 0.99]\n  eps: 1e-08\n"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\ngrid:\n  training.optimizer: [sgd, nesterov, adam]\n"
+                                              "  training.lr_schedule.type: [constant, cosine]\n"));
+    /* the same axes from the command line */
+    char *axes[] = {"training.optimizer=sgd,nesterov,adam", "training.lr_schedule.type=constant,cosine"};
+    Experiment *b = load_round_trip("training: {betas: [0.8, 0.99], momentum: 0.5, lr_schedule: {min_lr: 0.001}}\n",
+                                    axes, 2);
+    ck_assert_str_eq(b->fingerprint, a->fingerprint);
+    /* an axis of pairs */
+    Experiment *c = load_round_trip("training: {optimizer: adamw}\n"
+                                    "grid: {training.betas: [[0.9, 0.999], [0.8, 0.99]], training.weight_decay: [0, 0.1]}\n",
+                                    NULL, 0);
+    ck_assert_int_eq(c->n_configs, 4);
+    ck_assert_double_eq(c->axes[0].values[1].train.beta1, 0.8);
+    ck_assert_double_eq(c->axes[0].values[1].train.beta2, 0.99);
+    ck_assert_ptr_nonnull(strstr(c->resolved, "\n  training.betas: [[0.9, 0.999], [0.8, 0.99]]\n"));
+    char *pairs[] = {"training.betas=[0.9,0.999],[0.8,0.99]", "training.weight_decay=0,0.1"};
+    Experiment *d = load_round_trip("training: {optimizer: adamw}\n", pairs, 2);
+    ck_assert_str_eq(d->fingerprint, c->fingerprint);
+    /* a pair listed twice */
+    char err[NN_ERR_LEN];
+    ck_assert_str_eq(load_error("training: {optimizer: adam}\ngrid: {training.betas: [[0.9, 0.999], [0.9, 0.999]]}\n",
+                                NULL, 0, err),
+                     "t.yaml:2:39: grid: training.betas lists [0.9, 0.999] twice");
+    Experiment *exs[] = {a, b, c, d};
+    for (size_t i = 0; i < sizeof exs / sizeof exs[0]; i++) cfg_free(exs[i]);
+}
+END_TEST
+
+START_TEST(dotted_overrides_reach_optimizer_settings)
+{
+    const char *text = "training: {optimizer: adam}\n";
+    char *cli[] = {"training.lr_schedule.type=cosine", "training.betas=[0.8,0.99]", "training.lr_schedule.min_lr=0.01"};
+    Experiment *a = load_round_trip(text, cli, 3);
+    ck_assert_int_eq(a->settings.train.lr_schedule, LR_COSINE);
+    ck_assert_double_eq(a->settings.train.beta1, 0.8);
+    ck_assert_double_eq(a->settings.train.beta2, 0.99);
+    ck_assert_double_eq(a->settings.train.min_lr, 0.01);
+    /* the same experiment as in the file */
+    Experiment *b = load_text("training: {optimizer: adam, betas: [0.8, 0.99], lr_schedule: {type: cosine, min_lr: 0.01}}\n");
+    ck_assert_str_eq(a->fingerprint, b->fingerprint);
+    /* on the command line, the optimizer's own settings are the experiment's own */
+    char err[NN_ERR_LEN];
+    char *sgd[] = {"training.optimizer=sgd"};
+    ck_assert_str_eq(load_error(b->resolved, sgd, 1, err),
+                     "t.yaml:22:10: training.betas is not used by training.optimizer sgd (set in command line "
+                     "(training.optimizer=sgd)): betas are for adam and adamw");
+    char *wd[] = {"training.weight_decay=0.1"};
+    ck_assert_str_eq(load_error(text, wd, 1, err),
+                     "command line (training.weight_decay=0.1):1:23: training.weight_decay is not used by "
+                     "training.optimizer adam (set in t.yaml): weight_decay is adamw's decoupled weight decay; L2 "
+                     "through the gradient (PyTorch's weight_decay of the other optimizers) is training.l2");
+    char *two[] = {"training.betas=[0.8,0.99,0.9]"};
+    ck_assert_str_eq(load_error(text, two, 1, err),
+                     "command line (training.betas=[0.8,0.99,0.9]):1:16: training.betas: expected two numbers such "
+                     "as [0.9, 0.999], got a list of 3");
+    char *typo[] = {"training.lr_schedule.typ=cosine"};
+    ck_assert_str_eq(load_error(text, typo, 1, err),
+                     "command line (training.lr_schedule.typ=cosine):1:1: unknown key 'typ' in training.lr_schedule "
+                     "(did you mean 'type'?)");
+    cfg_free(a);
+    cfg_free(b);
+}
+END_TEST
+
+START_TEST(base_settings_an_optimizer_does_not_use_are_left_out)
+{
+    /* adam-base.yaml sets betas, eps, step_size and gamma; its sgd/cosine
+     * child does not use them, which is fine as they are the base's */
+    Experiment *ex = NULL;
+    char err[NN_ERR_LEN];
+    ck_assert_msg(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/sgd-child.yaml", NULL, 0, err) == 0, "%s", err);
+    ck_assert_int_eq(ex->settings.train.optimizer, OPT_SGD);
+    ck_assert_int_eq(ex->settings.train.lr_schedule, LR_COSINE);
+    ck_assert_double_eq(ex->settings.train.learning_rate, 0.001);
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\n  lr_schedule: {type: cosine, warmup_epochs: 0, min_lr: 0.0001}\n"
+                                               "  optimizer: sgd\n  momentum: 0.9\n  l2: 0\n"));
+    ck_assert_ptr_null(strstr(ex->resolved, "betas"));
+    Experiment *back = load_text(ex->resolved);
+    ck_assert_str_eq(back->fingerprint, ex->fingerprint);
+    cfg_free(back);
+    cfg_free(ex);
+    /* chosen again on the command line, adam takes the base's betas */
+    char *adam[] = {"training.optimizer=adam", "training.lr_schedule.type=step"};
+    ck_assert_msg(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/sgd-child.yaml", adam, 2, err) != 0, "loaded");
+    ck_assert_str_eq(err, NNLAB_TEST_DIR "/cfg/sgd-child.yaml:5:39: training.lr_schedule.min_lr is not used by "
+                          "training.lr_schedule.type step (set in command line (training.lr_schedule.type=step)): "
+                          "min_lr is for type cosine");
+    char *adam_cosine[] = {"training.optimizer=adam"};
+    ck_assert_msg(cfg_load(&ex, NNLAB_TEST_DIR "/cfg/sgd-child.yaml", adam_cosine, 1, err) == 0, "%s", err);
+    ck_assert_double_eq(ex->settings.train.beta1, 0.8);
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\n  optimizer: adam\n  betas: [0.8, 0.99]\n  eps: 1e-07\n"));
+    cfg_free(ex);
+}
+END_TEST
+
 /* The message of loading text that must fail. */
 static const char *load_error(const char *text, char *const *overrides, int n, char *err)
 {
@@ -232,23 +421,34 @@ static const char *load_error(const char *text, char *const *overrides, int n, c
 
 START_TEST(alpha_says_how_it_differs_from_l2)
 {
+    /* training.alpha is RMSProp's smoothing constant (PyTorch's name); where
+     * it is refused or misspelt, the message says what scikit-learn's alpha is. */
     char err[NN_ERR_LEN];
     ck_assert_str_eq(load_error("training: {alpha: 0.1}\n", NULL, 0, err),
-                     "t.yaml:1:12: unknown key 'alpha' in training (did you mean 'l2'? scikit-learn's alpha is "
-                     "l2 \u00d7 batch_size)");
+                     "t.yaml:1:19: training.alpha is not used by training.optimizer sgd (the default): alpha is "
+                     "RMSProp's smoothing constant (optimizer rmsprop); scikit-learn's alpha is l2 \u00d7 batch_size");
     ck_assert_str_eq(load_error("alpha: 0.1\n", NULL, 0, err),
-                     "t.yaml:1:1: unknown key 'alpha' (did you mean 'training.l2'? scikit-learn's alpha is "
-                     "l2 \u00d7 batch_size)");
-    ck_assert_str_eq(load_error("grid: {training.alpha: [0.1]}\n", NULL, 0, err),
-                     "t.yaml:1:8: grid key 'training.alpha' names no setting (did you mean 'training.l2'? "
-                     "scikit-learn's alpha is l2 \u00d7 batch_size)");
+                     "t.yaml:1:1: unknown key 'alpha' (did you mean 'training.alpha'? it is RMSProp's smoothing "
+                     "constant; scikit-learn's alpha is l2 \u00d7 batch_size)");
+    ck_assert_str_eq(load_error("training: {optimizer: momentum}\ngrid: {training.alpha: [0.1, 0.5]}\n", NULL, 0, err),
+                     "t.yaml:2:8: training.alpha is not used by training.optimizer momentum: alpha is RMSProp's "
+                     "smoothing constant (optimizer rmsprop); scikit-learn's alpha is l2 \u00d7 batch_size");
     char *cli[] = {"training.Alpha=0.1"};
     ck_assert_str_eq(load_error("{}\n", cli, 1, err),
-                     "command line (training.Alpha=0.1):1:1: unknown key 'Alpha' in training (did you mean 'l2'? "
-                     "scikit-learn's alpha is l2 \u00d7 batch_size)");
-    /* the other names of l2 keep the plain question */
+                     "command line (training.Alpha=0.1):1:1: unknown key 'Alpha' in training (did you mean 'alpha'? "
+                     "it is RMSProp's smoothing constant; scikit-learn's alpha is l2 \u00d7 batch_size)");
+    /* with rmsprop it is the setting */
+    Experiment *ex = load_text("training: {optimizer: rmsprop, alpha: 0.9}\n");
+    ck_assert_double_eq(ex->settings.train.alpha, 0.9);
+    cfg_free(ex);
+    /* weight_decay is adamw's; with the others L2 is l2 */
     ck_assert_str_eq(load_error("training: {weight_decay: 0.1}\n", NULL, 0, err),
-                     "t.yaml:1:12: unknown key 'weight_decay' in training (did you mean 'l2'?)");
+                     "t.yaml:1:26: training.weight_decay is not used by training.optimizer sgd (the default): "
+                     "weight_decay is adamw's decoupled weight decay; L2 through the gradient (PyTorch's weight_decay "
+                     "of the other optimizers) is training.l2");
+    /* the other names of l2 keep the plain question */
+    ck_assert_str_eq(load_error("training: {lambda: 0.1}\n", NULL, 0, err),
+                     "t.yaml:1:12: unknown key 'lambda' in training (did you mean 'l2'?)");
     ck_assert_str_eq(load_error("lambda: 0.1\n", NULL, 0, err),
                      "t.yaml:1:1: unknown key 'lambda' (did you mean 'training.l2'?)");
 }
@@ -650,6 +850,10 @@ int main(void)
     tcase_add_test(tc, deep_nesting_and_huge_files_are_refused);
     tcase_add_test(tc, control_characters_round_trip);
     tcase_add_test(tc, early_stopping_round_trips_and_overrides);
+    tcase_add_test(tc, optimizer_and_schedule_settings_bind);
+    tcase_add_test(tc, optimizers_and_schedule_types_are_grid_axes);
+    tcase_add_test(tc, dotted_overrides_reach_optimizer_settings);
+    tcase_add_test(tc, base_settings_an_optimizer_does_not_use_are_left_out);
     tcase_add_test(tc, bad_files_give_exact_messages);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, shipped_experiments_load);
