@@ -3,6 +3,10 @@
 #include "optim.h"
 
 #include <math.h>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define HAVE_MXCSR 1
+#endif
 
 #include "nnlab.h"
 
@@ -80,6 +84,27 @@ NN_HOT void optim_step(const Optim *o, float *restrict p, const float *restrict 
         break;
     }
     }
+}
+
+unsigned optim_flush_begin(int kind)
+{
+#ifdef HAVE_MXCSR
+    unsigned saved = _mm_getcsr();
+    if (kind == OPT_ADAM || kind == OPT_ADAMW || kind == OPT_RMSPROP) _mm_setcsr(saved | 0x8040); /* FTZ | DAZ */
+    return saved;
+#else
+    (void)kind;
+    return 0;
+#endif
+}
+
+void optim_flush_end(unsigned saved)
+{
+#ifdef HAVE_MXCSR
+    _mm_setcsr(saved);
+#else
+    (void)saved;
+#endif
 }
 
 double optim_schedule_lr(int kind, double lr, int e, int epochs, int warmup_epochs, int step_size, double gamma,

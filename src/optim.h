@@ -64,6 +64,17 @@ void optim_step(const Optim *o, float *p, const float *g, float *s1, float *s2, 
  * remaining epochs (e − w of epochs − w): constant; step lr·γ^⌊e/s⌋;
  * exponential lr·γ^e; cosine min_lr + (lr − min_lr)·(1 + cos(π·e/E))/2.
  * In double; it depends on the configured epochs only. */
+/* adam, adamw and rmsprop train in flush-to-zero mode (FTZ and DAZ, as
+ * torch.set_flush_denormal(True)): a result or input below FLT_MIN
+ * (1.2e-38) counts as 0. Their g² is often that small (the last layers'
+ * gradients of well-classified examples), and subnormal arithmetic cost
+ * them 2x the time. Other values are untouched, and the mode is the
+ * thread's own, so bits stay independent of threads and ranks. Returns the
+ * thread's previous mode for optim_flush_end; does nothing for the other
+ * optimizers or off x86. */
+unsigned optim_flush_begin(int kind);
+void optim_flush_end(unsigned saved);
+
 double optim_schedule_lr(int kind, double lr, int e, int epochs, int warmup_epochs, int step_size, double gamma,
                          double min_lr);
 

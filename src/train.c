@@ -295,7 +295,9 @@ int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const Train
         double t_epoch = nn_now();
         if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
         t.opt.lr = (float)train_lr(c, e - 1);
+        unsigned mode = optim_flush_begin(c->optimizer);
         train_epoch(&t, c, d, &dropout_rng);
+        optim_flush_end(mode);
         res->train_seconds += nn_now() - t_epoch;
         record(&t, c, d, res, e);
         res->epochs_done = e;
