@@ -1659,6 +1659,102 @@ int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t 
     return n;
 }
 
+/* ---- growth: what --resume may add to an experiment ------------------------- */
+
+uint64_t cfg_settings_hash(const Settings *s)
+{
+    char value[4 * DATA_PATH_LEN + 8];
+    uint64_t h = NN_FNV1A_BASIS;
+    for (int i = 0; i < N_SETTINGS; i++) {
+        if (!applies(&cfg_settings[i], s)) continue;
+        cfg_format_value(value, sizeof value, &cfg_settings[i], s);
+        h = nn_fnv1a_more(h, cfg_settings[i].key, strlen(cfg_settings[i].key) + 1);
+        h = nn_fnv1a_more(h, value, strlen(value) + 1);
+    }
+    return h;
+}
+
+/* How list b relates to list a (each without repeats), given whether the
+ * first n_a items of b, in order, hold a (kept): CFG_SAME, CFG_GROWS (more
+ * items, a's kept in order), CFG_SHRINKS (some of a's are gone) or
+ * CFG_DIFFERS (all there, in another order). sorted_b: b sorted by cmp. */
+static int list_growth(int kept, int n_a, int n_b, const void *a, const void *sorted_b, size_t size,
+                       int (*cmp)(const void *, const void *))
+{
+    if (kept) return n_b > n_a ? CFG_GROWS : CFG_SAME;
+    for (int i = 0; i < n_a; i++)
+        if (!bsearch((const char *)a + (size_t)i * size, sorted_b, (size_t)n_b, size, cmp)) return CFG_SHRINKS;
+    return CFG_DIFFERS;
+}
+
+static int seeds_growth(const Experiment *a, const Experiment *b)
+{
+    int i = 0;
+    for (int j = 0; j < b->n_seeds && i < a->n_seeds; j++) i += b->seeds[j] == a->seeds[i];
+    if (i == a->n_seeds) return b->n_seeds > a->n_seeds ? CFG_GROWS : CFG_SAME;
+    int64_t *sorted = nn_alloc((size_t)b->n_seeds, sizeof *sorted);
+    if (!sorted) return CFG_DIFFERS;
+    memcpy(sorted, b->seeds, (size_t)b->n_seeds * sizeof *sorted);
+    qsort(sorted, (size_t)b->n_seeds, sizeof *sorted, compare_i64);
+    int g = list_growth(0, a->n_seeds, b->n_seeds, a->seeds, sorted, sizeof *sorted, compare_i64);
+    free(sorted);
+    return g;
+}
+
+static int compare_axis_text(const void *x, const void *y)
+{
+    return strcmp(((const AxisValue *)x)->text, ((const AxisValue *)y)->text);
+}
+
+/* The values of axis x (then y) as text: (x->n + y->n), the caller's. */
+static AxisValue *axis_texts(const GridAxis *x, const GridAxis *y)
+{
+    AxisValue *v = nn_alloc((size_t)x->n + (size_t)y->n, sizeof *v);
+    for (int j = 0; v && j < x->n + y->n; j++) {
+        const GridAxis *axis = j < x->n ? x : y;
+        cfg_format_value(v[j].text, sizeof v[j].text, axis->def, &axis->values[j < x->n ? j : j - x->n]);
+        v[j].index = j;
+    }
+    return v;
+}
+
+static int axis_growth(const GridAxis *x, const GridAxis *y)
+{
+    AxisValue *v = axis_texts(x, y);
+    if (!v) return CFG_DIFFERS;
+    int i = 0;
+    for (int j = 0; j < y->n && i < x->n; j++) i += !strcmp(v[x->n + j].text, v[i].text);
+    if (i < x->n) qsort(v + x->n, (size_t)y->n, sizeof *v, compare_axis_text);
+    int g = list_growth(i == x->n, x->n, y->n, v, v + x->n, sizeof *v, compare_axis_text);
+    free(v);
+    return g;
+}
+
+int cfg_growth(const Experiment *a, const Experiment *b, char *buf, size_t cap)
+{
+    cfg_differences(a, b, buf, cap);
+    if (!strcmp(a->fingerprint, b->fingerprint)) return CFG_SAME;
+    char va[4 * DATA_PATH_LEN + 8], vb[4 * DATA_PATH_LEN + 8];
+    if (a->n_axes != b->n_axes) return CFG_DIFFERS; /* an axis added or removed */
+    int worst = seeds_growth(a, b);
+    for (int k = 0; k < a->n_axes && worst != CFG_DIFFERS; k++) {
+        if (a->axes[k].def != b->axes[k].def) return CFG_DIFFERS; /* the axes in another order */
+        int g = axis_growth(&a->axes[k], &b->axes[k]);
+        worst = g > worst ? g : worst;
+    }
+    for (int i = 0; i < N_SETTINGS && worst != CFG_DIFFERS; i++) {
+        const SettingDef *def = &cfg_settings[i];
+        if (axis_of(a, def) || (!written(def, a) && !written(def, b))) continue;
+        cfg_format_value(va, sizeof va, def, &a->settings);
+        cfg_format_value(vb, sizeof vb, def, &b->settings);
+        if (strcmp(va, vb)) worst = CFG_DIFFERS;
+    }
+    /* A hook for random search: raising only `search.trials` grows it too
+     * (trial i's draw does not depend on the count), and the renumbering
+     * needs nothing more: it maps runs by identity (grow.c). */
+    return worst == CFG_SAME ? CFG_DIFFERS : worst; /* SAME: the fingerprints differ for a reason not seen here */
+}
+
 /* ---- entry points ---------------------------------------------------------- */
 
 void cfg_free(Experiment *ex)

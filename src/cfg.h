@@ -90,6 +90,23 @@ int cfg_set_output(Experiment *ex, const char *output, char *err);
  * setting's value is "(swept)"), into buf. Returns the number of differences. */
 int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t cap);
 
+/* How experiment b relates to a, the one an output folder holds (--resume,
+ * DESIGN.md "Extending an experiment"): CFG_SAME (the same fingerprint);
+ * CFG_GROWS: b has more seeds, or more values on grid axes of a, and every
+ * seed and value of a is still there in a's order (new ones anywhere), so
+ * every run of a is a run of b and keeps its place relative to the others;
+ * CFG_SHRINKS: b lacks seeds or values of a (their finished runs would be
+ * dropped), nothing else differs; CFG_DIFFERS: anything else (a setting, an
+ * axis added, removed or reordered, values or seeds reordered). The
+ * differences, as cfg_differences lists them, in buf. */
+enum { CFG_SAME = 0, CFG_GROWS, CFG_SHRINKS, CFG_DIFFERS };
+int cfg_growth(const Experiment *a, const Experiment *b, char *buf, size_t cap);
+
+/* FNV-1a of the settings a run of s depends on: every setting the resolved
+ * text would write for them ("key", value as YAML text). Equal settings, in
+ * any experiment, hash equal: a run's identity (grid_run_identity) starts here. */
+uint64_t cfg_settings_hash(const Settings *s);
+
 /* A setting's value as YAML text ("0.01", "[200, 100]", "sigmoid"). */
 void cfg_format_value(char *buf, size_t cap, const SettingDef *def, const Settings *s);
 /* Copy one setting's field from src to dst. */

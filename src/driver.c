@@ -19,6 +19,7 @@
 #include "data.h"
 #include "execute.h"
 #include "grid.h"
+#include "grow.h"
 #include "h5io.h"
 #include "mlp.h"
 #include "nnlab.h"
@@ -232,6 +233,34 @@ static int reject_runs(const Experiment *ex, const RunSpec *runs, const int *rej
     return 0;
 }
 
+/* What growing the folder's experiment did (grow_prepare, grow_finish). */
+static void report_growth(const char *dir, const GrowReport *g, int quiet)
+{
+    if (g->n_rejected)
+        fprintf(stderr, "nnlab: %s: %d run file%s failed verification, moved to runs/rejected/: %s\n", dir,
+                g->n_rejected, g->n_rejected == 1 ? "" : "s", g->rejected);
+    if (quiet) return;
+    if (g->finished)
+        fprintf(stderr, "nnlab: %s: finished the growth of its experiment that an earlier nnlab began\n", dir);
+    if (g->grew)
+        fprintf(stderr, "nnlab: %s: the experiment grew from %d to %d runs; its %d finished runs are kept (%d under "
+                "a new id)\n", dir, g->n_old, g->n_new, g->n_kept, g->n_moved);
+}
+
+/* With --resume or --shard and the folder's lock: finish a growth that was
+ * interrupted, and grow the folder's experiment to ex if ex grows it. */
+static int grow_folder(const Experiment *ex, Dataset *const *data, const DriverOptions *o, int *in_use,
+                       int *input_error, char *err)
+{
+    char hash[32], busy[400];
+    GrowReport g;
+    h5io_hash_text(hash, sizeof hash, data[0]->hash);
+    int others = o->shard_n && outdir_other_shards(ex->output, o->shard_k, o->shard_n, busy, sizeof busy);
+    int rc = grow_prepare(ex, hash, others ? busy : NULL, &g, in_use, input_error, err);
+    report_growth(ex->output, &g, o->quiet);
+    return rc;
+}
+
 /* results.h5 holds every run that finished, or the status is a failure. */
 static int merge_complete(const MergeReport *rep, const char *dir, char *err)
 {
@@ -276,7 +305,8 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     OutdirMode mode = o->resume ? OUTDIR_RESUME : o->force ? OUTDIR_FORCE : OUTDIR_NEW;
     status = NN_EXIT_RUNTIME;
     if (outdir_lock(&lock, ex->output, o->shard_k, o->shard_n, &in_use, err) == 0) {
-        todo = runs_to_do(ex, data, runs, n_runs, o, &n_todo, &reject, &n_reject, &input_error, err);
+        int grown = !(o->resume || o->shard_n) || grow_folder(ex, data, o, &in_use, &input_error, err) == 0;
+        if (grown) todo = runs_to_do(ex, data, runs, n_runs, o, &n_todo, &reject, &n_reject, &input_error, err);
         prepared = todo && outdir_prepare(ex, mode, o->shard_k, o->shard_n, n_runs, &input_error, err) == 0 &&
                    reject_runs(ex, runs, reject, n_reject, err) == 0;
         outdir_setup_done(&lock);
@@ -404,7 +434,26 @@ int driver_merge(const char *dir, char *err)
         load_data(ex, &data, &owned, &n_owned, NULL, err) || grid_expand(ex, &runs, &n_runs, err))
         goto done;
     status = NN_EXIT_RUNTIME;
-    if (outdir_lock(&lock, dir, 0, 0, &in_use, err) || h5io_merge(dir, ex, runs, n_runs, data, &rep, err)) goto done;
+    if (outdir_lock(&lock, dir, 0, 0, &in_use, err)) goto done;
+    char hash[32];
+    int input_error = 0;
+    GrowReport grown;
+    h5io_hash_text(hash, sizeof hash, data[0]->hash);
+    if (grow_finish(dir, hash, &grown, &input_error, err)) {
+        status = input_error ? NN_EXIT_INPUT : NN_EXIT_RUNTIME;
+        goto done;
+    }
+    report_growth(dir, &grown, 0);
+    if (grown.finished) { /* experiment.yaml is the grown experiment now */
+        cfg_free(ex);
+        free(runs);
+        free_data(data, owned, n_owned);
+        ex = NULL, runs = NULL, data = owned = NULL, n_owned = 0;
+        if (cfg_load(&ex, path, NULL, 0, err) || load_data(ex, &data, &owned, &n_owned, NULL, err) ||
+            grid_expand(ex, &runs, &n_runs, err))
+            goto done;
+    }
+    if (h5io_merge(dir, ex, runs, n_runs, data, &rep, err)) goto done;
     if (rep.n_merged == n_runs) {
         status = NN_EXIT_OK;
         fprintf(stderr, "nnlab: %s/results.h5: merged all %d runs\n", dir, n_runs);

@@ -63,3 +63,17 @@ int grid_expand(const Experiment *ex, RunSpec **runs, int *n_runs, char *err)
     *n_runs = (int)n;
     return 0;
 }
+
+uint64_t grid_config_identity(const Experiment *ex, int config)
+{
+    Settings s;
+    grid_settings(ex, config, &s);
+    return cfg_settings_hash(&s);
+}
+
+uint64_t grid_run_identity(uint64_t config_identity, int64_t seed, int fold, const char *data_hash)
+{
+    char text[128];
+    int n = snprintf(text, sizeof text, "seed=%lld fold=%d data=%.64s", (long long)seed, fold, data_hash);
+    return nn_fnv1a_more(config_identity, text, (size_t)n + 1);
+}

@@ -36,4 +36,12 @@ void grid_settings(const Experiment *ex, int config, Settings *out);
 /* "model.activation=relu training.optimizer=sgd" (empty without a grid). */
 void grid_describe(char *buf, size_t cap, const Experiment *ex, int config);
 
+/* A run's identity (DESIGN.md "Extending an experiment"): its config
+ * point's resolved settings, its seed, its fold and the data set's hash
+ * (16 hex digits, as results files write it). A run keeps its identity when
+ * its experiment grows, whatever its id becomes; run files store it.
+ * grid_config_identity is the settings' part (cfg_settings_hash). */
+uint64_t grid_config_identity(const Experiment *ex, int config);
+uint64_t grid_run_identity(uint64_t config_identity, int64_t seed, int fold, const char *data_hash);
+
 #endif

@@ -441,16 +441,34 @@ void h5io_hash_text(char *buf, size_t cap, uint64_t hash)
     snprintf(buf, cap, "%016llx", (unsigned long long)hash);
 }
 
+/* A run's identity as run files store it: 16 hex digits (grid_run_identity). */
+static void identity_text(char *buf, size_t cap, const Settings *s, const RunSpec *spec, const char *data_hash)
+{
+    h5io_hash_text(buf, cap, grid_run_identity(cfg_settings_hash(s), spec->seed, spec->fold, data_hash));
+}
+
+/* What names a run within its experiment: its id, config point and the
+ * experiment's fingerprint; and its settings. Growing an experiment
+ * rewrites these (h5io_renumber_run). */
+static int write_run_place(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s)
+{
+    return attr_i64(g, "run", spec->id) || attr_i64(g, "config", spec->config) ||
+                   attr_str(g, "fingerprint", ex->fingerprint) || write_settings(g, s)
+               ? -1
+               : 0;
+}
+
 static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s,
                            const RunResult *res, const Dataset *d)
 {
-    char hash[32];
+    char hash[32], identity[32];
     h5io_hash_text(hash, sizeof hash, d->hash);
-    if (attr_i64(g, "run", spec->id) || attr_i64(g, "config", spec->config) || attr_i64(g, "seed", spec->seed) ||
+    identity_text(identity, sizeof identity, s, spec, hash);
+    if (write_run_place(g, ex, spec, s) || attr_i64(g, "seed", spec->seed) ||
         attr_i64(g, "fold", spec->fold) || attr_str(g, "status", run_status_names[res->status]) ||
         attr_i64(g, "epochs_done", res->epochs_done) || attr_i64(g, "best_epoch", res->best_epoch) ||
         attr_f64(g, "seconds", res->seconds) || attr_f64(g, "train_seconds", res->train_seconds) ||
-        attr_str(g, "fingerprint", ex->fingerprint) || attr_str(g, "data_hash", hash) || write_settings(g, s) ||
+        attr_str(g, "data_hash", hash) || attr_str(g, "identity", identity) ||
         dset_f64(g, "scale_offset", d->scale_offset, (size_t)d->n_features) ||
         dset_f64(g, "scale_factor", d->scale_factor, (size_t)d->n_features))
         return -1;
@@ -509,6 +527,53 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
     return h5io_commit_run(path, spec->id, err);
 }
 
+/* Remove attribute name of loc if it has one. */
+static int attr_remove(hid_t loc, const char *name)
+{
+    htri_t has = H5Aexists(loc, name);
+    return has < 0 || (has > 0 && H5Adelete(loc, name) < 0) ? -1 : 0;
+}
+
+/* g, a copy of a run group, renamed as run spec of ex: its place
+ * (write_run_place) rewritten and its checksum computed again. */
+static int rename_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s)
+{
+    char sum[32];
+    int rc = attr_remove(g, "run") || attr_remove(g, "config") || attr_remove(g, "fingerprint") ||
+             attr_remove(g, "checksum");
+    for (int i = 0; i < cfg_n_settings && !rc; i++) rc = attr_remove(g, cfg_settings[i].key);
+    if (!rc) rc = write_run_place(g, ex, spec, s);
+    if (!rc) rc = content_checksum(g, (hsize_t)1 << 40, sum) || attr_str(g, "checksum", sum) ? -1 : 0;
+    return rc;
+}
+
+int h5io_renumber_run(const char *from, const char *to, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                      char *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", to);
+    hid_t in = H5Fopen(from, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (in < 0) return nn_errf(err, "%s: cannot open it", from);
+    hid_t f = mem_file_create(tmp), g = -1;
+    int rc = f < 0 || attr_str(f, "format", "nnlab-run") || attr_i64(f, "format_version", H5IO_FORMAT_VERSION) ||
+                     H5Ocopy(in, "run", f, "run", H5P_DEFAULT, H5P_DEFAULT) < 0 ||
+                     (g = H5Gopen2(f, "run", H5P_DEFAULT)) < 0 || rename_run_group(g, ex, spec, s)
+                 ? nn_errf(err, "%s: out of memory copying %s into it", tmp, from)
+                 : 0;
+    if (g >= 0 && H5Gclose(g) < 0 && !rc) rc = nn_errf(err, "%s: out of memory building the run file", tmp);
+    H5Fclose(in);
+    if (!rc) rc = mem_file_save(f, tmp, err);
+    if (f >= 0) H5Fclose(f);
+    if (rc) return -1;
+    nn_crash_point("grow-write", spec->id); /* the crash test: the renumbered copy is a .tmp */
+    if (commit_file(tmp, to, err)) {
+        remove(tmp);
+        return -1;
+    }
+    nn_crash_point("grow-renamed", spec->id); /* in place under its new name; the old name not yet removed */
+    return 0;
+}
+
 /* The checks of an open run group g (see h5io_check_run). */
 static int check_run_group(hid_t g, hsize_t file_size, const Experiment *ex, const RunSpec *spec,
                            const char *data_hash, char *why, size_t cap)
@@ -527,6 +592,15 @@ static int check_run_group(hid_t g, hsize_t file_size, const Experiment *ex, con
         id != spec->id || config != spec->config || seed != spec->seed || fold != spec->fold)
         return snprintf(why, cap, "holds run %lld (config %lld, seed %lld, fold %lld), not run %d", (long long)id,
                         (long long)config, (long long)seed, (long long)fold, spec->id),
+               H5IO_RUN_BAD;
+    char identity[64] = "", want[32];
+    Settings s;
+    grid_settings(ex, spec->config, &s);
+    attr_read_str(g, "data_hash", hash, sizeof hash); /* the identity of the data it was trained on; see below */
+    identity_text(want, sizeof want, &s, spec, hash);
+    if (attr_read_str(g, "identity", identity, sizeof identity) != 0 || strcmp(identity, want))
+        return snprintf(why, cap, "not run %d's identity (identity %.16s, run %d's %s: its settings, seed, fold or "
+                        "data hash differ)", spec->id, identity, spec->id, want),
                H5IO_RUN_BAD;
     if (attr_read_str(g, "status", status, sizeof status) != 0 || H5Lexists(g, "curves", H5P_DEFAULT) <= 0 ||
         H5Lexists(g, "weights", H5P_DEFAULT) <= 0)

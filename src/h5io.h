@@ -29,6 +29,13 @@ int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *sp
                        const RunResult *res, const Dataset *d, char *err);
 int h5io_commit_run(const char *path, int run_id, char *err);
 
+/* Copy run file `from` to `to` as run spec of ex (settings s), durably
+ * (tmp + fsync + rename): the same run, with its id, config point,
+ * settings and experiment fingerprint rewritten and its checksum computed
+ * again, as a fresh run of ex writes them. `from` is left as it is. */
+int h5io_renumber_run(const char *from, const char *to, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                      char *err);
+
 /* What a run file is: H5IO_RUN_OK, a complete run file of this run of ex
  * whose contents match its checksum; H5IO_RUN_MISSING; H5IO_RUN_BAD
  * (damaged, truncated, foreign, another run's or another experiment's);

@@ -98,8 +98,9 @@ static int lock_refused(const char *path, const char *what, int *in_use, char *e
                    "ends)", what, holder[0] == 'p' ? holder : "a --shard job", path);
 }
 
-/* Shards of another count running in dir: their lock files are held. */
-static int other_shards_running(const char *dir, int shard_n, char *which, size_t cap)
+/* Shards of another count running in dir: their lock files are held.
+ * With any_k, shards of this count too, but for shard any_k itself. */
+static int shards_running(const char *dir, int shard_n, int any_k, char *which, size_t cap)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -107,7 +108,8 @@ static int other_shards_running(const char *dir, int shard_n, char *which, size_
     int found = 0;
     while (!found && (e = readdir(d))) {
         int k, n, end = 0;
-        if (sscanf(e->d_name, ".nnlab-shard-%d-of-%d.lock%n", &k, &n, &end) != 2 || e->d_name[end] || n == shard_n)
+        if (sscanf(e->d_name, ".nnlab-shard-%d-of-%d.lock%n", &k, &n, &end) != 2 || e->d_name[end] ||
+            (n == shard_n && (any_k < 0 || k == any_k)))
             continue;
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -148,7 +150,7 @@ int outdir_lock(OutdirLock *l, const char *dir, int shard_k, int shard_n, int *i
         outdir_unlock(l);
         return -1;
     }
-    if (other_shards_running(dir, shard_n, other, sizeof other)) {
+    if (shards_running(dir, shard_n, -1, other, sizeof other)) {
         nn_errf(err, "%s: %s is running: every shard of one folder takes the same N (--shard K/%d would run runs it "
                 "runs too)", dir, other, shard_n);
         outdir_unlock(l);
@@ -168,6 +170,11 @@ int outdir_lock(OutdirLock *l, const char *dir, int shard_k, int shard_n, int *i
     }
     write_holder(l->shard_fd);
     return 0;
+}
+
+int outdir_other_shards(const char *dir, int shard_k, int shard_n, char *which, size_t cap)
+{
+    return shards_running(dir, shard_n, shard_k, which, cap);
 }
 
 void outdir_setup_done(OutdirLock *l)
@@ -206,11 +213,16 @@ int outdir_has_entries(const char *dir)
     return found;
 }
 
-/* "experiment.yaml.tmp.1234": the temporary name experiment.yaml is written under. */
+/* "experiment.yaml.tmp.1234" or "experiment.yaml.grow.tmp.1234": the
+ * temporary names experiment.yaml and a growth's journal are written under. */
 static int is_experiment_tmp(const char *name)
 {
-    size_t p = strlen("experiment.yaml.tmp.");
-    return !strncmp(name, "experiment.yaml.tmp.", p) && name[p] && strspn(name + p, "0123456789") == strlen(name + p);
+    static const char *const prefixes[] = {"experiment.yaml.tmp.", OUTDIR_GROW_JOURNAL ".tmp."};
+    for (int i = 0; i < 2; i++) {
+        size_t p = strlen(prefixes[i]);
+        if (!strncmp(name, prefixes[i], p) && name[p] && strspn(name + p, "0123456789") == strlen(name + p)) return 1;
+    }
+    return 0;
 }
 
 /* "r000017.h5" (tmp 0) or "r000017.h5.tmp" (tmp 1), written exactly so: its id, else -1. */
@@ -299,7 +311,7 @@ static int match_top_results(const char *name, const void *ctx)
 {
     (void)ctx;
     return !strcmp(name, "results.h5") || !strcmp(name, "results.h5.tmp") || !strcmp(name, "experiment.yaml") ||
-           is_experiment_tmp(name);
+           !strcmp(name, OUTDIR_GROW_JOURNAL) || is_experiment_tmp(name);
 }
 
 static int match_top_tmp(const char *name, const void *ctx)
@@ -374,11 +386,12 @@ static int check_runs_folder(const char *dir, int *input_error, char *err)
                    S_ISLNK(st.st_mode) ? "a symbolic link" : "not a folder");
 }
 
-/* The experiment the folder holds, when its experiment.yaml loads; its run count in *n_runs. */
-static Experiment *experiment_on_disk(const char *dir, int *n_runs, char *err)
+/* The experiment the folder holds (name: experiment.yaml, or the journal
+ * of a growth), when it loads; its run count in *n_runs. */
+static Experiment *experiment_on_disk(const char *dir, const char *name, int *n_runs, char *err)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     Experiment *disk = NULL;
     RunSpec *runs = NULL;
     if (cfg_load(&disk, path, NULL, 0, err)) return NULL;
@@ -431,16 +444,20 @@ static int check_same_experiment(const Experiment *ex, int *input_error, char *e
     *input_error = 1;
     if (outdir_same_version(ex->output, "resume", err)) return -1;
     int n_disk = 0;
-    Experiment *disk = experiment_on_disk(ex->output, &n_disk, load_err);
+    Experiment *disk = experiment_on_disk(ex->output, "experiment.yaml", &n_disk, load_err);
     if (!disk) return nn_errf(err, "cannot resume: %s", load_err);
     int rc = 0;
-    if (strcmp(disk->fingerprint, ex->fingerprint)) {
-        char diff[2048];
-        cfg_differences(disk, ex, diff, sizeof diff);
+    char diff[2048];
+    int growth = cfg_growth(disk, ex, diff, sizeof diff);
+    if (growth == CFG_SHRINKS)
+        rc = nn_errf(err, "cannot resume %s: the experiment has fewer seeds or grid values than the one it holds, "
+                     "and their finished runs would be dropped (nnlab never drops a finished run):\n%s(give them "
+                     "back, use another -o DIR, or --force to replace those results)", ex->output, diff);
+    else if (growth != CFG_SAME) /* a growth is done by grow_prepare before this: one here was not possible */
         rc = nn_errf(err, "cannot resume %s: the experiment differs from the one it holds (fingerprint %s on disk, "
-                     "%s now):\n%s(use another -o DIR, or --force to replace those results)",
+                     "%s now):\n%s(--resume takes an experiment that only adds seeds or values on its grid axes; use "
+                     "another -o DIR, or --force to replace those results)",
                      ex->output, disk->fingerprint, ex->fingerprint, diff);
-    }
     cfg_free(disk);
     if (rc == 0) *input_error = 0;
     return rc;
@@ -464,11 +481,12 @@ int outdir_prepare(const Experiment *ex, OutdirMode mode, int shard_k, int shard
                            "nnlab's own output folders, and nothing here was deleted; move its contents away "
                            "yourself, or use -o DIR for another folder", dir, MARKER_NAME);
         }
-        int n_disk = 0;
+        int n_disk = 0, n_grown = 0; /* and the runs of a growth that was interrupted */
         char load_err[NN_ERR_LEN];
-        Experiment *disk = experiment_on_disk(dir, &n_disk, load_err);
-        cfg_free(disk);
+        cfg_free(experiment_on_disk(dir, "experiment.yaml", &n_disk, load_err));
+        cfg_free(experiment_on_disk(dir, OUTDIR_GROW_JOURNAL, &n_grown, load_err));
         names.limit = n_disk > n_runs ? n_disk : n_runs;
+        names.limit = n_grown > names.limit ? n_grown : names.limit;
         names.tmp_only = 0;
         names.shard_n = 0;
         if (clear_own(dir, match_top_results, &names, err)) return -1;

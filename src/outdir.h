@@ -11,14 +11,19 @@
  *
  * Origin: nnlab marks a folder it creates with <dir>/.nnlab-output; --force
  * replaces results only in a marked folder, and removes only nnlab's own
- * names (results.h5, experiment.yaml, runs/rNNNNNN.h5 of the experiment's
- * runs and their .tmp files), regular files only, never through a symlink.
+ * names (results.h5, experiment.yaml, experiment.yaml.grow, runs/rNNNNNN.h5
+ * of the experiment's runs and their .tmp files), regular files only, never
+ * through a symlink.
  *
  * Not here: what runs (grid, driver), writing run files (h5io). */
 #ifndef OUTDIR_H
 #define OUTDIR_H
 
 #include "cfg.h"
+
+/* <dir>/OUTDIR_GROW_JOURNAL: the experiment a growth of the folder's
+ * experiment renumbers its runs for, until it becomes experiment.yaml (grow.h). */
+#define OUTDIR_GROW_JOURNAL "experiment.yaml.grow"
 
 typedef struct {
     int fd;         /* <dir>/.nnlab.lock, held while open; -1 when none */
@@ -36,13 +41,17 @@ typedef enum { OUTDIR_NEW = 0, OUTDIR_RESUME, OUTDIR_FORCE } OutdirMode;
 int outdir_lock(OutdirLock *l, const char *dir, int shard_k, int shard_n, int *in_use, char *err);
 /* Release the locks (the lock files stay: removing them would race). */
 void outdir_unlock(OutdirLock *l);
+/* With a shard's locks held: 1 if another shard of the folder is running
+ * (its lock file is held; "shard K/N (pid ...)" in which), else 0. */
+int outdir_other_shards(const char *dir, int shard_k, int shard_n, char *which, size_t cap);
 /* A shard's folder is prepared: let the next shard prepare it too. */
 void outdir_setup_done(OutdirLock *l);
 
 /* With the lock held: check that ex may write into its output folder in
  * this mode and make it ready: a new folder gets the marker, experiment.yaml
  * and runs/; --resume (and shards) need the same experiment (its
- * fingerprint) and discard their own .tmp leftovers; --force clears
+ * fingerprint; grow_prepare has grown one that grows it) and discard their
+ * own .tmp leftovers; fewer seeds or values are refused as such; --force clears
  * nnlab's own files of a marked folder. n_runs: this experiment's run
  * count (--force removes run files of ids below it and below the folder's
  * old experiment's). Returns 0, or -1 with a message; *input_error is set

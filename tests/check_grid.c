@@ -1,6 +1,6 @@
 /* check_grid.c — grid expansion (counts, order, decoding), command-line
  * overrides and base chains (a file's plain value removes its bases' axis
- * of that key, as KEY=VALUE does). */
+ * of that key, as KEY=VALUE does); run identities of a grown experiment. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +365,72 @@ START_TEST(dataset_settings_the_source_does_not_use)
 }
 END_TEST
 
+/* The id in b of the run of a's run i's identity, or -1. */
+static int same_run_in(const Experiment *a, const RunSpec *ra, const Experiment *b, const RunSpec *rb, int nb)
+{
+    uint64_t want = grid_run_identity(grid_config_identity(a, ra->config), ra->seed, ra->fold, "0123456789abcdef");
+    for (int j = 0; j < nb; j++)
+        if (grid_run_identity(grid_config_identity(b, rb[j].config), rb[j].seed, rb[j].fold, "0123456789abcdef") == want)
+            return rb[j].id;
+    return -1;
+}
+
+/* Growing (grow.c): more seeds or values keep every run, by identity, at an
+ * id no lower than before and in the same order; other changes are not growth. */
+START_TEST(a_grown_experiment_keeps_every_run_in_order)
+{
+    const char *base = "grid:\n  model.activation: [sigmoid, relu]\n  training.shuffle: [false, true]\n"
+                       "seeds: {count: 2, start: 1}\n";
+    char *more[] = {"model.activation=tanh,sigmoid,leaky_relu,relu", "seeds=0,1,2,3"};
+    Experiment *a = load(base, NULL, 0), *b = load(base, more, 2), *back = load(a->resolved, NULL, 0);
+    char diff[2048], err[NN_ERR_LEN];
+    ck_assert_int_eq(cfg_growth(a, b, diff, sizeof diff), CFG_GROWS);
+    ck_assert_ptr_nonnull(strstr(diff, "  seeds: [1, 2] -> [0, 1, 2, 3]\n"));
+    ck_assert_int_eq(cfg_growth(b, a, diff, sizeof diff), CFG_SHRINKS);
+    ck_assert_int_eq(cfg_growth(a, back, diff, sizeof diff), CFG_SAME);
+    RunSpec *ra, *rb, *rback;
+    int na, nb, nback, last = -1;
+    ck_assert_int_eq(grid_expand(a, &ra, &na, err) || grid_expand(b, &rb, &nb, err) ||
+                     grid_expand(back, &rback, &nback, err), 0);
+    ck_assert_int_eq(nb, 32);
+    for (int i = 0; i < na; i++) {
+        int j = same_run_in(a, &ra[i], b, rb, nb);
+        ck_assert_int_ge(j, i);
+        ck_assert_int_gt(j, last);
+        last = j;
+        ck_assert_int_eq(same_run_in(a, &ra[i], back, rback, nback), i); /* experiment.yaml names it the same */
+    }
+    ck_assert_int_eq(same_run_in(a, &ra[1], b, rb, nb), 10); /* sigmoid, no shuffle: config 2 of b; seed 2: its 3rd */
+    /* every setting is in the identity, swept or not; and the seed, the fold and the data */
+    char *lr[] = {"training.learning_rate=0.5"};
+    Experiment *c = load(base, lr, 1);
+    ck_assert(grid_config_identity(a, 0) != grid_config_identity(c, 0));
+    ck_assert_int_eq(cfg_growth(a, c, diff, sizeof diff), CFG_DIFFERS);
+    uint64_t p = grid_config_identity(a, 0);
+    ck_assert(grid_config_identity(a, 0) != grid_config_identity(a, 1));
+    ck_assert(grid_run_identity(p, 1, 0, "a") != grid_run_identity(p, 2, 0, "a"));
+    ck_assert(grid_run_identity(p, 1, 0, "a") != grid_run_identity(p, 1, 1, "a"));
+    ck_assert(grid_run_identity(p, 1, 0, "a") != grid_run_identity(p, 1, 0, "b"));
+    /* not growth: values reordered, an axis added, values dropped, seeds reordered */
+    char *reordered[] = {"model.activation=relu,sigmoid"}, *axis[] = {"model.dropout=0,0.5"},
+         *fewer[] = {"model.activation=sigmoid,tanh"}, *seeds[] = {"seeds=2,1,3"};
+    char **changes[] = {reordered, axis, fewer, seeds};
+    int want[] = {CFG_DIFFERS, CFG_DIFFERS, CFG_SHRINKS, CFG_DIFFERS};
+    for (int k = 0; k < 4; k++) {
+        Experiment *d = load(base, changes[k], 1);
+        ck_assert_int_eq(cfg_growth(a, d, diff, sizeof diff), want[k]);
+        cfg_free(d);
+    }
+    free(ra);
+    free(rb);
+    free(rback);
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(c);
+    cfg_free(back);
+}
+END_TEST
+
 START_TEST(shipped_experiments_expand)
 {
     /* Every shipped experiment loads; the combined grid is the product of its axes, times the folds; every grid
@@ -410,6 +476,7 @@ int main(void)
     tcase_add_test(tc, own_axis_wins_over_own_value);
     tcase_add_test(tc, dataset_settings_the_source_does_not_use);
     tcase_add_test(tc, shipped_experiments_expand);
+    tcase_add_test(tc, a_grown_experiment_keeps_every_run_in_order);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

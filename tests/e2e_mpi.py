@@ -52,6 +52,20 @@ class Mpi(ReferenceRun):
         self.assertIn("16 runs done", r.stderr)
         self.assertSameAsReference(os.path.join(out, "results.h5"))
 
+    def test_an_experiment_grown_by_seeds_resumed_on_three_ranks(self):
+        # seeds 1 and 2 in one process; then the experiment's four seeds on three ranks: rank 0 renumbers
+        # the 8 finished runs (docs/experiments.md, "Growing an experiment") and hands out the other 8
+        out = os.path.join(self.tmp, "grown")
+        r = subprocess.run([NNLAB, "run", self.exp, "-o", out, "seeds=1,2", "--quiet"], capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "--resume", "-j", "1"), capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("the experiment grew from 8 to 16 runs; its 8 finished runs are kept", r.stderr)
+        self.assertIn("resuming: 8 runs already done, 8 to run", r.stderr)
+        self.assertSameAsReference(os.path.join(out, "results.h5"))
+
     def test_a_run_committed_as_the_job_ends_is_not_listed(self):
         # mpirun's SIGTERM just after rank 0 renamed run 2's file into place, before it noted the run
         # as saved: that run is finished, so the list of runs not finished leaves it out.
