@@ -1241,20 +1241,27 @@ static int bind_param(Binder *b, const Node *key, const Node *v, const Experimen
         if (ex->axes[k].def == def)
             return node_errf(b->err, key, "search.space: %s is also a grid axis, which a random search samples as a "
                              "choice; give it in one place", def->key);
-    if (v->kind != NODE_MAP || v->n != 1)
+    if (v->kind != NODE_MAP || v->n != 1) {
+        char got[64];
+        if (v->kind == NODE_MAP) snprintf(got, sizeof got, "a mapping of %d keys", v->n);
+        else snprintf(got, sizeof got, "%s", kind_name(v));
         return node_errf(b->err, v, "search.space: %s: expected one distribution (%s) such as %s, got %s", def->key,
                          dists_for(def),
                          def->type == SET_FLOAT ? "{log_uniform: [0.0001, 0.1]}"
                          : def->type == SET_INT ? "{int_uniform: [1, 10]}" : "{choice: [a, b]}",
-                         v->kind == NODE_MAP ? (v->n ? "several" : "none") : kind_name(v));
+                         got);
+    }
     p->def = def;
     if (bind_dist_name(b, v->keys[0], def, &p->dist)) return -1;
     int real = p->dist == DIST_UNIFORM || p->dist == DIST_LOG_UNIFORM;
     int integer = p->dist == DIST_INT_UNIFORM || p->dist == DIST_INT_LOG_UNIFORM;
     int is_real = def->type == SET_FLOAT, is_integer = def->type == SET_INT || def->type == SET_I64;
-    if ((real && !is_real) || (integer && !is_integer))
+    if ((real && !is_real) || (integer && !is_integer)) {
+        if (!is_real && !is_integer)
+            return node_errf(b->err, v->keys[0], "search.space: %s is not a number: draw it from choice", def->key);
         return node_errf(b->err, v->keys[0], "search.space: %s takes %s: draw it from %s", def->key,
-                         is_real ? "real numbers" : is_integer ? "integers" : "one of its values", dists_for(def));
+                         is_real ? "real numbers" : "integers", dists_for(def));
+    }
     b->where[def - cfg_settings] = key; /* for the cross-checks: where it was given */
     return p->dist == DIST_CHOICE ? bind_choice(b, v->items[0], ex, p) : bind_bounds(b, v->items[0], p);
 }
