@@ -370,11 +370,11 @@ END_TEST
 
 START_TEST(shipped_experiments_expand)
 {
-    /* Every shipped experiment loads; the combined grid is the product of its axes, times the folds; every grid
-     * selects on validation (the tutorial, seed-baseline, has none). */
+    /* Every shipped experiment loads; the combined grid is the product of its axes (a random search's trials),
+     * times the folds; every grid selects on validation (the tutorial, seed-baseline, has none). */
     const char *files[] = {"seed-baseline", "dropout", "momentum", "l2", "activations", "depth", "batch-size",
-                           "things-to-try", "fashion-mnist"};
-    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216 * 5, 3};
+                           "things-to-try", "fashion-mnist", "random-search"};
+    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216 * 5, 3, 24 * 3};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512], err[NN_ERR_LEN];
         snprintf(path, sizeof path, "%s/experiments/%s.yaml", NNLAB_SOURCE_DIR, files[i]);
@@ -382,7 +382,7 @@ START_TEST(shipped_experiments_expand)
         ck_assert_msg(cfg_load(&ex, path, NULL, 0, err) == 0, "%s", err);
         int product = 1;
         for (int k = 0; k < ex->n_axes; k++) product *= ex->axes[k].n;
-        ck_assert_int_eq(ex->n_configs, product);
+        ck_assert_int_eq(ex->n_configs, ex->search.method == SEARCH_RANDOM ? ex->search.trials : product);
         ck_assert_int_eq(ex->n_configs * ex->n_seeds * grid_n_folds(ex), runs[i]);
         RunSpec *r = NULL;
         int n = 0;
