@@ -1122,7 +1122,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
 const char *const cfg_search_method_names[] = {"grid", "random", NULL};
 const char *const cfg_dist_names[] = {"uniform", "log_uniform", "int_uniform", "int_log_uniform", "choice", NULL};
 
-#define MAX_SAMPLED_VALUES 100000 /* trials × sampled settings: each draw is held in a Settings */
+#define MAX_SAMPLED_VALUES 50000 /* trials × sampled settings: each draw is held in a Settings, as a grid value */
 
 static const char *const search_keys[] = {"method", "trials", "seed", "space", "min_epochs", "eta", NULL};
 static const char *const method_words[] = {"grid", "random", "halving", "hyperband", NULL};
