@@ -1334,7 +1334,16 @@ static int draw_trials(Binder *b, const Node *at, Experiment *ex)
     return 0;
 }
 
-/* search: after the sections and the grid, as its values are settings'. */
+/* Whether n is the experiment's own (in its file or on the command line), not a base's. */
+static int own(const Binder *b, const Node *n)
+{
+    return n->file == b->top || !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+}
+
+/* search: after the sections and the grid, as its values are settings'.
+ * With method grid, the random search's keys are an error when they are
+ * the file's own, and ignored when a base gives them (a file may turn its
+ * base's random search back into the base's grid). */
 static int bind_search(Binder *b, const Node *n, Experiment *ex)
 {
     Search *se = &ex->search;
@@ -1356,14 +1365,14 @@ static int bind_search(Binder *b, const Node *n, Experiment *ex)
             if (bind_number(b, item, "search.trials", &trials_def, 1, &v)) return -1;
             se->trials = (int)v;
             trials = n->keys[i];
-            random_only = random_only ? random_only : trials;
+            random_only = random_only || !own(b, trials) ? random_only : trials;
         } else if (!strcmp(k, "seed")) {
             if (bind_number(b, item, "search.seed", &search_seed_def, 1, &v)) return -1;
             se->seed = (int64_t)v;
-            random_only = random_only ? random_only : n->keys[i];
+            random_only = random_only || !own(b, n->keys[i]) ? random_only : n->keys[i];
         } else if (!strcmp(k, "space")) {
             space = item;
-            random_only = random_only ? random_only : n->keys[i];
+            random_only = random_only || !own(b, n->keys[i]) ? random_only : n->keys[i];
         } else if (!strcmp(k, "min_epochs") || !strcmp(k, "eta")) {
             halving_only = halving_only ? halving_only : n->keys[i];
         } else {

@@ -626,9 +626,16 @@ START_TEST(overrides_and_bases_replace_a_sampled_setting)
         grid_settings(axis_over, c, &s);
         ck_assert(s.train.dropout == 0.0 || s.train.dropout == 0.2);
     }
+    /* A file's method: grid ignores the random search's keys its base gives: the base's grid runs. */
+    Experiment *grid = load_cfg("search-grid-over-random.yaml", NULL, 0);
+    ck_assert_int_eq(grid->search.method, SEARCH_GRID);
+    ck_assert_int_eq(grid_n_configs(grid), 3);
+    ck_assert_double_eq(grid->settings.train.learning_rate, 0.01);
+    ck_assert_ptr_null(strstr(grid->resolved, "\nsearch:"));
     cfg_free(value);
     cfg_free(space);
     cfg_free(axis_over);
+    cfg_free(grid);
 }
 END_TEST
 

@@ -1,10 +1,10 @@
 """End to end: random search (search: {method: random, ...}). A small search
-gives the same results.h5 bits with -j 1 and -j 2; the drawn values are the
-summary's columns, every run's attributes and `nnlab list`'s; the resolved
-experiment stored with the results draws the same trials again; raising
-trials keeps the trials drawn; `nnlab summary` ranks the trials with the
-sampled values as columns; `nnlab check` shows the search; a bad search is
-an error at FILE:LINE:COL, exit 2."""
+gives the same results.h5 bits with -j 1, -j 2 and two shards; the drawn
+values are the summary's columns, every run's attributes and `nnlab list`'s;
+the resolved experiment stored with the results draws the same trials again;
+raising trials keeps the trials drawn; `nnlab summary` ranks the trials with
+the sampled values as columns; `nnlab check` shows the search; a bad search
+is an error at FILE:LINE:COL, exit 2."""
 import csv
 import io
 import math
@@ -83,6 +83,15 @@ class RandomSearch(unittest.TestCase):
         self.assertEqual(sum(k.startswith("runs/") and k.endswith("curves/val_loss") for k in one), TRIALS * SEEDS)
         for k in one:
             self.assertEqual(one[k], two[k], k)
+
+    def test_shards_draw_the_same_trials(self):
+        out = os.path.join(self.tmp, "shards")
+        for k in (0, 1):
+            r = nnlab("run", self.exp, "-o", out, "--shard", "%d/2" % k, "-j", 1, "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = nnlab("merge", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(results_contents(os.path.join(out, "results.h5")), results_contents(self.results))
 
     def test_drawn_values_are_columns_attributes_and_listed(self):
         runs = listed(self.exp)
