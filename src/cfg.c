@@ -18,6 +18,7 @@
 #include "nnlab.h"
 #include "node.h"
 #include "optim.h"
+#include "rng.h"
 
 #define MAX_FILE_BYTES (16 << 20)
 #define MAX_SEEDS 1000000      /* with {count, start} */
@@ -85,8 +86,8 @@ static const char *const groups[][2] = {
     {"training.lr_schedule", "{type: cosine, warmup_epochs: 5}"},
 };
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
-static const char *const top_keys[] = {"name", "base", "dataset", "model", "training", "seeds", "grid", "output",
-                                       NULL};
+static const char *const top_keys[] = {"name", "base", "dataset", "model", "training", "seeds", "grid", "search",
+                                       "output", NULL};
 
 void cfg_defaults(Settings *s)
 {
@@ -244,6 +245,29 @@ static const Node *tree_get(const Node *root, const char *path)
     }
 }
 
+/* The search.space mapping of a tree, or NULL. */
+static Node *space_of(const Node *root)
+{
+    Node *search = root->kind == NODE_MAP ? node_get(root, "search") : NULL;
+    Node *space = search && search->kind == NODE_MAP ? node_get(search, "space") : NULL;
+    return space && space->kind == NODE_MAP ? space : NULL;
+}
+
+/* The same for a random search, where a grid axis is a choice: a file's
+ * value or grid axis of a key removes the search.space entry of that key it
+ * inherits, and its space entry removes the inherited grid axis. */
+static void drop_inherited_search(Node *base, const Node *file)
+{
+    Node *space = space_of(base), *grid = node_get(base, "grid");
+    const Node *own_grid = node_get(file, "grid"), *own_space = space_of(file);
+    for (int i = 0; i < N_SETTINGS; i++) {
+        const char *key = cfg_settings[i].key;
+        if (space && (tree_get(file, key) || (own_grid && own_grid->kind == NODE_MAP && node_get(own_grid, key))))
+            node_remove(space, key);
+        if (grid && grid->kind == NODE_MAP && own_space && node_get(own_space, key)) node_remove(grid, key);
+    }
+}
+
 /* A setting that a file gives one value removes the grid axis of that key
  * it inherits from its bases, as KEY=VALUE on the command line does. The
  * file's own axis of the key, merged over the base next, still wins over
@@ -311,6 +335,7 @@ static Node *load_chain(Names *ns, const char *file, const char *text, size_t le
     node_remove(parent, "output");
     node_remove(root, "base");
     drop_inherited_axes(parent, root);
+    drop_inherited_search(parent, root);
     Node *merged = node_merge(parent, root);
     if (!merged) nn_errf(err, "%s: out of memory", file);
     return merged;
@@ -444,10 +469,13 @@ static int apply_override(Names *ns, Node *root, const char *arg, char *err)
             values->n = 0;
             node_free(values);
         }
-        Node *grid = node_get(root, "grid");
+        Node *grid = node_get(root, "grid"), *space = space_of(root);
         if (grid) node_remove(grid, key);
+        if (space) node_remove(space, key);
         return tree_set(root, key, v, file) ? nn_errf(err, "out of memory") : 0;
     }
+    Node *space = space_of(root); /* the command line's axis wins over the file's distribution */
+    if (space) node_remove(space, key);
     Node *grid = node_get(root, "grid");
     if (!grid || grid->kind != NODE_MAP) {
         Node *g = node_new(NODE_MAP, file, 1, 1, NULL, 0), *gk = node_new(NODE_SCALAR, file, 1, 1, "grid", 1);
@@ -1058,9 +1086,9 @@ static int compare_axis_values(const void *a, const void *b)
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-/* A value listed twice on one axis is an error at its second listing
- * (sorted, not pairwise: an axis may be long). */
-static int check_axis_repeats(Binder *b, const GridAxis *axis, const Node *list)
+/* A value listed twice on one axis (or choice, what names it) is an error
+ * at its second listing (sorted, not pairwise: an axis may be long). */
+static int check_axis_repeats(Binder *b, const GridAxis *axis, const Node *list, const char *what)
 {
     AxisValue *v = nn_alloc((size_t)axis->n, sizeof *v);
     if (!v) return nn_errf(b->err, "out of memory");
@@ -1076,7 +1104,7 @@ static int check_axis_repeats(Binder *b, const GridAxis *axis, const Node *list)
     if (second >= 0) {
         char text[512];
         cfg_format_value(text, sizeof text, axis->def, &axis->values[second]);
-        rc = node_errf(b->err, list->items[second], "grid: %s lists %s twice", axis->def->key, text);
+        rc = node_errf(b->err, list->items[second], "%s lists %s twice", what, text);
     }
     free(v);
     return rc;
@@ -1124,7 +1152,9 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
             axis->n++;
         }
         b->in_grid = 0;
-        if (check_axis_repeats(b, axis, list)) return -1;
+        char what[300];
+        snprintf(what, sizeof what, "grid: %s", def->key);
+        if (check_axis_repeats(b, axis, list, what)) return -1;
         cfg_copy_setting(def, &ex->settings, &axis->values[0]); /* the placeholder: see cfg.h */
         configs *= list->n;
         if (configs > MAX_CONFIGS)
@@ -1132,6 +1162,378 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
     }
     ex->n_configs = (int)configs;
     return 0;
+}
+
+/* ---- search: random ------------------------------------------------------ */
+
+/* search: {method: random, trials, seed, space} (DESIGN.md "Search"). Each
+ * space entry and each grid axis becomes a SearchParam; trial i draws every
+ * param in that order from its own stream, seeded by (search.seed, i), so
+ * a trial depends on nothing else: not on threads, shards or the number of
+ * trials. The draws are kept as zipped grid axes (cfg.h), which everything
+ * downstream (grid_settings, grid_describe, the summary columns) reads as it
+ * reads a grid. The resolved text holds the distributions, never the draws. */
+
+const char *const cfg_search_method_names[] = {"grid", "random", NULL};
+const char *const cfg_dist_names[] = {"uniform", "log_uniform", "int_uniform", "int_log_uniform", "choice", NULL};
+
+#define MAX_SAMPLED_VALUES 50000 /* trials × sampled settings: each draw is held in a Settings, as a grid value */
+
+static const char *const search_keys[] = {"method", "trials", "seed", "space", "min_epochs", "eta", NULL};
+static const char *const method_words[] = {"grid", "random", "halving", "hyperband", NULL};
+static const SettingDef trials_def = {"search.trials", SET_INT, 0, 0, NULL, 1, MAX_CONFIGS, 0, 0};
+static const SettingDef search_seed_def = {"search.seed", SET_I64, 0, 0, NULL, 0, SEED_MAX, 0, 0};
+
+/* Other tools' names for a distribution (Optuna, Hyperopt, Ray Tune). */
+static const char *const dist_aliases[][2] = {
+    {"categorical", "choice"}, {"randint", "int_uniform"}, {"reciprocal", "log_uniform"},
+};
+
+static void search_free(Search *se)
+{
+    for (int i = 0; i < se->n_params; i++) free(se->params[i].values);
+    free(se->params);
+    se->params = NULL;
+    se->n_params = 0;
+}
+
+/* Whether a setting can vary within one experiment (as a grid axis or a draw). */
+static int sweepable(const SettingDef *def)
+{
+    return strncmp(def->key, "dataset.", 8) || !strcmp(def->key, "dataset.scale");
+}
+
+/* The distributions a setting can be drawn from, for messages. */
+static const char *dists_for(const SettingDef *def)
+{
+    if (def->type == SET_FLOAT) return "uniform, log_uniform or choice";
+    if (def->type == SET_INT || def->type == SET_I64) return "int_uniform, int_log_uniform or choice";
+    return "choice";
+}
+
+/* The distribution's name at node n, with a suggestion for a near miss. */
+static int bind_dist_name(Binder *b, const Node *n, const SettingDef *def, int *out)
+{
+    for (int i = 0; cfg_dist_names[i]; i++)
+        if (!strcmp(n->text, cfg_dist_names[i])) {
+            *out = i;
+            return 0;
+        }
+    char hint[800];
+    hint[0] = '\0';
+    for (size_t a = 0; a < sizeof dist_aliases / sizeof dist_aliases[0] && !hint[0]; a++)
+        if (same_letters(n->text, dist_aliases[a][0])) did_you_mean(hint, sizeof hint, n->text, dist_aliases[a][1]);
+    if (!hint[0]) suggest(hint, sizeof hint, n->text, cfg_dist_names);
+    return node_errf(b->err, n, "search.space: %s: unknown distribution '%.40s'%s", def->key, n->text, hint);
+}
+
+/* [low, high] of a uniform kind: both valid values of the setting (so every
+ * draw between them is one), low < high (<= for integers), low > 0 for
+ * log_uniform and >= 1 for int_log_uniform. */
+static int bind_bounds(Binder *b, const Node *n, SearchParam *p)
+{
+    const char *name = cfg_dist_names[p->dist];
+    int integer = p->dist == DIST_INT_UNIFORM || p->dist == DIST_INT_LOG_UNIFORM;
+    if (n->kind == NODE_SEQ && n->n != 2)
+        return node_errf(b->err, n, "search.space: %s: %s takes [low, high], got a list of %d", p->def->key, name, n->n);
+    if (n->kind != NODE_SEQ)
+        return node_errf(b->err, n, "search.space: %s: %s takes [low, high], got %s", p->def->key, name, kind_name(n));
+    if (bind_number(b, n->items[0], p->def->key, p->def, integer, &p->lo) ||
+        bind_number(b, n->items[1], p->def->key, p->def, integer, &p->hi))
+        return -1;
+    if (p->dist == DIST_LOG_UNIFORM && !(p->lo > 0))
+        return node_errf(b->err, n->items[0], "search.space: %s: log_uniform needs a low bound above 0, got %.40s",
+                         p->def->key, n->items[0]->text);
+    if (p->dist == DIST_INT_LOG_UNIFORM && p->lo < 1)
+        return node_errf(b->err, n->items[0], "search.space: %s: int_log_uniform needs a low bound of 1 or more, got "
+                         "%.40s", p->def->key, n->items[0]->text);
+    if (integer ? p->hi < p->lo : !(p->hi > p->lo))
+        return node_errf(b->err, n->items[1], "search.space: %s: the high bound %.40s is not above the low bound %.40s",
+                         p->def->key, n->items[1]->text, n->items[0]->text);
+    return 0;
+}
+
+/* {choice: [a, b, ...]}: each value bound as the setting's, as a grid axis's. */
+static int bind_choice(Binder *b, const Node *n, const Experiment *ex, SearchParam *p)
+{
+    char what[300];
+    snprintf(what, sizeof what, "search.space: %s: choice", p->def->key);
+    if (n->kind != NODE_SEQ) return type_error(b, n, what, "a list of values");
+    if (n->n == 0) return node_errf(b->err, n, "%s: the list is empty", what);
+    if (!(p->values = nn_alloc((size_t)n->n, sizeof(Settings)))) return nn_errf(b->err, "out of memory");
+    b->in_grid = 1;
+    for (int j = 0; j < n->n; j++) {
+        p->values[j] = ex->settings;
+        if (bind_setting(b, n->items[j], p->def, &p->values[j])) return -1;
+        p->n++;
+    }
+    b->in_grid = 0;
+    GridAxis axis = {p->def, p->n, p->values};
+    return check_axis_repeats(b, &axis, n, what);
+}
+
+/* One space entry: a sweepable setting that is not also a grid axis, and
+ * one distribution that its type takes. */
+static int bind_param(Binder *b, const Node *key, const Node *v, const Experiment *ex, SearchParam *p)
+{
+    const SettingDef *def = cfg_find_setting(key->text);
+    char hint[1200];
+    if (!def) {
+        char dotted[300] = "";
+        const char *near = setting_named(key->text);
+        if (v->kind == NODE_MAP && v->n > 0) /* a section nested under space: */
+            snprintf(dotted, sizeof dotted, "%.60s.%.60s", key->text, v->keys[0]->text);
+        if (*dotted && cfg_find_setting(dotted))
+            snprintf(hint, sizeof hint, "; space keys are dotted, not nested: '%s: {...}'", dotted);
+        else if (near) did_you_mean(hint, sizeof hint, key->text, near);
+        else snprintf(hint, sizeof hint, "; space keys are dotted setting names such as training.learning_rate");
+        return node_errf(b->err, key, "search.space: '%.60s' names no setting%s", key->text, hint);
+    }
+    if (!sweepable(def))
+        return node_errf(b->err, key, "search.space: %s cannot be sampled (one data set per experiment; of the dataset "
+                         "settings only dataset.scale can be)", def->key);
+    for (int k = 0; k < ex->n_axes; k++)
+        if (ex->axes[k].def == def)
+            return node_errf(b->err, key, "search.space: %s is also a grid axis, which a random search samples as a "
+                             "choice; give it in one place", def->key);
+    if (v->kind != NODE_MAP || v->n != 1) {
+        char got[64];
+        if (v->kind == NODE_MAP) snprintf(got, sizeof got, "a mapping of %d keys", v->n);
+        else snprintf(got, sizeof got, "%s", kind_name(v));
+        return node_errf(b->err, v, "search.space: %s: expected one distribution (%s) such as %s, got %s", def->key,
+                         dists_for(def),
+                         def->type == SET_FLOAT ? "{log_uniform: [0.0001, 0.1]}"
+                         : def->type == SET_INT ? "{int_uniform: [1, 10]}" : "{choice: [a, b]}",
+                         got);
+    }
+    p->def = def;
+    if (bind_dist_name(b, v->keys[0], def, &p->dist)) return -1;
+    int real = p->dist == DIST_UNIFORM || p->dist == DIST_LOG_UNIFORM;
+    int integer = p->dist == DIST_INT_UNIFORM || p->dist == DIST_INT_LOG_UNIFORM;
+    int is_real = def->type == SET_FLOAT, is_integer = def->type == SET_INT || def->type == SET_I64;
+    if ((real && !is_real) || (integer && !is_integer)) {
+        if (!is_real && !is_integer)
+            return node_errf(b->err, v->keys[0], "search.space: %s is not a number: draw it from choice", def->key);
+        return node_errf(b->err, v->keys[0], "search.space: %s takes %s: draw it from %s", def->key,
+                         is_real ? "real numbers" : "integers", dists_for(def));
+    }
+    b->where[def - cfg_settings] = key; /* for the cross-checks: where it was given */
+    return p->dist == DIST_CHOICE ? bind_choice(b, v->items[0], ex, p) : bind_bounds(b, v->items[0], p);
+}
+
+/* Trial `trial`'s stream: one per (search.seed, trial), apart from every
+ * run's streams (RNG_SEARCH). */
+static void trial_stream(Rng *r, int64_t seed, int trial)
+{
+    Rng base;
+    rng_stream(&base, (uint64_t)seed, RNG_SEARCH);
+    rng_stream(r, rng_u64(&base), (uint64_t)trial);
+}
+
+/* One draw into out's field. Reals are doubles: uniform lo + (hi − lo)·u,
+ * log_uniform exp(log lo + (log hi − log lo)·u), u in [0, 1); int_uniform
+ * is exact (rng_below); int_log_uniform floors a log-uniform draw over
+ * [lo, hi + 1), so each integer k gets the share log((k + 1)/k) of it.
+ * Rounding at the ends is clamped into [lo, hi]. */
+static void draw_param(const SearchParam *p, Rng *r, Settings *out)
+{
+    char *field = (char *)out + p->def->offset;
+    double v;
+    switch (p->dist) {
+    case DIST_CHOICE: cfg_copy_setting(p->def, out, &p->values[rng_below(r, (uint64_t)p->n)]); return;
+    case DIST_UNIFORM: v = p->lo + (p->hi - p->lo) * rng_uniform(r); break;
+    case DIST_LOG_UNIFORM: v = exp(log(p->lo) + (log(p->hi) - log(p->lo)) * rng_uniform(r)); break;
+    case DIST_INT_UNIFORM: v = p->lo + (double)rng_below(r, (uint64_t)(p->hi - p->lo) + 1); break;
+    default: v = floor(exp(log(p->lo) + (log(p->hi + 1) - log(p->lo)) * rng_uniform(r))); break;
+    }
+    v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+    if (p->def->type == SET_FLOAT) *(double *)field = v;
+    else if (p->def->type == SET_I64) *(int64_t *)field = (int64_t)v;
+    else *(int *)field = (int)v;
+}
+
+/* The grid's axes join the params as choices, drawn after the space's; then
+ * the axes are rebuilt zipped: axis k holds param k's draws, value t trial t's. */
+static int draw_trials(Binder *b, const Node *at, Experiment *ex)
+{
+    Search *se = &ex->search;
+    for (int k = 0; k < ex->n_axes; k++) {
+        SearchParam *p = &se->params[se->n_params++];
+        p->def = ex->axes[k].def;
+        p->dist = DIST_CHOICE;
+        p->n = ex->axes[k].n;
+        p->values = ex->axes[k].values;
+        p->from_grid = 1;
+        ex->axes[k].values = NULL;
+    }
+    axes_free(ex);
+    if ((double)se->trials * se->n_params > MAX_SAMPLED_VALUES)
+        return node_errf(b->err, at, "search: %d trials of %d settings are more than %d draws; split the experiment",
+                         se->trials, se->n_params, MAX_SAMPLED_VALUES);
+    if (!(ex->axes = nn_calloc((size_t)se->n_params, sizeof *ex->axes))) return nn_errf(b->err, "out of memory");
+    for (int k = 0; k < se->n_params; k++, ex->n_axes++) {
+        ex->axes[k].def = se->params[k].def;
+        if (!(ex->axes[k].values = nn_alloc((size_t)se->trials, sizeof(Settings)))) return nn_errf(b->err, "out of memory");
+        ex->axes[k].n = se->trials;
+    }
+    for (int t = 0; t < se->trials; t++) {
+        Settings s = ex->settings;
+        Rng r;
+        trial_stream(&r, se->seed, t);
+        for (int k = 0; k < se->n_params; k++) draw_param(&se->params[k], &r, &s);
+        for (int k = 0; k < se->n_params; k++) ex->axes[k].values[t] = s;
+    }
+    for (int k = 0; k < se->n_params; k++) /* the placeholder: see cfg.h */
+        cfg_copy_setting(ex->axes[k].def, &ex->settings, &ex->axes[k].values[0]);
+    ex->n_configs = se->trials;
+    return 0;
+}
+
+/* Whether n is the experiment's own (in its file or on the command line), not a base's. */
+static int own(const Binder *b, const Node *n)
+{
+    return n->file == b->top || !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+}
+
+/* search: after the sections and the grid, as its values are settings'.
+ * With method grid, the random search's keys are an error when they are
+ * the file's own, and ignored when a base gives them (a file may turn its
+ * base's random search back into the base's grid). */
+static int bind_search(Binder *b, const Node *n, Experiment *ex)
+{
+    Search *se = &ex->search;
+    const Node *method = NULL, *space = NULL, *random_only = NULL, *halving_only = NULL, *trials = NULL;
+    double v;
+    if (!n) return 0;
+    if (n->kind != NODE_MAP)
+        return type_error(b, n, "search", "a mapping such as {method: random, trials: 20, space: {...}}");
+    for (int i = 0; i < n->n; i++) {
+        const char *k = n->keys[i]->text;
+        const Node *item = n->items[i];
+        if (!strcmp(k, "method")) {
+            if (bind_enum(b, item, "search.method", method_words, &se->method)) return -1;
+            if (se->method > SEARCH_RANDOM)
+                return node_errf(b->err, item, "search.method: %s is not available in this version (grid or random)",
+                                 item->text);
+            method = item;
+        } else if (!strcmp(k, "trials")) {
+            if (bind_number(b, item, "search.trials", &trials_def, 1, &v)) return -1;
+            se->trials = (int)v;
+            trials = n->keys[i];
+            random_only = random_only || !own(b, trials) ? random_only : trials;
+        } else if (!strcmp(k, "seed")) {
+            if (bind_number(b, item, "search.seed", &search_seed_def, 1, &v)) return -1;
+            se->seed = (int64_t)v;
+            random_only = random_only || !own(b, n->keys[i]) ? random_only : n->keys[i];
+        } else if (!strcmp(k, "space")) {
+            space = item;
+            random_only = random_only || !own(b, n->keys[i]) ? random_only : n->keys[i];
+        } else if (!strcmp(k, "min_epochs") || !strcmp(k, "eta")) {
+            halving_only = halving_only ? halving_only : n->keys[i];
+        } else {
+            char hint[800];
+            suggest(hint, sizeof hint, k, search_keys);
+            return node_errf(b->err, n->keys[i], "unknown key '%.40s' in search%s", k, hint);
+        }
+    }
+    if (halving_only)
+        return node_errf(b->err, halving_only, "search.%s is for method halving or hyperband, which this version does "
+                         "not have", halving_only->text);
+    if (se->method == SEARCH_GRID && random_only)
+        return node_errf(b->err, random_only, "search.%s needs method: random (the default, grid, runs every config "
+                         "point of the grid)", random_only->text);
+    if (se->method == SEARCH_GRID) return 0;
+    if (!trials) return node_errf(b->err, method, "search.method: random needs search.trials, the number of config "
+                                  "points to draw");
+    if (space && space->kind != NODE_MAP)
+        return type_error(b, space, "search.space", "a mapping of dotted setting names to distributions");
+    if (space && count_nodes(space) > MAX_GRID_NODES)
+        return node_errf(b->err, space, "search.space: more than %d values in all; split the experiment", MAX_GRID_NODES);
+    int n_space = space ? space->n : 0;
+    if (n_space + ex->n_axes == 0)
+        return node_errf(b->err, method, "search.method: random has nothing to draw: give search.space or grid: axes");
+    if (!(se->params = nn_calloc((size_t)(n_space + ex->n_axes), sizeof *se->params)))
+        return nn_errf(b->err, "out of memory");
+    for (int i = 0; i < n_space; i++)
+        if (bind_param(b, space->keys[i], space->items[i], ex, &se->params[se->n_params++])) return -1;
+    return draw_trials(b, trials, ex);
+}
+
+/* "[a, b]": a choice's or a grid axis's values. */
+static void values_text(Buf *t, const SettingDef *def, const Settings *values, int n)
+{
+    char value[4 * DATA_PATH_LEN + 8];
+    buf_printf(t, "[");
+    for (int j = 0; j < n; j++) {
+        cfg_format_value(value, sizeof value, def, &values[j]);
+        buf_printf(t, "%s%s", j ? ", " : "", value);
+    }
+    buf_printf(t, "]");
+}
+
+/* A param as the resolved text writes it: "{log_uniform: [0.0001, 0.3]}",
+ * or "[a, b]" for one from the grid (written there). */
+static void param_text(Buf *t, const SearchParam *p)
+{
+    char lo[32], hi[32];
+    if (p->from_grid) {
+        values_text(t, p->def, p->values, p->n);
+        return;
+    }
+    if (p->dist == DIST_CHOICE) {
+        buf_printf(t, "{choice: ");
+        values_text(t, p->def, p->values, p->n);
+        buf_printf(t, "}");
+        return;
+    }
+    format_double(lo, sizeof lo, p->lo);
+    format_double(hi, sizeof hi, p->hi);
+    if (p->dist == DIST_INT_UNIFORM || p->dist == DIST_INT_LOG_UNIFORM) { /* exact below 2^53 */
+        snprintf(lo, sizeof lo, "%.0f", p->lo);
+        snprintf(hi, sizeof hi, "%.0f", p->hi);
+    }
+    buf_printf(t, "{%s: [%s, %s]}", cfg_dist_names[p->dist], lo, hi);
+}
+
+/* The grid (its axes are the choices that came from it) and the search
+ * section of a random search's resolved text, in the order of the draws. */
+static void emit_search(Buf *b, const Experiment *ex)
+{
+    const Search *se = &ex->search;
+    int from_grid = 0;
+    for (int k = 0; k < se->n_params; k++) {
+        const SearchParam *p = &se->params[k];
+        if (!p->from_grid) continue;
+        buf_printf(b, "%s  %s: ", from_grid++ ? "" : "grid:\n", p->def->key);
+        param_text(b, p);
+        buf_printf(b, "\n");
+    }
+    buf_printf(b, "search:\n  method: %s\n  trials: %d\n  seed: %lld\n", cfg_search_method_names[se->method],
+               se->trials, (long long)se->seed);
+    for (int k = 0, n = 0; k < se->n_params; k++) {
+        const SearchParam *p = &se->params[k];
+        if (p->from_grid) continue;
+        buf_printf(b, "%s    %s: ", n++ ? "" : "  space:\n", p->def->key);
+        param_text(b, p);
+        buf_printf(b, "\n");
+    }
+}
+
+/* The sampled param of key in a random search, or NULL. */
+static const SearchParam *param_of(const Experiment *ex, const char *key)
+{
+    for (int k = 0; k < ex->search.n_params; k++)
+        if (!strcmp(ex->search.params[k].def->key, key)) return &ex->search.params[k];
+    return NULL;
+}
+
+/* "grid", or "random, 20 trials, seed 0": what cfg_differences compares. */
+static void search_text(char *buf, size_t cap, const Experiment *ex)
+{
+    const Search *se = &ex->search;
+    if (se->method == SEARCH_GRID) snprintf(buf, cap, "grid");
+    else snprintf(buf, cap, "%s, %d trials, seed %lld", cfg_search_method_names[se->method], se->trials,
+                  (long long)se->seed);
 }
 
 /* Whether the data set brings its own test rows (idx's t10k files, a test_path). */
@@ -1317,12 +1719,6 @@ static int refused_everywhere(const SettingDef *def, const Experiment *ex)
     return k >= 0 && !(kinds_in(ex, cfg_find_setting(kind_settings[k].by)) & ~kind_settings[k].refused);
 }
 
-/* Whether n was written in the experiment file itself or on the command line (not in a base). */
-static int own(const Binder *b, const Node *n)
-{
-    return n->file == b->top || !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
-}
-
 /* A setting that no config point's optimizer or schedule type uses, when
  * the experiment sets it itself, or when it is swept (an axis of identical
  * runs, even from a base); a plain value inherited from a base is left out
@@ -1388,9 +1784,9 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
     if (root->kind != NODE_MAP)
         return node_errf(b->err, root,
                          "an experiment is a mapping with keys name, base, dataset, model, training, seeds, grid, "
-                         "output; got %s",
+                         "search, output; got %s",
                          kind_name(root));
-    const Node *grid = NULL;
+    const Node *grid = NULL, *search = NULL;
     for (int i = 0; i < root->n; i++) {
         const char *k = root->keys[i]->text;
         const Node *v = root->items[i];
@@ -1399,6 +1795,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
         else if (!strcmp(k, "output")) rc = bind_name(b, v, "output", &ex->output);
         else if (!strcmp(k, "seeds")) rc = bind_seeds(b, v, ex);
         else if (!strcmp(k, "grid")) grid = v;
+        else if (!strcmp(k, "search")) search = v;
         else if (!strcmp(k, "dataset") || !strcmp(k, "model") || !strcmp(k, "training"))
             rc = bind_section(b, k, v, &ex->settings);
         else {
@@ -1416,6 +1813,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
     }
     ex->n_configs = 1;
     if (grid && bind_grid(b, grid, ex)) return -1;
+    if (bind_search(b, search, ex)) return -1;
     default_scale(b, &ex->settings);
     return check_dataset(b, ex) || check_training(b, ex) ? -1 : 0;
 }
@@ -1545,7 +1943,8 @@ static void emit_section(Buf *b, const Experiment *ex, const char *section)
         if (glen && n) buf_printf(b, "}\n");
         for (int j = i; j < end; j++)
             if (applies(&cfg_settings[j], &ex->settings) && axis_of(ex, &cfg_settings[j]))
-                buf_printf(b, "  # %s: swept, see grid\n", cfg_settings[j].key + len + 1);
+                buf_printf(b, "  # %s: %s\n", cfg_settings[j].key + len + 1,
+                           ex->search.method == SEARCH_RANDOM ? "sampled, see search" : "swept, see grid");
         i = end;
     }
 }
@@ -1558,8 +1957,9 @@ static void emit_body(Buf *b, const Experiment *ex)
 {
     char value[4 * DATA_PATH_LEN + 8];
     for (int sec = 0; sections[sec]; sec++) emit_section(b, ex, sections[sec]);
-    if (ex->n_axes) buf_printf(b, "grid:\n");
-    for (int i = 0; i < ex->n_axes; i++) {
+    if (ex->search.method == SEARCH_RANDOM) emit_search(b, ex);
+    else if (ex->n_axes) buf_printf(b, "grid:\n");
+    for (int i = 0; i < ex->n_axes && ex->search.method != SEARCH_RANDOM; i++) {
         buf_printf(b, "  %s: [", ex->axes[i].def->key);
         for (int j = 0; j < ex->axes[i].n; j++) {
             cfg_format_value(value, sizeof value, ex->axes[i].def, &ex->axes[i].values[j]);
@@ -1612,7 +2012,15 @@ static int resolve(Experiment *ex, char *err)
 /* One axis as YAML text ("[sigmoid, tanh]"), or "(not swept)". */
 static void axis_text(char *buf, size_t cap, const Experiment *ex, const char *key)
 {
+    const SearchParam *p = param_of(ex, key);
     snprintf(buf, cap, "(not swept)");
+    if (p) { /* a random search's: its distribution, not its draws */
+        Buf t = {0};
+        param_text(&t, p);
+        snprintf(buf, cap, "%s", t.s && !t.oom ? t.s : "(out of memory)");
+        free(t.s);
+        return;
+    }
     for (int i = 0; i < ex->n_axes; i++) {
         if (strcmp(ex->axes[i].def->key, key)) continue;
         size_t len = (size_t)snprintf(buf, cap, "[");
@@ -1653,9 +2061,15 @@ int cfg_differences(const Experiment *a, const Experiment *b, char *buf, size_t 
         if (i == N_SETTINGS) break;
         axis_text(va, sizeof va, a, key);
         axis_text(vb, sizeof vb, b, key);
+        const SearchParam *pa = param_of(a, key), *pb = param_of(b, key);
+        int space = (pa && !pa->from_grid) || (pb && !pb->from_grid);
         if (strcmp(va, vb) && len < cap)
-            n++, len += (size_t)snprintf(buf + len, cap - len, "  grid %s: %s -> %s\n", key, va, vb);
+            n++, len += (size_t)snprintf(buf + len, cap - len, "  %s %s: %s -> %s\n", space ? "search.space" : "grid",
+                                         key, va, vb);
     }
+    search_text(va, sizeof va, a);
+    search_text(vb, sizeof vb, b);
+    if (strcmp(va, vb) && len < cap) n++, len += (size_t)snprintf(buf + len, cap - len, "  search: %s -> %s\n", va, vb);
     return n;
 }
 
@@ -1763,6 +2177,7 @@ void cfg_free(Experiment *ex)
     free(ex->file);
     free(ex->name);
     axes_free(ex);
+    search_free(&ex->search);
     free(ex->seeds);
     free(ex->output);
     free(ex->resolved);

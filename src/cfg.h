@@ -50,6 +50,34 @@ typedef struct {
     Settings *values;
 } GridAxis;
 
+/* search.method: grid crosses the grid axes; random draws `trials` config
+ * points (halving and hyperband are specified in DESIGN.md, not built yet). */
+typedef enum { SEARCH_GRID = 0, SEARCH_RANDOM } SearchMethod;
+extern const char *const cfg_search_method_names[]; /* "grid", "random", NULL */
+
+/* A distribution of search.space. */
+typedef enum { DIST_UNIFORM = 0, DIST_LOG_UNIFORM, DIST_INT_UNIFORM, DIST_INT_LOG_UNIFORM, DIST_CHOICE } SearchDist;
+extern const char *const cfg_dist_names[]; /* "uniform", ..., "choice", NULL */
+
+/* One setting a random search samples. */
+typedef struct {
+    const SettingDef *def;
+    int dist;           /* SearchDist */
+    double lo, hi;      /* the uniform kinds: bounds, both valid values of the setting */
+    int n;              /* DIST_CHOICE: the values, each held in a whole Settings as a grid axis's */
+    Settings *values;
+    int from_grid;      /* a grid: axis, which a random search samples as a choice */
+} SearchParam;
+
+typedef struct {
+    int method;           /* SearchMethod */
+    int trials;           /* random: config points drawn */
+    int64_t seed;         /* random: trial i draws from the stream of (seed, i) */
+    SearchParam *params;  /* (n_params) the space's settings in the order written, then the grid's axes:
+                           * the order of the draws */
+    int n_params;
+} Search;
+
 typedef struct {
     char *file;          /* the experiment file as named on the command line */
     char *name;          /* `name:`, default: the file's base name without .yaml */
@@ -57,12 +85,15 @@ typedef struct {
                           * first value, a placeholder (grid_settings gives each config point's) */
     GridAxis *axes;      /* (n_axes) in the order they were first written */
     int n_axes;
-    int n_configs;       /* product of the axes' lengths (1 without a grid) */
+    int n_configs;       /* product of the axes' lengths (1 without a grid); random: search.trials */
+    Search search;       /* random: axes[k] holds params[k]'s draws (value i: trial i's), and config point
+                          * i takes value i of every axis: the axes are zipped, not crossed */
     int64_t *seeds;      /* (n_seeds) distinct, >= 0 */
     int n_seeds;
     char *output;        /* output folder, default results/<name> */
-    char *resolved;      /* the resolved experiment as YAML text (a swept setting only under grid:) */
-    char fingerprint[17];/* hex FNV-1a of the resolved settings, grid and seeds (not name/output) */
+    char *resolved;      /* the resolved experiment as YAML text (a swept setting only under grid:, a
+                          * sampled one under search:, which holds the distributions, not the draws) */
+    char fingerprint[17];/* hex FNV-1a of the resolved settings, grid, search, seeds (not name/output) */
 } Experiment;
 
 /* Default settings: the tutorial's network (DESIGN.md). */

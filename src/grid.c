@@ -11,9 +11,11 @@ int grid_n_configs(const Experiment *ex)
     return ex->n_configs > 0 ? ex->n_configs : 1;
 }
 
-/* Index into axis `axis`'s values of config point `config`: the last axis varies fastest. */
+/* Index into axis `axis`'s values of config point `config`: the last axis
+ * varies fastest; a random search's axes are zipped (cfg.h). */
 static int value_index(const Experiment *ex, int config, int axis)
 {
+    if (ex->search.method == SEARCH_RANDOM) return config;
     int stride = 1;
     for (int k = ex->n_axes - 1; k > axis; k--) stride *= ex->axes[k].n;
     return (config / stride) % ex->axes[axis].n;

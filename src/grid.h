@@ -1,7 +1,8 @@
 /* grid.h — an Experiment expanded into runs: config point × seed × fold.
  *
  * Config points are the cartesian product of the grid axes, the first axis
- * varying slowest (nested loops in the order the axes were written). Run
+ * varying slowest (nested loops in the order the axes were written); in a
+ * random search, config point i is trial i, the values it drew. Run
  * ids are indices in expansion order, config-major, then seed, then fold
  * (fold-minor; one "fold" without cross-validation), so the
  * same file always names every run the same way (resume, shards and merge

@@ -183,6 +183,18 @@ static int print_splits(const Experiment *ex, FILE *out)
     return 0;
 }
 
+/* "# search: random, 24 trials drawn with seed 0; sampled: training.learning_rate (log_uniform), ..." */
+static void print_search(const Experiment *ex)
+{
+    const Search *se = &ex->search;
+    printf("# search: %s, %d trials drawn with seed %lld; sampled:", cfg_search_method_names[se->method], se->trials,
+           (long long)se->seed);
+    for (int k = 0; k < se->n_params; k++)
+        printf("%s %s (%s)", k ? "," : "", se->params[k].def->key,
+               se->params[k].from_grid ? "grid axis, a choice" : cfg_dist_names[se->params[k].dist]);
+    printf("\n");
+}
+
 static int cmd_check_or_list(int argc, char **argv, int list)
 {
     const char *what = list ? "list" : "check";
@@ -211,8 +223,10 @@ static int cmd_check_or_list(int argc, char **argv, int list)
     } else {
         char folds[32] = "";
         if (grid_n_folds(ex) > 1) snprintf(folds, sizeof folds, " x %d folds", grid_n_folds(ex));
-        printf("%s# fingerprint: %s\n# runs: %d (%d config points x %d seeds%s)\n", ex->resolved, ex->fingerprint, n,
-               grid_n_configs(ex), ex->n_seeds, folds);
+        printf("%s# fingerprint: %s\n", ex->resolved, ex->fingerprint);
+        if (ex->search.method == SEARCH_RANDOM) print_search(ex);
+        printf("# runs: %d (%d %s x %d seeds%s)\n", n, grid_n_configs(ex),
+               ex->search.method == SEARCH_RANDOM ? "trials" : "config points", ex->n_seeds, folds);
     }
     if (print_splits(ex, list ? stderr : stdout)) {
         free(runs);

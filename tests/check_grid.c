@@ -1,7 +1,11 @@
 /* check_grid.c — grid expansion (counts, order, decoding), command-line
  * overrides and base chains (a file's plain value removes its bases' axis
- * of that key, as KEY=VALUE does); run identities of a grown experiment. */
+ * of that key, as KEY=VALUE does); run identities of a grown experiment;
+ * and random search: the same file draws the same trials, more trials keep
+ * the ones drawn, draws follow their distributions, grid axes are sampled
+ * as choices. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,19 +437,19 @@ END_TEST
 
 START_TEST(shipped_experiments_expand)
 {
-    /* Every shipped experiment loads; the combined grid is the product of its axes, times the folds; every grid
-     * selects on validation (the tutorial, seed-baseline, has none). */
+    /* Every shipped experiment loads; the combined grid is the product of its axes (a random search's trials),
+     * times the folds; every grid selects on validation (the tutorial, seed-baseline, has none). */
     const char *files[] = {"seed-baseline", "dropout", "momentum", "l2", "activations", "depth", "batch-size",
-                           "things-to-try", "fashion-mnist"};
-    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216 * 5, 3};
+                           "things-to-try", "fashion-mnist", "random-search"};
+    const int runs[] = {5, 20, 30, 20, 40, 15, 40, 216 * 5, 3, 24 * 3};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512], err[NN_ERR_LEN];
         snprintf(path, sizeof path, "%s/experiments/%s.yaml", NNLAB_SOURCE_DIR, files[i]);
         Experiment *ex = NULL;
         ck_assert_msg(cfg_load(&ex, path, NULL, 0, err) == 0, "%s", err);
         int product = 1;
-        for (int k = 0; k < ex->n_axes; k++) product *= ex->axes[k].n;
-        ck_assert_int_eq(ex->n_configs, product);
+        for (int k = 0; k < ex->n_axes && ex->search.method == SEARCH_GRID; k++) product *= ex->axes[k].n;
+        ck_assert_int_eq(ex->n_configs, ex->search.method == SEARCH_RANDOM ? ex->search.trials : product);
         ck_assert_int_eq(ex->n_configs * ex->n_seeds * grid_n_folds(ex), runs[i]);
         RunSpec *r = NULL;
         int n = 0;
@@ -455,6 +459,264 @@ START_TEST(shipped_experiments_expand)
         ck_assert_int_eq(data_has_validation(&ex->settings.data), i > 0);
         cfg_free(ex);
     }
+}
+END_TEST
+
+/* ---- random search ----------------------------------------------------- */
+
+static const char *random5 = "grid:\n"
+                             "  model.activation: [relu, tanh]\n"
+                             "search:\n"
+                             "  method: random\n"
+                             "  trials: 5\n"
+                             "  space:\n"
+                             "    training.learning_rate: {log_uniform: [1.0e-4, 0.3]}\n"
+                             "    training.momentum: {uniform: [0.5, 0.99]}\n"
+                             "    training.batch_size: {int_log_uniform: [1, 256]}\n"
+                             "    model.hidden: {choice: [[64], [128, 64]]}\n"
+                             "seeds: {count: 2}\n";
+
+/* Whether config points a of x and b of y have the same settings. */
+static int same_point(const Experiment *x, int a, const Experiment *y, int b)
+{
+    Settings sa, sb;
+    grid_settings(x, a, &sa);
+    grid_settings(y, b, &sb);
+    return !memcmp(&sa, &sb, sizeof sa);
+}
+
+START_TEST(random_search_draws_the_same_trials_from_the_same_file)
+{
+    Experiment *a = load(random5, NULL, 0), *b = load(random5, NULL, 0);
+    ck_assert_int_eq(a->search.method, SEARCH_RANDOM);
+    ck_assert_int_eq(grid_n_configs(a), 5); /* sampled, not crossed */
+    RunSpec *runs;
+    int n;
+    char err[NN_ERR_LEN];
+    ck_assert_int_eq(grid_expand(a, &runs, &n, err), 0);
+    ck_assert_int_eq(n, 10);
+    ck_assert_int_eq(runs[3].config, 1); /* config-major, seed-minor, as a grid */
+    free(runs);
+    /* One column per sampled setting: the space's in the order written, then the grid's axes. */
+    ck_assert_int_eq(a->n_axes, 5);
+    ck_assert_str_eq(a->axes[0].def->key, "training.learning_rate");
+    ck_assert_str_eq(a->axes[3].def->key, "model.hidden");
+    ck_assert_str_eq(a->axes[4].def->key, "model.activation");
+    for (int c = 0; c < 5; c++) ck_assert(same_point(a, c, b, c));
+    /* The draws of this stream, pinned: a change of the stream's derivation would redraw every experiment. */
+    double lr[] = {0.06974162276231902, 0.0023761666672060047, 0.019330804783884527};
+    for (int c = 0; c < 3; c++) {
+        Settings s;
+        grid_settings(a, c, &s);
+        ck_assert_double_eq_tol(s.train.learning_rate, lr[c], 1e-15);
+    }
+    char text[512];
+    grid_describe(text, sizeof text, a, 0);
+    ck_assert_str_eq(text, "training.learning_rate=0.06974162276231902 training.momentum=0.9004978164450841 "
+                           "training.batch_size=5 model.hidden=[64] model.activation=tanh");
+    /* The resolved text holds the distributions and draws the same trials again. */
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\ngrid:\n  model.activation: [relu, tanh]\nsearch:\n  method: random\n"
+                                              "  trials: 5\n  seed: 0\n  space:\n"
+                                              "    training.learning_rate: {log_uniform: [0.0001, 0.3]}\n"
+                                              "    training.momentum: {uniform: [0.5, 0.99]}\n"
+                                              "    training.batch_size: {int_log_uniform: [1, 256]}\n"
+                                              "    model.hidden: {choice: [[64], [128, 64]]}\nseeds:"));
+    ck_assert_ptr_nonnull(strstr(a->resolved, "\n  # learning_rate: sampled, see search\n"));
+    ck_assert_ptr_null(strstr(a->resolved, "0.0697")); /* never the draws */
+    Experiment *back = load(a->resolved, NULL, 0);
+    ck_assert_str_eq(back->fingerprint, a->fingerprint);
+    ck_assert_mem_eq(&back->settings, &a->settings, sizeof a->settings);
+    for (int c = 0; c < 5; c++) ck_assert(same_point(a, c, back, c));
+    /* Another search.seed draws other trials, and is another experiment. */
+    char *seed[] = {"search.seed=1"};
+    Experiment *other = load(random5, seed, 1);
+    ck_assert(!same_point(a, 0, other, 0));
+    ck_assert_str_ne(other->fingerprint, a->fingerprint);
+    char diff[2048];
+    ck_assert_int_eq(cfg_differences(a, other, diff, sizeof diff), 1);
+    ck_assert_str_eq(diff, "  search: random, 5 trials, seed 0 -> random, 5 trials, seed 1\n");
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(back);
+    cfg_free(other);
+}
+END_TEST
+
+START_TEST(more_trials_keep_the_trials_drawn)
+{
+    char *ten[] = {"search.trials=10"}, *three[] = {"search.trials=3"};
+    Experiment *a = load(random5, NULL, 0), *b = load(random5, ten, 1), *c = load(random5, three, 1);
+    ck_assert_int_eq(grid_n_configs(b), 10);
+    for (int i = 0; i < 5; i++) ck_assert(same_point(a, i, b, i));
+    for (int i = 0; i < 3; i++) ck_assert(same_point(a, i, c, i));
+    for (int i = 5; i < 10; i++)
+        for (int j = 0; j < i; j++) ck_assert(!same_point(b, i, b, j)); /* real draws do not repeat */
+    char diff[2048];
+    ck_assert_int_eq(cfg_differences(a, b, diff, sizeof diff), 1);
+    ck_assert_str_eq(diff, "  search: random, 5 trials, seed 0 -> random, 10 trials, seed 0\n");
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(c);
+}
+END_TEST
+
+START_TEST(draws_stay_within_their_distributions)
+{
+    enum { TRIALS = 6000 };
+    const char *text = "search:\n"
+                       "  method: random\n"
+                       "  trials: 6000\n"
+                       "  seed: 42\n"
+                       "  space:\n"
+                       "    training.momentum: {uniform: [0.5, 0.9]}\n"
+                       "    training.learning_rate: {log_uniform: [1.0e-4, 1.0]}\n"
+                       "    training.epochs: {int_uniform: [1, 6]}\n"
+                       "    training.batch_size: {int_log_uniform: [1, 8]}\n"
+                       "    model.hidden: {choice: [[64], [128, 64], [32, 32, 32]]}\n"
+                       "    training.early_stopping.patience: {int_log_uniform: [1, 256]}\n"
+                       "dataset: {validation_fraction: 0.2}\n";
+    Experiment *ex = load(text, NULL, 0);
+    ck_assert_int_eq(grid_n_configs(ex), TRIALS);
+    int epochs[7] = {0}, batch[9] = {0}, layers[4] = {0}, decades[4] = {0}, patience_max = 0, patience_min = 1000;
+    double momentum_sum = 0;
+    for (int c = 0; c < TRIALS; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        const TrainConfig *t = &s.train;
+        ck_assert(t->momentum >= 0.5 && t->momentum <= 0.9);
+        momentum_sum += t->momentum;
+        ck_assert(t->learning_rate >= 1e-4 && t->learning_rate <= 1.0);
+        decades[(int)floor(-log10(t->learning_rate)) < 4 ? (int)floor(-log10(t->learning_rate)) : 3]++;
+        ck_assert(t->epochs >= 1 && t->epochs <= 6);
+        epochs[t->epochs]++;
+        ck_assert(t->batch_size >= 1 && t->batch_size <= 8);
+        batch[t->batch_size]++;
+        ck_assert(t->hidden.n >= 1 && t->hidden.n <= 3);
+        layers[t->hidden.n]++;
+        ck_assert_int_eq(t->hidden.units[0], t->hidden.n == 1 ? 64 : t->hidden.n == 2 ? 128 : 32);
+        ck_assert(t->patience >= 1 && t->patience <= 256);
+        patience_max = t->patience > patience_max ? t->patience : patience_max;
+        patience_min = t->patience < patience_min ? t->patience : patience_min;
+    }
+    /* uniform: mean 0.7; log_uniform: each decade of [1e-4, 1] a quarter of the draws */
+    ck_assert_double_eq_tol(momentum_sum / TRIALS, 0.7, 0.005);
+    for (int d = 0; d < 4; d++) ck_assert_msg(abs(decades[d] - TRIALS / 4) < 150, "decade %d: %d", d, decades[d]);
+    /* int_uniform: both ends included, each value a sixth */
+    for (int e = 1; e <= 6; e++) ck_assert_msg(abs(epochs[e] - TRIALS / 6) < 130, "epochs %d: %d", e, epochs[e]);
+    /* int_log_uniform: k has the share log((k + 1)/k)/log(9) of [1, 9), so 8 is drawn too */
+    for (int k = 1; k <= 8; k++) {
+        double want = TRIALS * log((k + 1.0) / k) / log(9.0);
+        ck_assert_msg(fabs(batch[k] - want) < 4 * sqrt(want) + 5, "batch %d: %d, expected %.0f", k, batch[k], want);
+    }
+    ck_assert_int_eq(patience_min, 1);
+    ck_assert_int_gt(patience_max, 128);
+    /* choice of lists: each a third */
+    for (int l = 1; l <= 3; l++) ck_assert_msg(abs(layers[l] - TRIALS / 3) < 150, "%d layers: %d", l, layers[l]);
+    cfg_free(ex);
+}
+END_TEST
+
+START_TEST(grid_axes_are_sampled_not_crossed)
+{
+    const char *text = "grid:\n"
+                       "  model.activation: [sigmoid, tanh, relu]\n"
+                       "  training.optimizer: [sgd, momentum, nesterov]\n"
+                       "search: {method: random, trials: 300}\n";
+    Experiment *ex = load(text, NULL, 0);
+    ck_assert_int_eq(grid_n_configs(ex), 300);
+    ck_assert_int_eq(ex->search.n_params, 2);
+    ck_assert_int_eq(ex->search.params[0].dist, DIST_CHOICE);
+    ck_assert_int_eq(ex->search.params[0].from_grid, 1);
+    int seen[3][3] = {{0}};
+    for (int c = 0; c < 300; c++) {
+        Settings s;
+        grid_settings(ex, c, &s);
+        seen[s.train.activation][s.train.optimizer]++;
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) ck_assert_int_gt(seen[i][j], 10);
+    /* written back under grid:, with no space */
+    ck_assert_ptr_nonnull(strstr(ex->resolved, "\ngrid:\n  model.activation: [sigmoid, tanh, relu]\n"
+                                               "  training.optimizer: [sgd, momentum, nesterov]\n"
+                                               "search:\n  method: random\n  trials: 300\n  seed: 0\nseeds:"));
+    /* search: {method: grid} is the default: the same experiment as none */
+    Experiment *grid = load("grid:\n  model.activation: [sigmoid, tanh]\nsearch: {method: grid}\n", NULL, 0);
+    Experiment *plain = load("grid:\n  model.activation: [sigmoid, tanh]\n", NULL, 0);
+    ck_assert_str_eq(grid->resolved, plain->resolved);
+    ck_assert_int_eq(grid_n_configs(grid), 2);
+    cfg_free(ex);
+    cfg_free(grid);
+    cfg_free(plain);
+}
+END_TEST
+
+START_TEST(overrides_and_bases_replace_a_sampled_setting)
+{
+    /* KEY=VALUE fixes a sampled setting; KEY=a,b makes it a grid axis, a choice. */
+    char *one[] = {"training.learning_rate=0.5"}, *axis[] = {"training.learning_rate=0.1,0.2"};
+    Experiment *fixed = load(random5, one, 1), *choice = load(random5, axis, 1);
+    ck_assert_int_eq(fixed->n_axes, 4);
+    for (int c = 0; c < 5; c++) {
+        Settings s, t;
+        grid_settings(fixed, c, &s);
+        grid_settings(choice, c, &t);
+        ck_assert_double_eq(s.train.learning_rate, 0.5);
+        ck_assert(t.train.learning_rate == 0.1 || t.train.learning_rate == 0.2);
+    }
+    ck_assert_str_eq(choice->axes[4].def->key, "training.learning_rate");
+    ck_assert_ptr_nonnull(strstr(choice->resolved, "grid:\n  model.activation: [relu, tanh]\n"
+                                                   "  training.learning_rate: [0.1, 0.2]\nsearch:"));
+    cfg_free(fixed);
+    cfg_free(choice);
+    /* A child's value removes the space entry it inherits... */
+    Experiment *value = load_cfg("search-value-over-space.yaml", NULL, 0);
+    ck_assert_int_eq(value->search.n_params, 2);
+    ck_assert_str_eq(value->axes[0].def->key, "model.dropout");
+    Settings s;
+    grid_settings(value, 5, &s);
+    ck_assert_double_eq(s.train.learning_rate, 0.05);
+    ck_assert(s.train.dropout >= 0 && s.train.dropout <= 0.5);
+    /* ... its space entry the inherited grid axis, and its axis the inherited space entry. */
+    Experiment *space = load_cfg("search-space-over-axis.yaml", NULL, 0);
+    ck_assert_int_eq(space->search.n_params, 3);
+    ck_assert_str_eq(space->axes[2].def->key, "model.activation");
+    ck_assert_int_eq(space->search.params[2].from_grid, 0);
+    for (int c = 0; c < 6; c++) {
+        grid_settings(space, c, &s);
+        ck_assert(s.train.activation == ACT_RELU || s.train.activation == ACT_LEAKY_RELU);
+    }
+    Experiment *axis_over = load_cfg("search-axis-over-space.yaml", NULL, 0);
+    ck_assert_int_eq(axis_over->search.n_params, 3);
+    ck_assert_str_eq(axis_over->axes[2].def->key, "model.dropout");
+    ck_assert_int_eq(axis_over->search.params[2].from_grid, 1);
+    for (int c = 0; c < 6; c++) {
+        grid_settings(axis_over, c, &s);
+        ck_assert(s.train.dropout == 0.0 || s.train.dropout == 0.2);
+    }
+    /* A file's method: grid ignores the random search's keys its base gives: the base's grid runs. */
+    Experiment *grid = load_cfg("search-grid-over-random.yaml", NULL, 0);
+    ck_assert_int_eq(grid->search.method, SEARCH_GRID);
+    ck_assert_int_eq(grid_n_configs(grid), 3);
+    ck_assert_double_eq(grid->settings.train.learning_rate, 0.01);
+    ck_assert_ptr_null(strstr(grid->resolved, "\nsearch:"));
+    cfg_free(value);
+    cfg_free(space);
+    cfg_free(axis_over);
+    cfg_free(grid);
+}
+END_TEST
+
+START_TEST(search_errors_from_the_command_line)
+{
+    char *zero[] = {"search.trials=0"};
+    load_fails(random5, zero, 1, "command line (search.trials=0):1:15: search.trials must be >= 1, got 0");
+    char *method[] = {"search.method=hyperband"};
+    load_fails(random5, method, 1,
+               "command line (search.method=hyperband):1:15: search.method: hyperband is not available in this "
+               "version (grid or random)");
+    char *grid[] = {"search.method=grid"};
+    load_fails(random5, grid, 1, "g.yaml:5:3: search.trials needs method: random (the default, grid, runs every "
+               "config point of the grid)");
 }
 END_TEST
 
@@ -477,6 +739,12 @@ int main(void)
     tcase_add_test(tc, dataset_settings_the_source_does_not_use);
     tcase_add_test(tc, shipped_experiments_expand);
     tcase_add_test(tc, a_grown_experiment_keeps_every_run_in_order);
+    tcase_add_test(tc, random_search_draws_the_same_trials_from_the_same_file);
+    tcase_add_test(tc, more_trials_keep_the_trials_drawn);
+    tcase_add_test(tc, draws_stay_within_their_distributions);
+    tcase_add_test(tc, grid_axes_are_sampled_not_crossed);
+    tcase_add_test(tc, overrides_and_bases_replace_a_sampled_setting);
+    tcase_add_test(tc, search_errors_from_the_command_line);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
