@@ -2144,6 +2144,38 @@ static int axis_growth(const GridAxis *x, const GridAxis *y)
     return g;
 }
 
+/* Whether random search b is a's with more trials (CFG_GROWS), fewer
+ * (CFG_SHRINKS), as many (CFG_SAME), or another search: the same seed and
+ * space, setting by setting and distribution by distribution, and so the
+ * same draws for the trials both have (checked too: they are the runs'
+ * settings). */
+static int random_growth(const Experiment *a, const Experiment *b)
+{
+    const Search *sa = &a->search, *sb = &b->search;
+    char va[4 * DATA_PATH_LEN + 8], vb[4 * DATA_PATH_LEN + 8];
+    if (sa->seed != sb->seed || sa->n_params != sb->n_params) return CFG_DIFFERS;
+    for (int k = 0; k < sa->n_params; k++) {
+        const SearchParam *pa = &sa->params[k], *pb = &sb->params[k];
+        if (pa->def != pb->def || pa->dist != pb->dist || pa->lo != pb->lo || pa->hi != pb->hi || pa->n != pb->n)
+            return CFG_DIFFERS;
+        for (int i = 0; i < pa->n; i++) {
+            cfg_format_value(va, sizeof va, pa->def, &pa->values[i]);
+            cfg_format_value(vb, sizeof vb, pb->def, &pb->values[i]);
+            if (strcmp(va, vb)) return CFG_DIFFERS;
+        }
+    }
+    int n = sa->trials < sb->trials ? sa->trials : sb->trials;
+    for (int k = 0; k < a->n_axes; k++) {
+        if (a->axes[k].def != b->axes[k].def) return CFG_DIFFERS;
+        for (int i = 0; i < n; i++) {
+            cfg_format_value(va, sizeof va, a->axes[k].def, &a->axes[k].values[i]);
+            cfg_format_value(vb, sizeof vb, b->axes[k].def, &b->axes[k].values[i]);
+            if (strcmp(va, vb)) return CFG_DIFFERS;
+        }
+    }
+    return sb->trials > sa->trials ? CFG_GROWS : sb->trials < sa->trials ? CFG_SHRINKS : CFG_SAME;
+}
+
 int cfg_growth(const Experiment *a, const Experiment *b, char *buf, size_t cap)
 {
     cfg_differences(a, b, buf, cap);
@@ -2151,7 +2183,12 @@ int cfg_growth(const Experiment *a, const Experiment *b, char *buf, size_t cap)
     char va[4 * DATA_PATH_LEN + 8], vb[4 * DATA_PATH_LEN + 8];
     if (a->n_axes != b->n_axes) return CFG_DIFFERS; /* an axis added or removed */
     int worst = seeds_growth(a, b);
-    for (int k = 0; k < a->n_axes && worst != CFG_DIFFERS; k++) {
+    if (a->search.method != b->search.method) return CFG_DIFFERS;
+    if (a->search.method == SEARCH_RANDOM) { /* more trials: the same space, and trial i draws the same */
+        int g = random_growth(a, b);
+        worst = g > worst ? g : worst;
+    }
+    for (int k = 0; k < a->n_axes && worst != CFG_DIFFERS && a->search.method != SEARCH_RANDOM; k++) {
         if (a->axes[k].def != b->axes[k].def) return CFG_DIFFERS; /* the axes in another order */
         int g = axis_growth(&a->axes[k], &b->axes[k]);
         worst = g > worst ? g : worst;
@@ -2163,9 +2200,9 @@ int cfg_growth(const Experiment *a, const Experiment *b, char *buf, size_t cap)
         cfg_format_value(vb, sizeof vb, def, &b->settings);
         if (strcmp(va, vb)) worst = CFG_DIFFERS;
     }
-    /* A hook for random search: raising only `search.trials` grows it too
-     * (trial i's draw does not depend on the count), and the renumbering
-     * needs nothing more: it maps runs by identity (grow.c). */
+    /* A random search grows with `search.trials` (random_growth): trial i's
+     * draw does not depend on the count, and the renumbering maps runs by
+     * identity (grow.c). */
     return worst == CFG_SAME ? CFG_DIFFERS : worst; /* SAME: the fingerprints differ for a reason not seen here */
 }
 

@@ -5,7 +5,9 @@ run of the grown experiment, run files included; anything else, fewer seeds
 or values included, is refused with exit 2 and the differences listed,
 nothing written. A SIGKILL at every crash point of the renumbering, then
 --resume (or merge, or the old experiment, or a second kill), loses no
-finished run. Shards grow a folder too, but never under a running shard."""
+finished run. Shards grow a folder too, but never under a running shard.
+A random search grows with more trials the same way; a changed space is
+refused."""
 import glob
 import os
 import shutil
@@ -323,6 +325,57 @@ class Grow(unittest.TestCase):
         finally:
             slow.kill()
             slow.wait()
+
+
+RANDOM = """name: grow-random
+model: {hidden: [6]}
+training: {epochs: 2, batch_size: 64}
+search:
+  method: random
+  trials: 3
+  seed: 4
+  space:
+    training.learning_rate: {log_uniform: [0.01, 0.5]}
+    model.activation: {choice: [sigmoid, relu, tanh]}
+seeds: [1, 2]
+"""
+
+
+class GrowRandom(unittest.TestCase):
+    def test_more_trials_keep_the_trials_run(self):
+        tmp = tempfile.mkdtemp(prefix="nnlab_grow_random_")
+        try:
+            exp = {}
+            for name, text in (("three", RANDOM), ("five", RANDOM.replace("trials: 3", "trials: 5")),
+                               ("other", RANDOM.replace("trials: 3", "trials: 5").replace("0.5]", "0.4]"))):
+                exp[name] = os.path.join(tmp, name + ".yaml")
+                with open(exp[name], "w") as f:
+                    f.write(text)
+            out, fresh = os.path.join(tmp, "out"), os.path.join(tmp, "fresh")
+            for e, o in ((exp["three"], out), (exp["five"], fresh)):
+                r = nnlab("run", e, "-o", o, "-j", "2", "--quiet")
+                self.assertEqual(r.returncode, 0, r.stderr)
+            before = kept(out)
+            self.assertEqual(len(before), 6)
+            r = nnlab("run", exp["other"], "-o", out, "--resume")  # another space: other draws
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("search", r.stderr)
+            r = nnlab("run", exp["five"], "-o", out, "--resume", "-j", "2")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("grew from 6 to 10 runs", r.stderr)
+            self.assertIn("resuming: 6 runs already done, 4 to run", r.stderr)
+            self.assertEqual(results_contents(os.path.join(out, "results.h5")),
+                             results_contents(os.path.join(fresh, "results.h5")))
+            for n in os.listdir(os.path.join(fresh, "runs")):
+                self.assertEqual(run_file_contents(os.path.join(out, "runs", n)),
+                                 run_file_contents(os.path.join(fresh, "runs", n)), n)
+            got = kept(out)
+            for identity, seconds in before.items():
+                self.assertEqual(got.get(identity), seconds, "a finished run was lost or trained again")
+            r = nnlab("run", exp["three"], "-o", out, "--resume")  # fewer trials: refused
+            self.assertEqual(r.returncode, 2, r.stderr)
+        finally:
+            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
