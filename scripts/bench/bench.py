@@ -263,6 +263,37 @@ def main():
             vpairs.append((secs["0.2"] / secs["0"], secs["0"], secs["0.2"]))
         vr, v0, v2 = median_middle(vpairs, key=lambda p: p[0])
         res["validation"] = {"test_only_s": v0, "val_and_test_s": v2, "ratio": vr, "pair_ratios": [p[0] for p in vpairs]}
+        # 6. Optimizers. (a) The tutorial network per example (batch 1, test curves only, one thread):
+        # adam and rmsprop against momentum, in back-to-back triples of 10 runs each, the order rotating
+        # from triple to triple; seconds per run, the median triple by adam's ratio. (b) Fashion-MNIST
+        # at batch 128, one epoch: adam's training samples/s against nesterov's (the experiment's), in
+        # back-to-back pairs, the order alternating; the median pair.
+        triples = []
+        for k in range(args.repeat_scaling):
+            progress("6a. optimizers, tutorial network: triple %d of %d" % (k + 1, args.repeat_scaling))
+            secs = {}
+            kinds = ("momentum", "adam", "rmsprop")
+            for o in kinds[k % 3:] + kinds[:k % 3]:
+                runs, _, _ = nnlab_runs(args.nnlab, tmp, "opt-" + o, BASELINE, "-j", "1", "seeds={count: 10, start: 1}",
+                                        "training.train_curves=false", "training.optimizer=" + o)
+                secs[o] = statistics.median(r["seconds"] for r in runs)
+            triples.append((secs["adam"] / secs["momentum"], secs["rmsprop"] / secs["momentum"], secs))
+        ar, rr, osecs = median_middle(triples, key=lambda p: p[0])
+        fpairs = []
+        for k in range(args.rounds):
+            progress("6b. optimizers, Fashion-MNIST batch 128: pair %d of %d" % (k + 1, args.rounds))
+            sps = {}
+            for o in (("nesterov", "adam") if k % 2 == 0 else ("adam", "nesterov")):
+                runs, _, _ = nnlab_runs(args.nnlab, tmp, "fopt-" + o, FASHION, "-j", "1", "training.epochs=1",
+                                        "seeds=[1]", "dataset.validation_fraction=0", "training.optimizer=" + o,
+                                        "training.learning_rate=0.001")  # the same work for both
+                sps[o] = 60000 / runs[0]["train_seconds"]
+            fpairs.append((sps["adam"] / sps["nesterov"], sps))
+        far, fsps = median_middle(fpairs, key=lambda p: p[0])
+        res["optimizers"] = {"tutorial_s": osecs, "adam_vs_momentum": ar, "rmsprop_vs_momentum": rr,
+                             "tutorial_adam_ratios": [p[0] for p in triples],
+                             "fashion_samples_per_s": fsps, "fashion_adam_vs_nesterov": far,
+                             "fashion_ratios": [p[0] for p in fpairs]}
     finally:
         shutil.rmtree(tmp)
 
@@ -285,6 +316,11 @@ def main():
         ("memory: peak RSS / budget", m["peak_rss_mib"] / budget, "<= 1", m["peak_rss_mib"] <= budget),
         ("validation + test curves / test only", res["validation"]["ratio"], "<= 1.15x",
          res["validation"]["ratio"] <= 1.15),
+        ("tutorial: adam / momentum, per example", res["optimizers"]["adam_vs_momentum"], "<= 1.5x",
+         res["optimizers"]["adam_vs_momentum"] <= 1.5),
+        ("  rmsprop / momentum", res["optimizers"]["rmsprop_vs_momentum"], "(no target)", None),
+        ("fashion: adam / nesterov samples/s", res["optimizers"]["fashion_adam_vs_nesterov"], ">= 0.9x",
+         res["optimizers"]["fashion_adam_vs_nesterov"] >= 0.9),
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
@@ -318,10 +354,18 @@ def main():
           " with a validation split (0.2) and its curves (median of %d pairs: %s)"
           % (vd["test_only_s"], vd["val_and_test_s"], len(vd["pair_ratios"]),
              ", ".join("%.2f" % r for r in vd["pair_ratios"])))
+    od = res["optimizers"]
+    print("6. Optimizers: tutorial network per example, seconds per run (median of %d triples): momentum %.4f,"
+          " adam %.4f, rmsprop %.4f (adam / momentum in the triples: %s)"
+          % (len(od["tutorial_adam_ratios"]), od["tutorial_s"]["momentum"], od["tutorial_s"]["adam"],
+             od["tutorial_s"]["rmsprop"], ", ".join("%.2f" % r for r in od["tutorial_adam_ratios"])))
+    print("   Fashion-MNIST batch 128, training samples/s (median of %d pairs): nesterov %.0f, adam %.0f (pairs: %s)"
+          % (len(od["fashion_ratios"]), od["fashion_samples_per_s"]["nesterov"], od["fashion_samples_per_s"]["adam"],
+             ", ".join("%.2f" % r for r in od["fashion_ratios"])))
     print()
-    print("%-37s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
+    print("%-40s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:
-        print("%-37s %10.2f  %-20s %s" % (w, v, tg, "-" if ok is None else "yes" if ok else "NO"))
+        print("%-40s %10.2f  %-20s %s" % (w, v, tg, "-" if ok is None else "yes" if ok else "NO"))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump(res, fh, indent=2)
