@@ -28,6 +28,8 @@ BUILDS_FOR = {"default": ["x86_64"], "x86-64-v3": ["x86_64", "x86_64_v3"],
               "x86-64-v4": ["x86_64", "x86_64_v3", "x86_64_v4"]}
 ONE_ISA = {"x86_64": "x86-64", "x86_64_v3": "x86-64-v3", "x86_64_v4": "x86-64-v4"}
 EXPERIMENTS = {"isa": [os.path.join(SRC, "tests", "isa.yaml")],
+               "isa-adamw": [os.path.join(SRC, "tests", "isa.yaml"), "training.optimizer=adamw,momentum",
+                             "training.l2=0"],
                "tutorial": [os.path.join(SRC, "experiments", "seed-baseline.yaml"), "training.epochs=3",
                             "seeds=[1, 2]"]}
 
