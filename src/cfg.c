@@ -1389,6 +1389,12 @@ static int draw_trials(Binder *b, const Node *at, Experiment *ex)
     return 0;
 }
 
+/* Whether n was given on the command line. */
+static int overridden(const Node *n)
+{
+    return !strncmp(n->file, OVERRIDE_LABEL, strlen(OVERRIDE_LABEL));
+}
+
 /* Whether n is the experiment's own (in its file or on the command line), not a base's. */
 static int own(const Binder *b, const Node *n)
 {
@@ -1722,14 +1728,18 @@ static int refused_everywhere(const SettingDef *def, const Experiment *ex)
 /* A setting that no config point's optimizer or schedule type uses, when
  * the experiment sets it itself, or when it is swept (an axis of identical
  * runs, even from a base); a plain value inherited from a base is left out
- * (a base may serve several optimizers). */
+ * (a base may serve several optimizers), and so is a file's value when the
+ * command line chose the optimizer (or type): `training.optimizer=adam`
+ * tries another optimizer on a file written for nesterov, and nothing on a
+ * command line could remove the file's momentum. */
 static int check_unused(Binder *b, const Experiment *ex)
 {
     for (int k = 0; k < N_KIND_SETTINGS; k++) {
         const SettingDef *def = cfg_find_setting(kind_settings[k].key), *by = cfg_find_setting(kind_settings[k].by);
         const Node *n = b->where[def - cfg_settings], *chosen = b->where[by - cfg_settings];
+        const Node *choice = axis_of(ex, by) ? b->axis_key[by - cfg_settings] : chosen;
         if (axis_of(ex, def)) n = b->axis_key[def - cfg_settings]; /* refused wherever it comes from */
-        else if (n && !own(b, n)) continue;
+        else if (n && (!own(b, n) || (!overridden(n) && choice && overridden(choice)))) continue;
         if (!n || !refused_everywhere(def, ex)) continue;
         const GridAxis *axis = axis_of(ex, by);
         char what[400], from[600] = "";
