@@ -13,11 +13,11 @@ from nnlab_testing import ReferenceRun, run_files, wait_for_runs
 NNLAB = os.environ["NNLAB"]
 MPIRUN = os.environ["MPIRUN"]
 EXPERIMENT = """name: mpi
-model: {hidden: [48]}
+model: {hidden: [48], dropout: 0.2}
 training: {epochs: 4, batch_size: 4, learning_rate: 0.05, shuffle: true}
 grid:
   model.activation: [sigmoid, relu]
-  model.dropout: [0.0, 0.2]
+  training.optimizer: [momentum, adam]  # the optimizer's state is the run's, whatever rank trains it
 seeds: {count: 4, start: 1}
 """
 
