@@ -7,7 +7,8 @@ Both results formats (docs/results-format.md): format 1 from the fixture
 tests/fixtures/format1-results.h5 (nnlab 0.3) and its `nnlab summary --csv`,
 format 2 from files written here with h5py as the spec lays them out (so
 that these tests pass whichever format the nnlab binary writes), and from
-nnlab itself once it writes format 2."""
+nnlab itself once it writes format 2. plot_search.py on a real random search
+and on a successive-halving file written here (rung column, pruned runs)."""
 import contextlib
 import csv
 import io
@@ -893,6 +894,170 @@ class RealFormat2(unittest.TestCase):
                 self.assertEqual(row["val_acc"], c["val_acc"][best])   # selected on validation
                 self.assertEqual(row["test_acc"], c["test_acc"][best])  # and reported at that epoch
                 self.assertEqual(row["final_test_acc"], c["test_acc"][done])
+
+
+class SearchPlot(unittest.TestCase):
+    """plot_search.py on a real random search (experiments/random-search.yaml,
+    fewer trials and epochs) beside a small grid, and on a successive-halving
+    file written here with the rung column and pruned runs halving will add."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="nnlab_search_")
+        cls.random = os.path.join(cls.tmp, "random")
+        r = run(NNLAB, "run", os.path.join(SRC, "experiments", "random-search.yaml"), "search.trials=8",
+                "training.epochs=4", "seeds=[1, 2]", "-o", cls.random, "--quiet")
+        assert r.returncode == 0, r.stderr
+        exp = os.path.join(cls.tmp, "grid.yaml")
+        with open(exp, "w") as f:
+            f.write("name: small-grid\ndataset: {validation_fraction: 0.2, scale: standard}\nmodel: {hidden: [16]}\n"
+                    "training: {epochs: 4, batch_size: 16, learning_rate: 0.1}\n"
+                    "grid:\n  model.activation: [tanh, relu]\n  training.l2: [0.0, 0.001]\nseeds: [1, 2]\n")
+        cls.grid = os.path.join(cls.tmp, "grid")
+        r = run(NNLAB, "run", exp, "-o", cls.grid, "--quiet")
+        assert r.returncode == 0, r.stderr
+        cls.halving = os.path.join(cls.tmp, "halving.h5")
+        write_halving(cls.halving)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_draws_a_search_beside_a_grid(self):
+        import plot_search
+        for ext in (".png", ".svg", ".pdf"):
+            out = os.path.join(self.tmp, "search" + ext)
+            r = script("plot_search.py", self.random, "-o", out, "--grid", self.grid, self.halving)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            check_image(self, out)
+            self.assertIn("wrote " + out, r.stdout)
+            self.assertEqual(r.stderr, "")
+        out = os.path.join(self.tmp, "halving.png")
+        r = script("plot_search.py", self.halving, "-o", out, "--metric", "val_loss")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        check_image(self, out)
+        with nr.load(self.random) as res:
+            self.assertEqual(plot_search.search_of(res), {"method": "random"})
+        with nr.load(self.grid) as res:
+            self.assertEqual(plot_search.search_of(res), {"method": "grid"})
+
+    def test_best_so_far_is_the_best_mean_of_the_trials_trained(self):
+        import plot_search
+        rows, _ = summary_csv(self.random)
+        for metric in ("val_acc", "val_loss"):
+            with nr.load(self.random) as res:
+                x, y = plot_search.search_trajectory(res, metric)
+                configs = res.configs(metric=metric)
+                search = plot_search.Search(res, metric)
+                s = res.summary
+                # one rung: a step per trial, in trial order, each its runs' epochs
+                self.assertEqual(len(x), 8)
+                want = np.cumsum([s["epochs_done"][s["config"] == c].sum() for c in range(8)])
+                self.assertEqual(x.tolist(), want.tolist())
+                self.assertEqual(x[-1], s["epochs_done"].sum())
+                # the best mean so far: the running best of the trials' means (computed apart here)
+                means = [welford(s[metric][s["config"] == c].tolist())[0] for c in range(8)]
+                best = np.maximum.accumulate(means) if metric == "val_acc" else np.minimum.accumulate(means)
+                self.assertEqual(y.tolist(), best.tolist())
+                self.assertTrue((np.diff(y) >= 0).all() if metric == "val_acc" else (np.diff(y) <= 0).all(), y)
+                self.assertEqual(y[-1].hex(), configs[0]["mean"][metric].hex())  # the best config point's, its bits
+                # no rungs today: every trial finished, ranked as the loader (and nnlab summary) ranks
+                self.assertTrue(all(e["finished"] for e in search.entries))
+                self.assertEqual([e["config"] for e in search.ranked], [e["config"] for e in configs])
+            if metric == "val_acc":
+                self.assertEqual([int(row["config"]) for row in rows], [e["config"] for e in configs])
+
+    def test_halving_rungs_ranking_and_spending(self):
+        import plot_search
+        self.assertEqual(plot_search.halving_rungs(1, 3, 6), [1, 3, 6])
+        self.assertEqual(plot_search.halving_rungs(1, 3, 9), [1, 3, 9])
+        self.assertEqual(plot_search.halving_rungs(2, 2, 20), [2, 4, 8, 16, 20])
+        self.assertEqual(plot_search.halving_rungs(10, 3, 10), [10])
+        # Li et al.'s table for R = 81, eta = 3: brackets of 81, 34, 15, 8 and 5 trials
+        brackets = plot_search.hyperband_brackets(1, 3, 81)
+        self.assertEqual([n for n, _ in brackets], [81, 34, 15, 8, 5])
+        self.assertEqual([rungs for _, rungs in brackets],
+                         [[1, 3, 9, 27, 81], [3, 9, 27, 81], [9, 27, 81], [27, 81], [81]])
+        with nr.load(self.halving) as res:
+            self.assertEqual(plot_search.search_of(res), {"method": "halving", "min_epochs": 1, "eta": 3.0})
+            search = plot_search.Search(res, "val_acc")
+            s = res.summary
+            # config 8 has the highest mean, but was pruned at rung 0: those that reached the last rung come first
+            self.assertEqual([e["config"] for e in search.ranked][:2], [3, 8])
+            self.assertEqual([(e["config"], e["reached"]) for e in search.entries if e["reached"]],
+                             [(1, 1), (3, 2), (6, 1)])
+            events = search.events()
+            self.assertEqual([(k, c) for k, c, _, _ in events],
+                             [(0, c) for c in range(9)] + [(1, 1), (1, 3), (1, 6), (2, 3)])
+            self.assertEqual([spent for _, _, spent, _ in events], [2] * 9 + [4, 4, 4, 6])
+            x, y = plot_search.trajectory(events, "val_acc")
+            self.assertEqual(x[-1], s["epochs_done"].sum())
+            self.assertTrue((np.diff(y) >= 0).all())
+            # a trial that went on: its value at rung 0 is its runs' at the epoch selected among 0..1
+            # (training.select: val_acc here); once stopped, its /summary value
+            rung0 = {c: mean for k, c, _, mean in events if k == 0}
+            runs = s["run"][s["config"] == 3]
+            self.assertEqual(rung0[3], welford([np.max(res.curves(r)["val_acc"][:2]) for r in runs])[0])
+            self.assertEqual(rung0[0], welford(s["val_acc"][s["config"] == 0].tolist())[0])
+            self.assertEqual(events[-1][3], search.ranked[0]["mean"]["val_acc"])
+        # a run past its rung's end, a rung the search does not have: refused
+        for change, message in ((lambda u: u["rung"].__setitem__(0, 5), "rung 5 is not a rung of its search"),
+                                (lambda u: u["epochs_done"].__setitem__(0, 3), "run 0 trained 3 epochs, past the end "
+                                                                                "of its rung 0 at epoch 1")):
+            bad = os.path.join(self.tmp, "bad-halving.h5")
+            write_halving(bad, change)
+            r = script("plot_search.py", bad, "-o", os.path.join(self.tmp, "bad.png"))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(message, r.stderr)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+
+    def test_needs_validation(self):
+        none = os.path.join(self.tmp, "none.h5")
+        write_format2(none, holdout_runs(), "none", name="none")
+        for args, message in (([none], "none.h5: plot_search needs a validation split"),
+                              ([FORMAT1], "format1-results.h5: plot_search needs a validation split "
+                                          "(dataset.validation_fraction or dataset.folds) (a format 1 file"),
+                              ([self.random, "--grid", self.grid, none], "none.h5: plot_search needs a validation"),
+                              ([os.path.join(self.random, "runs", "r000000.h5")], "one run's file"),
+                              ([self.random, "--metric", "test_acc"], "invalid choice: 'test_acc'")):
+            out = os.path.join(self.tmp, "refused.png")
+            r = script("plot_search.py", *args, "-o", out)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(message, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertFalse(os.path.exists(out))
+
+
+HALVING = ("name: halving\ntraining:\n  epochs: 6\n  select: val_acc\nsearch:\n  method: halving\n  trials: 9\n"
+           "  seed: 0\n  min_epochs: 1\n  eta: 3\nseeds: [1, 2]\n")
+
+
+def write_halving(path, change=None):
+    """Successive halving as it will be written (min_epochs 1, eta 3, 6 epochs: rungs end at 1, 3, 6): 9
+    trials x 2 seeds, trials 1, 3 and 6 promoted to rung 1, trial 3 to rung 2; the others pruned, with
+    status pruned, their rung, and curves NaN after the epochs they trained. change(table) alters /summary."""
+    val = [0.50, 0.80, 0.60, 0.90, 0.70, 0.55, 0.85, 0.65, 0.97]
+    reached = {1: 1, 3: 2, 6: 1}
+    runs, rungs = [], []
+    for c in range(9):
+        for seed in (1, 2):
+            done = (1, 3, 6)[reached.get(c, 0)]
+            runs.append(synthetic_run(c, seed, {"model.activation": b"relu", "training.l2": 0.001 * c},
+                                      val[c] + 0.01 * seed, 0.8, epochs_done=done, best_epoch=done))
+            rungs.append(reached.get(c, 0))
+    write_format2(path, runs, "holdout", name="halving")
+    with h5py.File(path, "a") as f:
+        s = f["summary"][()]
+        table = np.zeros(len(s), dtype=[(n, s.dtype.fields[n][0]) for n in s.dtype.names] + [("rung", "<i4")])
+        for n in s.dtype.names:
+            table[n] = s[n]
+        table["rung"] = rungs
+        table["status"] = [b"ok" if r == 2 else b"pruned" for r in rungs]
+        if change:
+            change(table)
+        del f["summary"]
+        f["summary"] = table
+        f.attrs["experiment"] = HALVING
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ missing field, a scalar summary, a string curve, a 149 GiB W HDF5 never
 stored, ...). Every script that reads the object in question runs on it
 under a 2 GiB address-space limit: the loader (load(), configs(),
 curves(), weights(), aggregate() as `python3 -c`, through run_main as the
-scripts call it), plot_curves.py, plot_compare.py, plot_grid.py and
-plot_weights.py. The uncorrupted file, and copies that only leave out what
+scripts call it), plot_curves.py, plot_compare.py, plot_grid.py,
+plot_weights.py and plot_search.py (which reads every run's curves, and the
+search block of the experiment text and a rung column successive halving
+will add). The uncorrupted file, and copies that only leave out what
 readers may do without, must still work (exit 0), so that refusing
 everything cannot pass."""
 import concurrent.futures
@@ -57,10 +59,11 @@ SCRIPT = {
     "plot_weights_run0": ("plot_weights.py", ["--run", "0"]),
     "plot_weights_final": ("plot_weights.py", ["--run", "0", "--final"]),
     "plot_weights_init": ("plot_weights.py", ["--run", "0", "--init"]),
+    "plot_search": ("plot_search.py", []),
 }
 # Readers of the whole file (everything reads the root attributes and /summary).
-ALL = ("load", "configs", "plot_curves", "plot_compare", "plot_grid", "plot_weights")
-CURVE_READERS = ("curves",)  # no script draws one run's curves
+ALL = ("load", "configs", "plot_curves", "plot_compare", "plot_grid", "plot_weights", "plot_search")
+CURVE_READERS = ("curves", "plot_search")  # plot_search reads every run's curves
 WEIGHT_READERS = ("weights", "plot_weights_run0")  # best/ (with validation, the default)
 AGGREGATE_READERS = ("aggregate", "plot_curves")
 
@@ -151,6 +154,18 @@ def attr(path, key, value):
     return go
 
 
+def added(col, dtype, value):
+    """/summary with one more column col (dtype), every row holding value."""
+    def go(f):
+        s = summary_of(f)
+        t = np.zeros(len(s), dtype=[(n, s.dtype.fields[n][0]) for n in s.dtype.names] + [(col, dtype)])
+        for n in s.dtype.names:
+            t[n] = s[n]
+        t[col] = value
+        put_summary(f, t)
+    return go
+
+
 def each(*changes):
     def go(f):
         for change in changes:
@@ -174,6 +189,12 @@ CURVE = "runs/r000000/curves/test_acc"
 MEAN = "aggregate/c0000/mean/test_acc"
 FILE_SIZE = "more than the file's"
 HUGE_W = {"shape": (200000, 200000), "dtype": "f4"}  # 149 GiB, never written
+
+# The resolved experiment's search block as successive halving will write it: 2 epochs, rungs ending at 1 and 2.
+HALVING = ("name: hostile\ntraining:\n  epochs: 2\n  select: val_loss\n"
+           "search:\n  method: halving\n  min_epochs: 1\n  eta: 3\n")
+SEARCH = ("plot_search",)
+NEEDS_VALIDATION = "plot_search needs a validation split"
 
 # (name, corruption, readers, what the message says: a text for all readers or {reader: text}).
 CASES = [
@@ -220,9 +241,39 @@ CASES = [
      "/summary has 8 rows but none of it is stored"),
     ("config-huge", with_config(30000000), ALL, "config 30000000 is not a config point's id"),
     ("config-negative", with_config(-1), ALL, "config -1 is not a config point's id"),
-    ("many-config-points", many_config_points, ("configs", "plot_grid", "plot_compare", "plot_curves"),
+    ("many-config-points", many_config_points, ("configs", "plot_grid", "plot_compare", "plot_curves", "plot_search"),
      {"configs": None, "plot_grid": "are too many for one figure", "plot_compare": "are too many for one figure",
-      "plot_curves": "no config point"}),
+      "plot_curves": "no config point", "plot_search": "no run 8"}),
+    # what plot_search reads besides: validation, the search, the rung column, each run's training.select
+    ("validation-missing-search", attr("/", "validation", None), SEARCH, NEEDS_VALIDATION),
+    ("validation-none", attr("/", "validation", "none"), SEARCH, NEEDS_VALIDATION),
+    ("rung-text", added("rung", "S8", b"0"), SEARCH, "/summary column rung holds text, not integers"),
+    ("rung-float", added("rung", "<f8", 0.5), SEARCH, "/summary column rung holds floating-point numbers"),
+    ("rung-negative", added("rung", "<i4", -1), SEARCH, "rung -1 is not a rung (0..63)"),
+    ("rung-huge", added("rung", "<i8", 2 ** 40), SEARCH, "rung 1099511627776 is not a rung (0..63)"),
+    ("rung-past-the-grid", added("rung", "<i4", 1), SEARCH,
+     "rung 1 is not a rung of its search (grid search: 1 rung, ending at epoch 2)"),
+    ("epochs-done-nan", retyped("epochs_done", "<f8", lambda c: np.full(len(c), np.nan)), SEARCH,
+     "/summary row 0: epochs_done nan is not a number of epochs"),
+    ("epochs-done-negative", retyped("epochs_done", "<i4", lambda c: c - 3), SEARCH,
+     "/summary row 0: epochs_done -1 is not a number of epochs"),
+    ("search-method-unknown", attr("/", "experiment", "name: x\nsearch:\n  method: annealing\n"), SEARCH,
+     "the experiment's search.method is 'annealing', not one of grid, random, halving, hyperband"),
+    ("search-method-flow", attr("/", "experiment", "name: x\nsearch: {method: bayes, trials: 3}\n"), SEARCH,
+     "search.method is 'bayes'"),
+    ("search-eta-text", attr("/", "experiment", HALVING.replace("eta: 3", "eta: three")), SEARCH,
+     "search.eta is 'three', not a number above 1"),
+    ("search-eta-one", attr("/", "experiment", HALVING.replace("eta: 3", "eta: 1")), SEARCH, "search.eta is '1'"),
+    ("search-min-epochs-fraction", attr("/", "experiment", HALVING.replace("min_epochs: 1", "min_epochs: 1.5")),
+     SEARCH, "search.min_epochs is '1.5', not a count of epochs"),
+    ("search-min-epochs-missing", attr("/", "experiment", HALVING.replace("  min_epochs: 1\n", "")), SEARCH,
+     "search.min_epochs is ''"),
+    ("select-unknown", each(attr("/", "experiment", HALVING), attr("runs/r000000", "training.select", "test_acc")),
+     SEARCH, "run 0's training.select is 'test_acc', not one of val_loss, val_acc"),
+    ("select-number", each(attr("/", "experiment", HALVING), attr("runs/r000000", "training.select", 3)), SEARCH,
+     "/runs/r000000 attribute training.select is a scalar of integers, not a string"),
+    ("halving-past-rung", each(attr("/", "experiment", HALVING), added("rung", "<i4", 0)), SEARCH,
+     "run 0 trained 2 epochs, past the end of its rung 0 at epoch 1 (successive halving (min_epochs 1, eta 3))"),
     # /data
     ("data-dataset", each(deleted("data"), replaced("data", np.arange(3))), ALL, "/data is not a group"),
     ("class-names-numbers", attr("data", "class_names", np.arange(10)), ALL, "class_names is shape (10)"),
@@ -297,12 +348,21 @@ HARMLESS = [
     ("as-made", lambda f: None, EVERY_READER),
     ("experiment-missing", attr("/", "experiment", None), ALL),
     ("name-missing", attr("/", "name", None), ALL),
-    ("validation-missing", attr("/", "validation", None), ALL),  # read as none, as nnlab summary does
+    ("validation-missing", attr("/", "validation", None), ALL[:-1]),  # read as none, as nnlab summary does
     ("format-version-float", attr("/", "format_version", 2.0), ALL),
     ("data-missing", deleted("data"), ALL + WEIGHT_READERS),  # nothing to check the first and last layer against
     ("class-names", attr("data", "class_names", np.array(["c%d" % i for i in range(10)], dtype=h5py.string_dtype())),
      ALL),
     ("seed-missing", attr("runs/r000000", "seed", None), ("plot_weights_run0",)),  # the title goes without
+    # successive halving as it will be written: the search block, the rung column, pruned runs
+    ("halving", attr("/", "experiment", HALVING), SEARCH),  # no rung column: the rung epochs_done reaches
+    ("halving-rungs", each(attr("/", "experiment", HALVING), added("rung", "<i4", 1)), SEARCH),
+    ("halving-no-select", each(attr("/", "experiment", HALVING), attr("runs/r000000", "training.select", None)),
+     SEARCH),  # the experiment's
+    ("rung-zero", added("rung", "<i4", 0), SEARCH),  # a grid: one rung
+    ("hyperband", attr("/", "experiment", HALVING.replace("halving", "hyperband").replace("eta: 3", "eta: 2")),
+     SEARCH),  # R = 2, eta 2: brackets of 2 trials (rungs end at 1, 2) and 2 trials (at 2)
+    ("random", attr("/", "experiment", "name: x\nsearch: {method: random, trials: 4, seed: 0}\n"), SEARCH),
 ]
 
 
