@@ -99,6 +99,56 @@ typedef struct {
     void *ctx;
 } TrainProgress;
 
+/* A run in progress, trained epoch by epoch (successive halving pauses it
+ * at a rung and continues it later, bit-identical to a run trained
+ * straight through): the model, the optimizer's state and step count, the
+ * dropout and shuffle streams with the current order of the training rows,
+ * the selection and early-stopping state, and the result so far. The
+ * schedule of learning rates depends on c->epochs only, never on where a
+ * run paused. Owned by its creator: train_state_free (NULL is fine). */
+typedef struct {
+    Mlp mlp;
+    Optim opt;                   /* opt.t: steps taken */
+    float *params, *grads;       /* (n_params) each */
+    float *state;                /* (n_state) the optimizer's state (optim_n_state × n_params); NULL for sgd */
+    size_t n_state;
+    Rng dropout_rng, shuffle_rng;
+    int32_t *order;              /* (n_order = n_train) training rows of the last epoch, in order */
+    int n_order;
+    double sel_best, sel_ref;    /* selection: the best value so far; early stopping's reference value */
+    int sel_wait;                /* early stopping: epochs since ref last improved by more than min_delta */
+    int stopped;                 /* early stopping ended the run */
+    RunResult res;               /* curves so far (NaN beyond epochs_done), init, best; weights: train_snapshot */
+    MlpWork *ws;                 /* scratch, not state: for train_work_rows() rows */
+    float *xb;                   /* (train_batch_rows(), features) gathered batch when shuffling */
+    int32_t *yb;                 /* (train_batch_rows()) */
+} TrainState;
+
+/* Allocate a run's buffers (a result at epoch 0 of nothing: curves NaN);
+ * train_start or train_unpack fill them. 0, or -1 with a message. */
+int train_alloc(TrainState *t, const TrainConfig *c, const Dataset *d, char *err);
+/* A new run from `seed`: initialised, epoch 0's curves recorded. */
+int train_start(TrainState *t, const TrainConfig *c, const Dataset *d, uint64_t seed, char *err);
+/* Train until epoch to_epoch (at most c->epochs) or until the run is over
+ * (diverged, stopped early). 0, or 1 when progress stopped it after an
+ * epoch (the state is that epoch's). */
+int train_advance(TrainState *t, const TrainConfig *c, const Dataset *d, int to_epoch, const TrainProgress *progress);
+/* Diverged or stopped early: no epoch would train. */
+int train_over(const TrainState *t);
+/* t->res as a run ending here reports it: weights = the parameters now,
+ * best_epoch fixed up as train_run does. Training may go on after it. */
+void train_snapshot(TrainState *t);
+/* End the run here: its result moves into *res, t is freed. */
+void train_finish(TrainState *t, RunResult *res);
+void train_state_free(TrainState *t);
+
+/* The state as one buffer (MPI messages, tests): train_pack_bytes(t)
+ * bytes. train_unpack fills a state train_alloc made for the same config
+ * and data; -1 if the buffer does not fit it. */
+size_t train_pack_bytes(const TrainState *t);
+void train_pack(const TrainState *t, char *buf);
+int train_unpack(TrainState *t, const char *buf, size_t len);
+
 /* Train one run from `seed`. Fills *res (freed with run_result_free).
  * Returns 0, or -1 with a message when memory could not be allocated, or 1
  * when progress stopped it (nothing in *res); a diverged run is a success
