@@ -12,7 +12,7 @@
 #include "optim.h"
 #include "rng.h"
 
-const char *const run_status_names[] = {"ok", "diverged", "failed", NULL};
+const char *const run_status_names[] = {"ok", "diverged", "failed", "paused", "pruned", NULL};
 const char *const curve_names[] = {"train_loss", "test_loss", "train_acc", "test_acc", "val_loss", "val_acc", NULL};
 const char *const train_select_names[] = {"val_loss", "val_acc", NULL};
 
@@ -406,4 +406,13 @@ int train_unpack(TrainState *t, const char *buf, size_t len)
     memcpy(t->shuffle_rng.s, h.shuffle, sizeof h.shuffle);
     pack_body(t, (char *)buf + sizeof h, 0); /* writes into t only */
     return 0;
+}
+
+double train_rung_value(const RunResult *r, int select, int epoch)
+{
+    if (r->n_curves <= CURVE_VAL_ACC) return NAN; /* a diverged run's curves are NaN from there on */
+    int e = epoch < r->epochs_done ? epoch : r->epochs_done;
+    double v = r->curve[select == SELECT_VAL_ACC ? CURVE_VAL_ACC : CURVE_VAL_LOSS][e];
+    if (!isfinite(v)) return NAN;
+    return select == SELECT_VAL_ACC ? -v : v;
 }

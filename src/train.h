@@ -49,8 +49,10 @@ typedef struct {
 typedef enum { SELECT_VAL_LOSS = 0, SELECT_VAL_ACC } TrainSelect;
 extern const char *const train_select_names[]; /* "val_loss", "val_acc" */
 
-typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED } RunStatus;
-extern const char *const run_status_names[]; /* "ok", "diverged", "failed" */
+/* paused and pruned: successive halving's (a run paused at a rung; one not
+ * promoted past it). Training itself sets only ok and diverged. */
+typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED, RUN_PAUSED, RUN_PRUNED } RunStatus;
+extern const char *const run_status_names[]; /* "ok", "diverged", "failed", "paused", "pruned" */
 
 enum { CURVE_TRAIN_LOSS = 0, CURVE_TEST_LOSS, CURVE_TRAIN_ACC, CURVE_TEST_ACC, CURVE_VAL_LOSS, CURVE_VAL_ACC,
        N_CURVES };
@@ -64,6 +66,7 @@ typedef struct {
     int epochs_done;     /* completed epochs (the one that diverged included; fewer after an early stop) */
     int best_epoch;      /* the selected epoch: best validation value (ties: earliest); else epochs_done */
     int n_curves;        /* curves held: N_CURVES with validation, else the first CURVE_VAL_LOSS */
+    int rung;            /* successive halving: the rung reached (0-based); 0 for other searches */
     double seconds;      /* wall time of the run */
     double train_seconds;/* of which in training steps (not evaluating the curves) */
     double *curve[N_CURVES]; /* (epochs + 1): index 0 before training; NaN from divergence on and after a stop */
@@ -166,6 +169,11 @@ void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float 
                     int n, double *loss, double *acc);
 void train_predict(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y, int n,
                    float *prob, int32_t *pred, double *loss, double *acc);
+
+/* A run's value at a rung ending at epoch `epoch` (successive halving):
+ * its selection value (training.select) there, or at its last epoch if it
+ * stopped early; lower is better (an accuracy negated); NaN when diverged. */
+double train_rung_value(const RunResult *r, int select, int epoch);
 
 /* The selected epoch of curves val (lower is better: a loss, or an
  * accuracy negated) over epochs 0 .. last: the first with the lowest
