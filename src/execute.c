@@ -334,8 +334,14 @@ static void run_all(Execution *L, Committer *c, int threads)
         }
         if (L->plan->n_brackets) {
             double value = rung_work(L, &w);
+            int bracket = 0, rung = -1, left = 0;
 #pragma omp critical(nnlab_schedule)
-            schedule_finished_value(L->plan, w.index, value);
+            {
+                schedule_finished_value(L->plan, w.index, value);
+                if (!schedule_rung_status(L->plan, &bracket, &rung, &left)) rung = -1;
+            }
+#pragma omp critical(nnlab_progress)
+            L->progress.bracket = bracket, L->progress.rung = rung, L->progress.rung_left = left;
             continue;
         }
         index = w.index;

@@ -145,5 +145,50 @@ class Halving(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(out, "runs")))
 
 
+HYPERBAND = """name: hyperband
+dataset: {validation_fraction: 0.2, scale: standard}
+model: {hidden: [8]}
+training: {epochs: 9, batch_size: 32, optimizer: momentum}
+search:
+  method: hyperband
+  seed: 1
+  space:
+    training.learning_rate: {log_uniform: [0.001, 0.5]}
+seeds: [1]
+"""
+
+
+class Hyperband(unittest.TestCase):
+    def test_brackets_and_threads(self):
+        tmp = tempfile.mkdtemp(prefix="nnlab_hyperband_")
+        try:
+            exp = os.path.join(tmp, "hb.yaml")
+            with open(exp, "w") as f:
+                f.write(HYPERBAND)
+            r = nnlab("check", exp)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("# runs: 17 (17 trials x 1 seeds)", r.stdout)  # brackets of 9, 5 and 3 trials
+            for j in (1, 2):
+                r = nnlab("run", exp, "-o", os.path.join(tmp, "j%d" % j), "-j", j, "--quiet")
+                self.assertEqual(r.returncode, 0, r.stderr)
+            one = results_contents(os.path.join(tmp, "j1", "results.h5"))
+            self.assertEqual(one, results_contents(os.path.join(tmp, "j2", "results.h5")))
+            with h5py.File(os.path.join(tmp, "j1", "results.h5"), "r") as f:
+                s = f["summary"][()]
+                # bracket 0: trials 0-8 at 1, 3, 9 epochs keep 9, 3, 1; bracket 1: 9-13 at 3, 9 keep 5, 1;
+                # bracket 2: 14-16 at 9 epochs, all
+                ok = [int(r["config"]) for r in s if r["status"] == b"ok"]
+                self.assertEqual(len(ok), 5)
+                self.assertEqual(sum(c < 9 for c in ok), 1)
+                self.assertEqual(sum(9 <= c < 14 for c in ok), 1)
+                self.assertEqual([c for c in ok if c >= 14], [14, 15, 16])
+                for r in s:
+                    c, done = int(r["config"]), int(r["epochs_done"])
+                    want = {0: [1, 3, 9], 1: [3, 9], 2: [9]}[0 if c < 9 else 1 if c < 14 else 2][int(r["rung"])]
+                    self.assertEqual(done, want, r)
+        finally:
+            shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     unittest.main()
