@@ -19,6 +19,7 @@
 #include "node.h"
 #include "optim.h"
 #include "rng.h"
+#include "schedule.h"
 
 #define MAX_FILE_BYTES (16 << 20)
 #define MAX_SEEDS 1000000      /* with {count, start} */
@@ -1174,7 +1175,7 @@ static int bind_grid(Binder *b, const Node *n, Experiment *ex)
  * downstream (grid_settings, grid_describe, the summary columns) reads as it
  * reads a grid. The resolved text holds the distributions, never the draws. */
 
-const char *const cfg_search_method_names[] = {"grid", "random", NULL};
+const char *const cfg_search_method_names[] = {"grid", "random", "halving", "hyperband", NULL};
 const char *const cfg_dist_names[] = {"uniform", "log_uniform", "int_uniform", "int_log_uniform", "choice", NULL};
 
 #define MAX_SAMPLED_VALUES 50000 /* trials × sampled settings: each draw is held in a Settings, as a grid value */
@@ -1183,6 +1184,8 @@ static const char *const search_keys[] = {"method", "trials", "seed", "space", "
 static const char *const method_words[] = {"grid", "random", "halving", "hyperband", NULL};
 static const SettingDef trials_def = {"search.trials", SET_INT, 0, 0, NULL, 1, MAX_CONFIGS, 0, 0};
 static const SettingDef search_seed_def = {"search.seed", SET_I64, 0, 0, NULL, 0, SEED_MAX, 0, 0};
+static const SettingDef min_epochs_def = {"search.min_epochs", SET_INT, 0, 0, NULL, 1, 1000000, 0, 0};
+static const SettingDef eta_def = {"search.eta", SET_INT, 0, 0, NULL, 2, 1000, 0, 0};
 
 /* Other tools' names for a distribution (Optuna, Hyperopt, Ray Tune). */
 static const char *const dist_aliases[][2] = {
@@ -1386,6 +1389,40 @@ static int draw_trials(Binder *b, const Node *at, Experiment *ex)
     for (int k = 0; k < se->n_params; k++) /* the placeholder: see cfg.h */
         cfg_copy_setting(ex->axes[k].def, &ex->settings, &ex->axes[k].values[0]);
     ex->n_configs = se->trials;
+    se->drawn = 1;
+    return 0;
+}
+
+/* The checks of halving and hyperband: a validation split to rank on,
+ * training.epochs (the last rung) one value for all and not below
+ * min_epochs; hyperband draws its own number of trials. */
+static int bind_rungs(Binder *b, const Node *method, const Node *trials, const Node *space, Experiment *ex)
+{
+    const Search *se = &ex->search;
+    const char *name = cfg_search_method_names[se->method];
+    (void)space;
+    if (!data_has_validation(&ex->settings.data))
+        return node_errf(b->err, method, "search.method: %s ranks config points on validation: give "
+                         "dataset.validation_fraction or dataset.folds", name);
+    if (se->method == SEARCH_HYPERBAND && trials)
+        return node_errf(b->err, trials, "search.trials: hyperband draws the trials of its brackets itself (from "
+                         "training.epochs, min_epochs and eta); leave trials out");
+    if (se->min_epochs > ex->settings.train.epochs)
+        return node_errf(b->err, method, "search.min_epochs: %d is more than training.epochs (%d), the last rung",
+                         se->min_epochs, ex->settings.train.epochs);
+    return 0;
+}
+
+/* Halving and hyperband train every config point up to training.epochs
+ * and rank them on training.select: neither may vary (checked on the
+ * config points, grid's or drawn). */
+static int rung_axes(Binder *b, const Node *method, const Experiment *ex)
+{
+    for (int k = 0; k < ex->n_axes; k++)
+        if (!strcmp(ex->axes[k].def->key, "training.epochs") || !strcmp(ex->axes[k].def->key, "training.select"))
+            return node_errf(b->err, method, "search.method: %s trains every config point up to training.epochs and "
+                             "ranks them on training.select: %s cannot be swept", cfg_search_method_names[ex->search.method],
+                             ex->axes[k].def->key);
     return 0;
 }
 
@@ -1410,6 +1447,8 @@ static int bind_search(Binder *b, const Node *n, Experiment *ex)
     Search *se = &ex->search;
     const Node *method = NULL, *space = NULL, *random_only = NULL, *halving_only = NULL, *trials = NULL;
     double v;
+    se->min_epochs = 1;
+    se->eta = 3;
     if (!n) return 0;
     if (n->kind != NODE_MAP)
         return type_error(b, n, "search", "a mapping such as {method: random, trials: 20, space: {...}}");
@@ -1418,9 +1457,6 @@ static int bind_search(Binder *b, const Node *n, Experiment *ex)
         const Node *item = n->items[i];
         if (!strcmp(k, "method")) {
             if (bind_enum(b, item, "search.method", method_words, &se->method)) return -1;
-            if (se->method > SEARCH_RANDOM)
-                return node_errf(b->err, item, "search.method: %s is not available in this version (grid or random)",
-                                 item->text);
             method = item;
         } else if (!strcmp(k, "trials")) {
             if (bind_number(b, item, "search.trials", &trials_def, 1, &v)) return -1;
@@ -1435,34 +1471,45 @@ static int bind_search(Binder *b, const Node *n, Experiment *ex)
             space = item;
             random_only = random_only || !own(b, n->keys[i]) ? random_only : n->keys[i];
         } else if (!strcmp(k, "min_epochs") || !strcmp(k, "eta")) {
-            halving_only = halving_only ? halving_only : n->keys[i];
+            int eta = !strcmp(k, "eta");
+            if (bind_number(b, item, eta ? "search.eta" : "search.min_epochs", eta ? &eta_def : &min_epochs_def, 1, &v))
+                return -1;
+            *(eta ? &se->eta : &se->min_epochs) = (int)v;
+            halving_only = halving_only || !own(b, n->keys[i]) ? halving_only : n->keys[i];
         } else {
             char hint[800];
             suggest(hint, sizeof hint, k, search_keys);
             return node_errf(b->err, n->keys[i], "unknown key '%.40s' in search%s", k, hint);
         }
     }
-    if (halving_only)
-        return node_errf(b->err, halving_only, "search.%s is for method halving or hyperband, which this version does "
-                         "not have", halving_only->text);
+    int rungs = se->method == SEARCH_HALVING || se->method == SEARCH_HYPERBAND;
+    if (halving_only && !rungs)
+        return node_errf(b->err, halving_only, "search.%s is for method halving or hyperband", halving_only->text);
     if (se->method == SEARCH_GRID && random_only)
         return node_errf(b->err, random_only, "search.%s needs method: random (the default, grid, runs every config "
                          "point of the grid)", random_only->text);
+    if (rungs && bind_rungs(b, method, trials, space, ex)) return -1;
     if (se->method == SEARCH_GRID) return 0;
-    if (!trials) return node_errf(b->err, method, "search.method: random needs search.trials, the number of config "
-                                  "points to draw");
+    if (se->method == SEARCH_HALVING && !trials && !space) return rung_axes(b, method, ex);
+    if (se->method == SEARCH_HYPERBAND)
+        se->trials = schedule_hyperband_trials(ex->settings.train.epochs, se->min_epochs, se->eta);
+    else if (!trials)
+        return node_errf(b->err, method, "search.method: %s needs search.trials, the number of config points to draw",
+                         cfg_search_method_names[se->method]);
     if (space && space->kind != NODE_MAP)
         return type_error(b, space, "search.space", "a mapping of dotted setting names to distributions");
     if (space && count_nodes(space) > MAX_GRID_NODES)
         return node_errf(b->err, space, "search.space: more than %d values in all; split the experiment", MAX_GRID_NODES);
     int n_space = space ? space->n : 0;
     if (n_space + ex->n_axes == 0)
-        return node_errf(b->err, method, "search.method: random has nothing to draw: give search.space or grid: axes");
+        return node_errf(b->err, method, "search.method: %s has nothing to draw: give search.space or grid: axes",
+                         cfg_search_method_names[se->method]);
     if (!(se->params = nn_calloc((size_t)(n_space + ex->n_axes), sizeof *se->params)))
         return nn_errf(b->err, "out of memory");
     for (int i = 0; i < n_space; i++)
         if (bind_param(b, space->keys[i], space->items[i], ex, &se->params[se->n_params++])) return -1;
-    return draw_trials(b, trials, ex);
+    if (draw_trials(b, trials ? trials : method, ex)) return -1;
+    return rungs ? rung_axes(b, method, ex) : 0;
 }
 
 /* "[a, b]": a choice's or a grid axis's values. */
@@ -1514,8 +1561,10 @@ static void emit_search(Buf *b, const Experiment *ex)
         param_text(b, p);
         buf_printf(b, "\n");
     }
-    buf_printf(b, "search:\n  method: %s\n  trials: %d\n  seed: %lld\n", cfg_search_method_names[se->method],
-               se->trials, (long long)se->seed);
+    buf_printf(b, "search:\n  method: %s\n", cfg_search_method_names[se->method]);
+    if (se->method != SEARCH_HYPERBAND) buf_printf(b, "  trials: %d\n", se->trials);
+    buf_printf(b, "  seed: %lld\n", (long long)se->seed);
+    if (se->method >= SEARCH_HALVING) buf_printf(b, "  min_epochs: %d\n  eta: %d\n", se->min_epochs, se->eta);
     for (int k = 0, n = 0; k < se->n_params; k++) {
         const SearchParam *p = &se->params[k];
         if (p->from_grid) continue;
@@ -1538,8 +1587,12 @@ static void search_text(char *buf, size_t cap, const Experiment *ex)
 {
     const Search *se = &ex->search;
     if (se->method == SEARCH_GRID) snprintf(buf, cap, "grid");
-    else snprintf(buf, cap, "%s, %d trials, seed %lld", cfg_search_method_names[se->method], se->trials,
-                  (long long)se->seed);
+    else if (!se->drawn) snprintf(buf, cap, "%s of the grid, min_epochs %d, eta %d", cfg_search_method_names[se->method],
+                                  se->min_epochs, se->eta);
+    else if (se->method == SEARCH_RANDOM) snprintf(buf, cap, "random, %d trials, seed %lld", se->trials,
+                                                   (long long)se->seed);
+    else snprintf(buf, cap, "%s, %d trials, seed %lld, min_epochs %d, eta %d", cfg_search_method_names[se->method],
+                  se->trials, (long long)se->seed, se->min_epochs, se->eta);
 }
 
 /* Whether the data set brings its own test rows (idx's t10k files, a test_path). */
@@ -1954,7 +2007,7 @@ static void emit_section(Buf *b, const Experiment *ex, const char *section)
         for (int j = i; j < end; j++)
             if (applies(&cfg_settings[j], &ex->settings) && axis_of(ex, &cfg_settings[j]))
                 buf_printf(b, "  # %s: %s\n", cfg_settings[j].key + len + 1,
-                           ex->search.method == SEARCH_RANDOM ? "sampled, see search" : "swept, see grid");
+                           ex->search.drawn ? "sampled, see search" : "swept, see grid");
         i = end;
     }
 }
@@ -1967,9 +2020,9 @@ static void emit_body(Buf *b, const Experiment *ex)
 {
     char value[4 * DATA_PATH_LEN + 8];
     for (int sec = 0; sections[sec]; sec++) emit_section(b, ex, sections[sec]);
-    if (ex->search.method == SEARCH_RANDOM) emit_search(b, ex);
+    if (ex->search.drawn) emit_search(b, ex);
     else if (ex->n_axes) buf_printf(b, "grid:\n");
-    for (int i = 0; i < ex->n_axes && ex->search.method != SEARCH_RANDOM; i++) {
+    for (int i = 0; i < ex->n_axes && !ex->search.drawn; i++) {
         buf_printf(b, "  %s: [", ex->axes[i].def->key);
         for (int j = 0; j < ex->axes[i].n; j++) {
             cfg_format_value(value, sizeof value, ex->axes[i].def, &ex->axes[i].values[j]);
@@ -1977,6 +2030,9 @@ static void emit_body(Buf *b, const Experiment *ex)
         }
         buf_printf(b, "]\n");
     }
+    if (!ex->search.drawn && ex->search.method == SEARCH_HALVING)
+        buf_printf(b, "search:\n  method: halving\n  min_epochs: %d\n  eta: %d\n", ex->search.min_epochs,
+                   ex->search.eta);
     int consecutive = ex->n_seeds > 1;
     for (int i = 1; i < ex->n_seeds && consecutive; i++) consecutive = ex->seeds[i] == ex->seeds[i - 1] + 1;
     if (consecutive) {
@@ -2194,6 +2250,7 @@ int cfg_growth(const Experiment *a, const Experiment *b, char *buf, size_t cap)
     if (a->n_axes != b->n_axes) return CFG_DIFFERS; /* an axis added or removed */
     int worst = seeds_growth(a, b);
     if (a->search.method != b->search.method) return CFG_DIFFERS;
+    if (a->search.method >= SEARCH_HALVING) return CFG_DIFFERS; /* more trials or seeds change what is promoted */
     if (a->search.method == SEARCH_RANDOM) { /* more trials: the same space, and trial i draws the same */
         int g = random_growth(a, b);
         worst = g > worst ? g : worst;

@@ -51,9 +51,13 @@ typedef struct {
 } GridAxis;
 
 /* search.method: grid crosses the grid axes; random draws `trials` config
- * points (halving and hyperband are specified in DESIGN.md, not built yet). */
-typedef enum { SEARCH_GRID = 0, SEARCH_RANDOM } SearchMethod;
-extern const char *const cfg_search_method_names[]; /* "grid", "random", NULL */
+ * points; halving (successive halving) trains its config points rung by
+ * rung, keeping the best 1/eta at each: the trials it draws (with
+ * search.trials) or the grid's config points; hyperband runs the brackets
+ * of Li et al. (2018), each a successive halving of trials it draws
+ * (schedule.h sizes them). */
+typedef enum { SEARCH_GRID = 0, SEARCH_RANDOM, SEARCH_HALVING, SEARCH_HYPERBAND } SearchMethod;
+extern const char *const cfg_search_method_names[]; /* "grid", "random", "halving", "hyperband", NULL */
 
 /* A distribution of search.space. */
 typedef enum { DIST_UNIFORM = 0, DIST_LOG_UNIFORM, DIST_INT_UNIFORM, DIST_INT_LOG_UNIFORM, DIST_CHOICE } SearchDist;
@@ -76,6 +80,9 @@ typedef struct {
     SearchParam *params;  /* (n_params) the space's settings in the order written, then the grid's axes:
                            * the order of the draws */
     int n_params;
+    int drawn;            /* config points are drawn trials (random, hyperband, halving with trials), whose axes
+                           * are zipped; else the grid's, crossed */
+    int min_epochs, eta;  /* halving, hyperband: the first rung's epochs (>= 1); keep the best 1/eta (>= 2) */
 } Search;
 
 typedef struct {

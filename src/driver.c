@@ -270,8 +270,64 @@ static int merge_complete(const MergeReport *rep, const char *dir, char *err)
                    rep->n_rejected == 1 ? "" : "s", rep->rejected, dir, rep->n_rejected == 1 ? "it" : "them");
 }
 
+/* Successive halving's plan: its brackets, and what the run files say
+ * (verified by runs_to_do: a missing one has not started); *n_todo the
+ * runs not yet closed, *epochs an estimate of the epochs to train. */
+static int plan_rungs(const Experiment *ex, const RunSpec *runs, int n_runs, Schedule *plan, int *n_todo,
+                      double *epochs, char *err)
+{
+    const Search *se = &ex->search;
+    Bracket b[SCHEDULE_MAX_RUNGS];
+    int rpc = ex->n_seeds * grid_n_folds(ex), E = ex->settings.train.epochs;
+    int n_b = schedule_brackets(se->method == SEARCH_HYPERBAND, grid_n_configs(ex), E, se->min_epochs, se->eta, b);
+    RunRungs *rr = nn_calloc((size_t)n_runs, sizeof *rr);
+    double *curve = nn_alloc(2 * ((size_t)E + 1), sizeof(double));
+    int rc = !rr || !curve ? nn_errf(err, "out of memory") : 0;
+    *n_todo = 0;
+    *epochs = 0;
+    for (int bi = 0; bi < n_b; bi++)
+        for (int r = 0; r < b[bi].n_rungs; r++)
+            *epochs += (double)b[bi].keep[r] * rpc * (b[bi].epochs[r] - (r ? b[bi].epochs[r - 1] : 0));
+    for (int i = 0; i < n_runs && !rc; i++) {
+        char path[4200], status[32];
+        h5io_run_path(path, sizeof path, ex->output, runs[i].id);
+        rr[i].reached = -1;
+        if (access(path, F_OK) != 0) {
+            (*n_todo)++;
+            continue;
+        }
+        RunResult res = {0}; /* its validation curves, for train_rung_value */
+        res.epochs = E, res.n_curves = N_CURVES;
+        res.curve[CURVE_VAL_LOSS] = curve, res.curve[CURVE_VAL_ACC] = curve + E + 1;
+        if (h5io_read_progress(path, E, status, sizeof status, &res.rung, &res.epochs_done, curve, curve + E + 1) ||
+            res.rung >= SCHEDULE_MAX_RUNGS) {
+            rc = nn_errf(err, "%s: cannot read its rung and curves", path);
+            break;
+        }
+        const Bracket *in = b;
+        while (runs[i].config >= in->first + in->n) in++;
+        rr[i].reached = res.rung < in->n_rungs ? res.rung : in->n_rungs - 1;
+        rr[i].closed = strcmp(status, "paused") != 0;
+        *n_todo += !rr[i].closed;
+        for (int r = 0; r <= rr[i].reached; r++)
+            rr[i].value[r] = train_rung_value(&res, ex->settings.train.select, in->epochs[r]);
+    }
+    if (!rc && schedule_init_rungs(plan, b, n_b, rpc, rr)) rc = nn_errf(err, "out of memory");
+    free(rr);
+    free(curve);
+    return rc;
+}
+
 int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 {
+    if (o->shard_n && ex->search.method >= SEARCH_HALVING)
+        return nn_errf(err, "%s: --shard cannot split a %s search: its rungs wait for every run of the one before; "
+                       "run it whole (-j, or mpirun across nodes)", ex->file, cfg_search_method_names[ex->search.method]),
+               NN_EXIT_INPUT;
+    if (o->mpi_size > 1 && ex->search.method >= SEARCH_HALVING)
+        return nn_errf(err, "%s: a %s search does not run under MPI in this version; run it on one node with -j",
+                       ex->file, cfg_search_method_names[ex->search.method]),
+               NN_EXIT_INPUT;
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     mlp_blas_single_thread(); /* after reading OpenMP's default: it sets that to 1 too */
     Dataset **data = NULL, **owned = NULL;
@@ -279,6 +335,8 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     int *todo = NULL, *reject = NULL;
     int n_runs = 0, n_owned = 0, n_todo = 0, n_reject = 0, status = NN_EXIT_INPUT;
     OutdirLock lock = {-1, -1, -1};
+    Schedule plan;
+    memset(&plan, 0, sizeof plan);
     int failed = load_data(ex, &data, &owned, &n_owned, o->mpi_rank == 0 ? stderr : NULL, err) || grid_expand(ex, &runs, &n_runs, err) ||
                  check_memory(ex, data, threads < n_runs ? threads : n_runs, err);
 #ifdef NNLAB_HAVE_MPI
@@ -317,15 +375,18 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 #endif
     if (!prepared) goto done;
 
-    Schedule plan;
-    schedule_init(&plan, todo, n_todo);
-    Execution L = {ex, data, runs, n_runs, &plan, o->fail_fast, {0}, 0, ""};
     double epochs_total = 0;
-    for (int i = 0; i < n_todo; i++) {
-        Settings s;
-        grid_settings(ex, runs[todo[i]].config, &s);
-        epochs_total += s.train.epochs;
+    if (ex->search.method >= SEARCH_HALVING) {
+        if (plan_rungs(ex, runs, n_runs, &plan, &n_todo, &epochs_total, err)) goto done;
+    } else {
+        schedule_init(&plan, todo, n_todo);
+        for (int i = 0; i < n_todo; i++) {
+            Settings s;
+            grid_settings(ex, runs[todo[i]].config, &s);
+            epochs_total += s.train.epochs;
+        }
     }
+    Execution L = {ex, data, runs, n_runs, &plan, o->fail_fast, {0}, 0, "", NULL};
     progress_start(&L.progress, n_todo, epochs_total, o->quiet);
     execute_reset_stop();
     install_handlers();
@@ -400,6 +461,7 @@ done:
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     outdir_unlock(&lock);
+    schedule_free(&plan);
     free(todo);
     free(reject);
     free(runs);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef NNLAB_HAVE_MPI
@@ -187,20 +188,163 @@ static int epoch_done(void *ctx, int epoch)
     return stop_requested == EXECUTE_STOP_NOW;
 }
 
+/* ---- successive halving: a run rung by rung ---------------------------- */
+
+void execute_free_paused(Execution *L)
+{
+    for (int i = 0; L->paused && i < L->n_runs_total; i++) {
+        train_state_free(L->paused[i]);
+        free(L->paused[i]);
+        L->paused[i] = NULL;
+    }
+}
+
+/* Run index's state to continue: held in memory, else read from its paused
+ * run file (after --resume), else a new run. NULL with a message. */
+static TrainState *rung_state(Execution *L, int index, const Settings *s, char *err)
+{
+    TrainState *t = L->paused[index];
+    if (t) {
+        L->paused[index] = NULL;
+        return t;
+    }
+    const RunSpec *spec = &L->runs[index];
+    const Dataset *d = execute_run_data(L->ex, L->data, spec);
+    char path[4200];
+    h5io_run_path(path, sizeof path, L->ex->output, spec->id);
+    if (!(t = malloc(sizeof *t))) {
+        snprintf(err, NN_ERR_LEN, "out of memory");
+        return NULL;
+    }
+    int rc, fresh = access(path, F_OK) != 0;
+    if (fresh) {
+        rc = train_start(t, &s->train, d, (uint64_t)spec->seed, err);
+    } else if ((rc = train_alloc(t, &s->train, d, err)) == 0) {
+#pragma omp critical(nnlab_writer)
+        rc = h5io_read_paused(path, t, err);
+        if (rc) train_state_free(t);
+    }
+    if (rc) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* A paused run's file: written and committed on this thread (a run's next
+ * rung may write the same .tmp before a committer would have renamed it). */
+static int save_paused(Execution *L, const RunSpec *spec, const Settings *s, const TrainState *t, int rung)
+{
+    char path[4200], err[NN_ERR_LEN];
+    h5io_run_path(path, sizeof path, L->ex->output, spec->id);
+    int rc;
+#pragma omp critical(nnlab_writer)
+    rc = L->write_failed ? 1 : h5io_write_paused_tmp(path, L->ex, spec, s, t, rung, execute_run_data(L->ex, L->data, spec), err);
+    if (rc == 0) rc = h5io_commit_run(path, spec->id, err);
+    if (rc < 0) {
+#pragma omp critical(nnlab_progress)
+        execute_write_failed(L, err);
+    }
+    return rc;
+}
+
+/* One piece of successive halving's work on run w->index: train it to the
+ * end of its rung (then pause it, or end it at the bracket's last rung), or
+ * end it as pruned. Returns the run's value at the rung (NaN: none). */
+static double rung_work(Execution *L, const Work *w)
+{
+    const RunSpec *spec = &L->runs[w->index];
+    Settings s;
+    grid_settings(L->ex, spec->config, &s);
+    char err[NN_ERR_LEN] = "";
+    TrainState *t = rung_state(L, w->index, &s, err);
+    if (!t) {
+#pragma omp critical(nnlab_progress)
+        execute_run_failed(L, spec, err);
+        return NAN;
+    }
+    RunResult res;
+    if (w->kind == WORK_PRUNE) {
+        int diverged = t->res.status == RUN_DIVERGED;
+        train_finish(t, &res);
+        free(t);
+        res.status = diverged ? RUN_DIVERGED : RUN_PRUNED;
+        res.rung = w->rung;
+        save_run(L, NULL, spec, &s, &res);
+        run_result_free(&res);
+        nn_crash_point("pruned", spec->id); /* the crash test: a run file rewritten as pruned */
+        return NAN;
+    }
+    int before = t->res.epochs_done;
+    RunEpochs re = {L, spec->id, before};
+    TrainProgress tp = {epoch_done, &re};
+    const Dataset *d = execute_run_data(L->ex, L->data, spec);
+    if (train_advance(t, &s.train, d, w->epochs, &tp)) { /* SIGTERM: the rung again on --resume */
+        train_state_free(t);
+        free(t);
+        return NAN;
+    }
+#pragma omp critical(nnlab_progress)
+    progress_epochs(&L->progress, w->epochs - re.reported); /* those a run that ended early skipped */
+    double value = NAN;
+    if (w->last) {
+        train_finish(t, &res);
+        free(t);
+        res.rung = w->rung;
+        value = train_rung_value(&res, s.train.select, w->epochs);
+        save_run(L, NULL, spec, &s, &res);
+        run_result_free(&res);
+        return value;
+    }
+    train_snapshot(t);
+    value = train_rung_value(&t->res, s.train.select, w->epochs);
+    if (save_paused(L, spec, &s, t, w->rung) == 0) {
+        L->paused[w->index] = t;
+        char where[32];
+        snprintf(where, sizeof where, "rung%d", w->rung);
+        nn_crash_point(where, spec->id); /* the crash test: paused at a rung, not yet reported */
+    } else {
+        train_state_free(t);
+        free(t);
+    }
+    return value;
+}
+
 /* Threads take runs from the schedule one at a time (as OpenMP's
  * schedule(dynamic, 1) would): a run's bits do not depend on which thread
- * trains it, nor when. */
+ * trains it, nor when. Under successive halving a thread with nothing ready
+ * waits for the rung's last runs (the plan decides when they are in). */
 static void run_all(Execution *L, Committer *c, int threads)
 {
 #pragma omp parallel num_threads(threads)
     for (;;) {
-        int index;
+        int index, got, done;
+        Work w;
 #pragma omp critical(nnlab_schedule)
         {
             if (stop_requested) schedule_stop(L->plan);
-            index = schedule_next(L->plan);
+            got = schedule_next_work(L->plan, &w);
+            done = schedule_done(L->plan);
         }
-        if (index < 0) break;
+        if (!got && done) break;
+        if (!got) {
+            struct timespec pause = {0, 1000000};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        if (L->plan->n_brackets) {
+            double value = rung_work(L, &w);
+            int bracket = 0, rung = -1, left = 0;
+#pragma omp critical(nnlab_schedule)
+            {
+                schedule_finished_value(L->plan, w.index, value);
+                if (!schedule_rung_status(L->plan, &bracket, &rung, &left)) rung = -1;
+            }
+#pragma omp critical(nnlab_progress)
+            L->progress.bracket = bracket, L->progress.rung = rung, L->progress.rung_left = left;
+            continue;
+        }
+        index = w.index;
         const RunSpec *spec = &L->runs[index];
         Settings s;
         grid_settings(L->ex, spec->config, &s);
@@ -226,9 +370,18 @@ static void run_all(Execution *L, Committer *c, int threads)
 int execute_threads(Execution *L, int threads, char *err)
 {
     Committer c;
-    if (committer_start(&c, L->ex->output, L->plan->n_todo, err)) return -1;
+    if (L->plan->n_brackets && !(L->paused = nn_calloc((size_t)L->n_runs_total, sizeof *L->paused)))
+        return nn_errf(err, "out of memory");
+    if (committer_start(&c, L->ex->output, L->plan->n_todo, err)) {
+        free(L->paused);
+        L->paused = NULL;
+        return -1;
+    }
     run_all(L, &c, threads);
     if (committer_finish(&c)) execute_write_failed(L, c.err);
+    execute_free_paused(L);
+    free(L->paused);
+    L->paused = NULL;
     return 0;
 }
 

@@ -27,7 +27,12 @@ typedef struct {
     Progress progress;
     int write_failed;
     char write_err[NN_ERR_LEN];
+    TrainState **paused;  /* successive halving: (n_runs_total) runs paused at a rung, kept in memory; NULL
+                           * for a run whose state is only in its run file (after --resume) */
 } Execution;
+
+/* Free the paused runs still held (an interrupted search). */
+void execute_free_paused(Execution *E);
 
 /* How to stop: no new run starts (Ctrl-C, --fail-fast, a failed write), or
  * the runs in flight stop at their next epoch too (SIGTERM). */

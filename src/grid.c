@@ -15,7 +15,7 @@ int grid_n_configs(const Experiment *ex)
  * varies fastest; a random search's axes are zipped (cfg.h). */
 static int value_index(const Experiment *ex, int config, int axis)
 {
-    if (ex->search.method == SEARCH_RANDOM) return config;
+    if (ex->search.drawn) return config;
     int stride = 1;
     for (int k = ex->n_axes - 1; k > axis; k--) stride *= ex->axes[k].n;
     return (config / stride) % ex->axes[axis].n;

@@ -468,6 +468,7 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
         attr_i64(g, "fold", spec->fold) || attr_str(g, "status", run_status_names[res->status]) ||
         attr_i64(g, "epochs_done", res->epochs_done) || attr_i64(g, "best_epoch", res->best_epoch) ||
         attr_f64(g, "seconds", res->seconds) || attr_f64(g, "train_seconds", res->train_seconds) ||
+        attr_i64(g, "rung", res->rung) ||
         attr_str(g, "data_hash", hash) || attr_str(g, "identity", identity) ||
         dset_f64(g, "scale_offset", d->scale_offset, (size_t)d->n_features) ||
         dset_f64(g, "scale_factor", d->scale_factor, (size_t)d->n_features))
@@ -484,8 +485,55 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
     return rc;
 }
 
+static int attr_u64_array(hid_t loc, const char *name, const uint64_t *v, int n)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t space = H5Screate_simple(1, &dim, NULL);
+    if (space < 0) return -1;
+    int rc = attr_write(loc, name, H5T_NATIVE_UINT64, space, v);
+    H5Sclose(space);
+    return rc;
+}
+
+/* state/: what a paused run continues from besides its curves, weights
+ * (the parameters), best and init: the optimizer's state and step count,
+ * the dropout and shuffle streams, the order of the training rows, the
+ * selection and early-stopping state and the status training left. */
+static int write_state_group(hid_t g, const TrainState *t)
+{
+    hid_t st = group_create(g, "state");
+    if (st < 0) return -1;
+    hsize_t n_state = t->n_state;
+    int rc = attr_i64(st, "steps", t->opt.t) || attr_u64_array(st, "rng_dropout", t->dropout_rng.s, 4) ||
+             attr_u64_array(st, "rng_shuffle", t->shuffle_rng.s, 4) || attr_f64(st, "select_best", t->sel_best) ||
+             attr_f64(st, "select_ref", t->sel_ref) || attr_i64(st, "select_wait", t->sel_wait) ||
+             attr_i64(st, "stopped", t->stopped) || attr_str(st, "status", run_status_names[t->res.status]) ||
+             dset_i32(st, "order", t->order, (size_t)t->n_order) ||
+             (n_state && dset_write(st, "optim", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n_state, t->state));
+    if (H5Gclose(st) < 0) rc = -1;
+    return rc ? -1 : 0;
+}
+
+static int write_run_file(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                          const RunResult *res, const TrainState *state, const Dataset *d, char *err);
+
 int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
                        const RunResult *res, const Dataset *d, char *err)
+{
+    return write_run_file(path, ex, spec, s, res, NULL, d, err);
+}
+
+int h5io_write_paused_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                          const TrainState *t, int rung, const Dataset *d, char *err)
+{
+    RunResult res = t->res; /* train_snapshot has set its weights */
+    res.status = RUN_PAUSED;
+    res.rung = rung;
+    return write_run_file(path, ex, spec, s, &res, t, d, err);
+}
+
+static int write_run_file(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                          const RunResult *res, const TrainState *state, const Dataset *d, char *err)
 {
     char tmp[4200], sum[32];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -496,6 +544,7 @@ int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *sp
     hid_t g = rc ? -1 : group_create(f, "run");
     if (g < 0) rc = -1;
     if (!rc) rc = write_run_group(g, ex, spec, s, res, d);
+    if (!rc && state) rc = write_state_group(g, state);
     if (!rc) rc = content_checksum(g, (hsize_t)1 << 40, sum) || attr_str(g, "checksum", sum) ? -1 : 0;
     if (g >= 0 && H5Gclose(g) < 0) rc = -1;
     if (rc) {
@@ -642,6 +691,74 @@ int h5io_reject_run(const char *dir, int run_id, char *err)
     return 0;
 }
 
+/* ---- paused runs (successive halving) ------------------------------------ */
+
+static int attr_i64_int(hid_t loc, const char *name, int *out)
+{
+    int64_t v;
+    if (attr_read(loc, name, H5T_NATIVE_INT64, &v) || v < INT32_MIN || v > INT32_MAX) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int dset_read_exact(hid_t loc, const char *name, hid_t mem_type, void *out, hsize_t count);
+/* group/layerK/{W, b} into params of m's layout (write_params' inverse). */
+static int read_params(hid_t g, const char *which, const Mlp *m, float *params);
+
+int h5io_read_progress(const char *path, int epochs, char *status, size_t cap, int *rung, int *epochs_done,
+                       double *val_loss, double *val_acc)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f < 0 ? -1 : H5Gopen2(f, "run", H5P_DEFAULT);
+    hid_t c = g < 0 ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
+    *rung = 0;
+    int rc = c < 0 || attr_read_str(g, "status", status, cap) || attr_i64_int(g, "epochs_done", epochs_done) ||
+                     (H5Aexists(g, "rung") > 0 && attr_i64_int(g, "rung", rung)) ||
+                     dset_read_f64(c, "val_loss", val_loss, (size_t)epochs + 1) ||
+                     dset_read_f64(c, "val_acc", val_acc, (size_t)epochs + 1) || *epochs_done < 0 ||
+                     *epochs_done > epochs
+                 ? -1
+                 : 0;
+    if (c >= 0) H5Gclose(c);
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0) H5Fclose(f);
+    return rc;
+}
+
+int h5io_read_paused(const char *path, TrainState *t, char *err)
+{
+    RunResult *r = &t->res;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f < 0 ? -1 : H5Gopen2(f, "run", H5P_DEFAULT);
+    hid_t c = g < 0 ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
+    hid_t st = g < 0 || H5Lexists(g, "state", H5P_DEFAULT) <= 0 ? -1 : H5Gopen2(g, "state", H5P_DEFAULT);
+    char status[32] = "";
+    int64_t steps = 0;
+    int rc = st < 0 || attr_i64_int(g, "epochs_done", &r->epochs_done) || attr_i64_int(g, "best_epoch", &r->best_epoch) ||
+             attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &r->seconds) ||
+             attr_read(g, "train_seconds", H5T_NATIVE_DOUBLE, &r->train_seconds) ||
+             r->epochs_done < 0 || r->epochs_done > r->epochs || r->best_epoch < 0 || r->best_epoch > r->epochs_done;
+    for (int k = 0; k < r->n_curves && !rc; k++) rc = dset_read_f64(c, curve_names[k], r->curve[k], (size_t)r->epochs + 1);
+    if (!rc)
+        rc = read_params(g, "weights", &t->mlp, t->params) || read_params(g, "init", &t->mlp, r->init) ||
+             (r->best && read_params(g, "best", &t->mlp, r->best)) || attr_read(st, "steps", H5T_NATIVE_INT64, &steps) ||
+             attr_read(st, "rng_dropout", H5T_NATIVE_UINT64, t->dropout_rng.s) ||
+             attr_read(st, "rng_shuffle", H5T_NATIVE_UINT64, t->shuffle_rng.s) ||
+             attr_read(st, "select_best", H5T_NATIVE_DOUBLE, &t->sel_best) ||
+             attr_read(st, "select_ref", H5T_NATIVE_DOUBLE, &t->sel_ref) || attr_i64_int(st, "select_wait", &t->sel_wait) ||
+             attr_i64_int(st, "stopped", &t->stopped) || attr_read_str(st, "status", status, sizeof status) ||
+             dset_read_exact(st, "order", H5T_NATIVE_INT32, t->order, (hsize_t)t->n_order) ||
+             (t->n_state && dset_read_exact(st, "optim", H5T_NATIVE_FLOAT, t->state, (hsize_t)t->n_state));
+    t->opt.t = steps;
+    r->status = !strcmp(status, "diverged") ? RUN_DIVERGED : RUN_OK;
+    if (!rc && strcmp(status, "ok") && strcmp(status, "diverged")) rc = -1;
+    if (st >= 0) H5Gclose(st);
+    if (c >= 0) H5Gclose(c);
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0) H5Fclose(f);
+    return rc ? nn_errf(err, "%s: its paused state is missing or does not fit the run", path) : 0;
+}
+
 /* ---- merge -------------------------------------------------------------- */
 
 #define STATUS_LEN 16
@@ -656,6 +773,7 @@ typedef struct {
     int32_t epochs_done, best_epoch;
     double val_loss, val_acc, test_loss, test_acc; /* at best_epoch */
     double final_train_loss, final_train_acc, final_val_loss, final_val_acc, final_test_loss, final_test_acc;
+    int32_t rung;
     double seconds;
 } SummaryRow;
 
@@ -701,6 +819,7 @@ static hid_t summary_type(const Experiment *ex)
     F(final_val_acc, H5T_NATIVE_DOUBLE)
     F(final_test_loss, H5T_NATIVE_DOUBLE)
     F(final_test_acc, H5T_NATIVE_DOUBLE)
+    F(rung, H5T_NATIVE_INT32)
     F(seconds, H5T_NATIVE_DOUBLE)
 #undef F
     size_t off = sizeof(SummaryRow);
@@ -794,12 +913,14 @@ static int merge_run(hid_t out, const char *dir, const Experiment *ex, const Run
     int check = g < 0 ? (snprintf(why, cap, "no /run group: not an nnlab run file"), H5IO_RUN_BAD)
                       : check_run_group(g, (hsize_t)st.st_size, ex, spec, data_hash, why, cap);
     hid_t c = check != H5IO_RUN_OK ? -1 : H5Gopen2(g, "curves", H5P_DEFAULT);
-    int64_t done = -1, best = -1;
+    int64_t done = -1, best = -1, rung = 0;
     int n_curves = experiment_curves(ex);
+    if (check == H5IO_RUN_OK && H5Aexists(g, "rung") > 0 && attr_read(g, "rung", H5T_NATIVE_INT64, &rung) < 0)
+        rung = -1; /* run files before successive halving have none: rung 0 */
     int bad = c < 0 || attr_read(g, "epochs_done", H5T_NATIVE_INT64, &done) < 0 || done < 0 || done > epochs ||
               attr_read(g, "best_epoch", H5T_NATIVE_INT64, &best) < 0 || best < 0 || best > done ||
               attr_read(g, "seconds", H5T_NATIVE_DOUBLE, &row->seconds) < 0 ||
-              attr_read_str(g, "status", row->status, sizeof row->status) < 0;
+              attr_read_str(g, "status", row->status, sizeof row->status) < 0 || rung < 0 || rung >= 1000;
     for (int k = 0; k < n_curves && !bad; k++) bad = dset_read_f64(c, curve_names[k], curve[k], (size_t)epochs + 1) < 0;
     if (c >= 0) H5Gclose(c);
     if (g >= 0) H5Gclose(g);
@@ -816,6 +937,7 @@ static int merge_run(hid_t out, const char *dir, const Experiment *ex, const Run
     row->seed = spec->seed;
     row->fold = spec->fold;
     row->epochs_done = (int32_t)done;
+    row->rung = (int32_t)rung;
     summarise(row, curve, n_curves, (int)done, (int)best);
     return 0;
 }
@@ -1193,6 +1315,19 @@ static int dset_read_exact(hid_t loc, const char *name, hid_t mem_type, void *ou
     if (space >= 0) H5Sclose(space);
     H5Dclose(d);
     return ok ? 0 : -1;
+}
+
+static int read_params(hid_t g, const char *which, const Mlp *m, float *params)
+{
+    for (int l = 0; l < m->n_layers; l++) {
+        char w[64], b[64];
+        snprintf(w, sizeof w, "%s/layer%d/W", which, l);
+        snprintf(b, sizeof b, "%s/layer%d/b", which, l);
+        if (dset_read_exact(g, w, H5T_NATIVE_FLOAT, params + m->w_off[l], (hsize_t)m->size[l] * m->size[l + 1]) ||
+            dset_read_exact(g, b, H5T_NATIVE_FLOAT, params + m->b_off[l], (hsize_t)m->size[l + 1]))
+            return -1;
+    }
+    return 0;
 }
 
 int h5io_stored_model(const StoredResults *r, int id, const char *which, const Mlp *m, float *params, double *offset,

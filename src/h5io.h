@@ -28,6 +28,19 @@ int h5io_write_run(const char *path, const Experiment *ex, const RunSpec *spec, 
 int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
                        const RunResult *res, const Dataset *d, char *err);
 int h5io_commit_run(const char *path, int run_id, char *err);
+/* The .tmp of a run paused at `rung` (successive halving): status
+ * "paused", the result so far (train_snapshot it first) and group state/
+ * with all else it continues from (docs/results-format.md); the checksum
+ * covers it. h5io_commit_run makes it durable. */
+int h5io_write_paused_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
+                          const TrainState *t, int rung, const Dataset *d, char *err);
+/* A paused run file (verified by h5io_check_run) into t, which train_alloc
+ * made for its config and data: continuing it gives a straight run's bits. */
+int h5io_read_paused(const char *path, TrainState *t, char *err);
+/* What a verified run file of a search with validation says: its status,
+ * rung, epochs_done and validation curves (epochs + 1 each). */
+int h5io_read_progress(const char *path, int epochs, char *status, size_t cap, int *rung, int *epochs_done,
+                       double *val_loss, double *val_acc);
 
 /* Copy run file `from` to `to` as run spec of ex (settings s), durably
  * (tmp + fsync + rename): the same run, with its id, config point,

@@ -224,9 +224,9 @@ static int cmd_check_or_list(int argc, char **argv, int list)
         char folds[32] = "";
         if (grid_n_folds(ex) > 1) snprintf(folds, sizeof folds, " x %d folds", grid_n_folds(ex));
         printf("%s# fingerprint: %s\n", ex->resolved, ex->fingerprint);
-        if (ex->search.method == SEARCH_RANDOM) print_search(ex);
+        if (ex->search.drawn) print_search(ex);
         printf("# runs: %d (%d %s x %d seeds%s)\n", n, grid_n_configs(ex),
-               ex->search.method == SEARCH_RANDOM ? "trials" : "config points", ex->n_seeds, folds);
+               ex->search.drawn ? "trials" : "config points", ex->n_seeds, folds);
     }
     if (print_splits(ex, list ? stderr : stdout)) {
         free(runs);

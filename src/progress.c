@@ -18,6 +18,7 @@ void progress_start(Progress *p, int total, double epochs_total, int quiet)
     p->best_acc = -1;
     p->tty = isatty(fileno(stderr));
     p->quiet = quiet;
+    p->rung = -1;
 }
 
 void progress_show(Progress *p, int final)
@@ -35,10 +36,14 @@ void progress_show(Progress *p, int final)
     }
     char best[48] = ""; /* the test set is never the measure of "best" */
     if (p->best_acc >= 0) snprintf(best, sizeof best, "  best val acc %.4f", p->best_acc);
-    char diverged[32] = "";
+    char diverged[32] = "", rung[64] = "";
     if (p->diverged) snprintf(diverged, sizeof diverged, "  (%d diverged)", p->diverged);
-    fprintf(stderr, "%s[%d/%d runs%s] %.2f runs/s  ETA %s%s%s%s", p->tty ? "\r" : "", p->done,
-            p->total, share, rate, eta, best, diverged, p->tty ? "\033[K" : "\n");
+    if (p->rung >= 0 && p->bracket > 0)
+        snprintf(rung, sizeof rung, "  bracket %d rung %d: %d left", p->bracket, p->rung, p->rung_left);
+    else if (p->rung >= 0)
+        snprintf(rung, sizeof rung, "  rung %d: %d left", p->rung, p->rung_left);
+    fprintf(stderr, "%s[%d/%d runs%s] %.2f runs/s  ETA %s%s%s%s%s", p->tty ? "\r" : "", p->done,
+            p->total, share, rate, eta, rung, best, diverged, p->tty ? "\033[K" : "\n");
     if (p->tty && final) fputc('\n', stderr);
     fflush(stderr);
 }

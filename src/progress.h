@@ -14,6 +14,9 @@ typedef struct {
     double epochs_total, epochs_done; /* over the runs to do: ETA and the share done while runs are long */
     double start, last_print, best_acc; /* best_acc: the best validation accuracy at a selected epoch */
     int tty, quiet;
+    int rung, rung_left;  /* successive halving: the rung being trained (first bracket still training) and its
+                           * runs not yet in; rung -1 otherwise */
+    int bracket;          /* hyperband: that rung's bracket */
 } Progress;
 
 /* Start counting total runs of epochs_total epochs in all. */

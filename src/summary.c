@@ -190,7 +190,7 @@ static int compare_rows(const void *pa, const void *pb)
 /* One config point from its runs (rows ref[0..k), in file order): counts,
  * and mean and std of each metric over the runs where it is finite. */
 static int summarise_config(SummaryConfig *sc, const RowRef *ref, int k, const SummaryTable *t, const char *status,
-                            double *const *metric, const char *swept, size_t n)
+                            const int32_t *rung, double *const *metric, const char *swept, size_t n)
 {
     double mean[SUM_MAX_METRICS] = {0}, m2[SUM_MAX_METRICS] = {0}; /* Welford's running mean and M2 */
     int finite[SUM_MAX_METRICS] = {0};
@@ -199,6 +199,8 @@ static int summarise_config(SummaryConfig *sc, const RowRef *ref, int k, const S
     for (int j = 0; j < k; j++) {
         size_t i = (size_t)ref[j].row;
         sc->n_diverged += !strcmp(status + i * VALUE_LEN, "diverged");
+        sc->pruned |= !strcmp(status + i * VALUE_LEN, "pruned") || !strcmp(status + i * VALUE_LEN, "paused");
+        if (rung && rung[i] > sc->rung) sc->rung = rung[i];
         for (int m = 0; t->metrics[m]; m++) {
             double v = metric[m][i];
             if (!isfinite(v)) continue;
@@ -245,7 +247,7 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
     hid_t ft = H5Dget_type(d), space = H5Dget_space(d);
     hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
     int members = ft < 0 || H5Tget_class(ft) != H5T_COMPOUND ? -1 : H5Tget_nmembers(ft);
-    int32_t *config = NULL;
+    int32_t *config = NULL, *rung = NULL;
     double *metric[SUM_MAX_METRICS] = {0};
     int n_metrics = 0;
     while (t->metrics[n_metrics]) n_metrics++;
@@ -264,6 +266,13 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
     if (read_member(d, "config", H5T_NATIVE_INT32, sizeof(int32_t), config) || read_strings(d, "status", status)) {
         nn_errf(err, "%s: cannot read the config and status columns of /summary", name);
         goto done;
+    }
+    if (H5Tget_member_index(ft, "rung") >= 0) { /* successive halving's; absent before it */
+        if (!(rung = nn_alloc((size_t)n, sizeof *rung))) goto oom;
+        if (read_member(d, "rung", H5T_NATIVE_INT32, sizeof(int32_t), rung)) {
+            nn_errf(err, "%s: cannot read the rung column of /summary", name);
+            goto done;
+        }
     }
     for (hssize_t i = 0; i < n; i++)
         if (config[i] < 0 || config[i] > SUMMARY_MAX_CONFIG) {
@@ -320,7 +329,8 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
     for (hssize_t i = 0, j; i < n; i = j) {
         for (j = i + 1; j < n && ref[j].config == ref[i].config;) j++;
         SummaryConfig *sc = &t->configs[t->n_configs++];
-        if (summarise_config(sc, ref + i, (int)(j - i), t, status, metric, swept, (size_t)n)) goto oom;
+        if (summarise_config(sc, ref + i, (int)(j - i), t, status, rung, metric, swept, (size_t)n)) goto oom;
+        t->has_rungs |= sc->pruned;
     }
     t->val_majority_share = t->validation ? majority_share(f) : NAN;
     int val_acc = metric_index(t->metrics, "val_acc");
@@ -333,6 +343,7 @@ oom:
 done:
     free(ref);
     free(config);
+    free(rung);
     free(status);
     free(swept);
     for (int m = 0; m < n_metrics; m++) free(metric[m]);
@@ -444,12 +455,14 @@ static void append_item(char *list, size_t cap, const char *item)
  * comparison needs no context (qsort has no context argument in C11). */
 typedef struct {
     double key;
-    int nan, config, index;
+    int pruned, rung, nan, config, index; /* those promoted to the last rung first, then by rung reached */
 } SortKey;
 
 static int compare(const void *pa, const void *pb)
 {
     const SortKey *a = pa, *b = pb;
+    if (a->pruned != b->pruned) return a->pruned - b->pruned;
+    if (a->pruned && a->rung != b->rung) return b->rung - a->rung;
     if (a->nan != b->nan) return a->nan - b->nan;
     if (!a->nan && a->key != b->key) return a->key > b->key ? 1 : -1;
     return (a->config > b->config) - (a->config < b->config);
@@ -474,7 +487,8 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
     }
     for (int i = 0; i < t->n_configs; i++) {
         double v = t->configs[i].mean[m];
-        keys[i] = (SortKey){descending ? -v : v, isnan(v), t->configs[i].config, i};
+        const SummaryConfig *c = &t->configs[i];
+        keys[i] = (SortKey){descending ? -v : v, c->pruned, c->rung, isnan(v), c->config, i};
     }
     t->sorted_by = m;
     qsort(keys, (size_t)t->n_configs, sizeof *keys, compare);
@@ -588,7 +602,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
     if (csv) {
         fputs("rank,config", out);
         for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, t->swept_keys[k]);
-        fputs(",runs", out);
+        fputs(t->has_rungs ? ",runs,rung" : ",runs", out);
         for (int m = 0; m < n_shown; m++) fprintf(out, ",%s_mean,%s_std", t->metrics[shown[m]], t->metrics[shown[m]]);
         fputs(",diverged\n", out);
         for (int r = 0; r < rows; r++) {
@@ -596,6 +610,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
             fprintf(out, "%d,%d", r + 1, c->config);
             for (int k = 0; k < t->n_swept; k++) fputc(',', out), csv_field(out, c->swept[k]);
             fprintf(out, ",%d", c->n_runs);
+            if (t->has_rungs) fprintf(out, ",%d", c->rung);
             for (int m = 0; m < n_shown; m++) fprintf(out, ",%.17g,%.17g", c->mean[shown[m]], c->std[shown[m]]);
             fprintf(out, ",%d\n", c->n_diverged);
         }
@@ -614,6 +629,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
     fprintf(out, "%4s  %-6s", "rank", "config");
     for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], t->swept_keys[k]);
     fprintf(out, "  %5s", "runs");
+    if (t->has_rungs) fprintf(out, "  %4s", "rung");
     for (int m = 0; m < n_shown; m++) fprintf(out, "  %-17s", t->metrics[shown[m]]);
     fprintf(out, "  %s\n", "diverged");
     for (int r = 0; r < rows; r++) {
@@ -623,6 +639,7 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         fprintf(out, "%4d  %-6s", r + 1, id);
         for (int k = 0; k < n_swept; k++) fprintf(out, "  %-*s", width[k], c->swept[k]);
         fprintf(out, "  %5d", c->n_runs);
+        if (t->has_rungs) fprintf(out, "  %4d", c->rung);
         for (int m = 0; m < n_shown; m++) {
             char cell[64];
             double mean = c->mean[shown[m]], sd = c->std[shown[m]];

@@ -23,6 +23,8 @@ typedef struct {
     double mean[SUM_MAX_METRICS], std[SUM_MAX_METRICS]; /* over runs with a finite value; std uses n - 1 */
     char **swept;                                   /* (n_swept) values as text */
     int one_class;          /* its mean val_acc is val_majority_share (to 1e-12): it predicts one class */
+    int rung;               /* successive halving: the rung its runs reached (0 otherwise) */
+    int pruned;             /* successive halving: not promoted to its bracket's last rung (pruned or paused) */
 } SummaryConfig;
 
 typedef struct {
@@ -41,6 +43,8 @@ typedef struct {
     char rejected[1024];    /* which, and why */
     int sorted_by;          /* the metric of summary_sort (index into metrics), shown even if not by default */
     double val_majority_share; /* /data's val_majority_share: always predicting the majority class; NaN if absent */
+    int has_rungs;          /* successive halving: some config point was pruned; ranked after those that were not,
+                             * by the rung reached, and each point's rung is shown */
 } SummaryTable;
 
 /* path: a results.h5 file or an output folder. *out is the caller's. */

@@ -12,21 +12,9 @@
 #include "optim.h"
 #include "rng.h"
 
-const char *const run_status_names[] = {"ok", "diverged", "failed", NULL};
+const char *const run_status_names[] = {"ok", "diverged", "failed", "paused", "pruned", NULL};
 const char *const curve_names[] = {"train_loss", "test_loss", "train_acc", "test_acc", "val_loss", "val_acc", NULL};
 const char *const train_select_names[] = {"val_loss", "val_acc", NULL};
-
-/* Everything a run needs, allocated once by trainer_create. */
-typedef struct {
-    Mlp mlp;
-    Optim opt;
-    float *params, *grads;       /* (n_params) each */
-    float *state;                /* (optim_n_state × n_params) the optimizer's state; NULL for sgd */
-    MlpWork *ws;                 /* for work_rows() rows */
-    int32_t *order;              /* (n_train) training rows of this epoch, in order */
-    float *xb;                   /* (train_batch_rows(), features) gathered batch when shuffling */
-    int32_t *yb;                 /* (train_batch_rows()) */
-} Trainer;
 
 int train_batch_rows(const TrainConfig *c, const Dataset *d)
 {
@@ -62,8 +50,9 @@ double train_state_bytes(const TrainConfig *c, const Dataset *d)
     return bytes;
 }
 
-static void trainer_destroy(Trainer *t)
+void train_state_free(TrainState *t)
 {
+    if (!t) return;
     free(t->params);
     free(t->grads);
     free(t->state);
@@ -71,6 +60,8 @@ static void trainer_destroy(Trainer *t)
     free(t->order);
     free(t->xb);
     free(t->yb);
+    run_result_free(&t->res);
+    memset(t, 0, sizeof *t);
 }
 
 Optim train_optim(const TrainConfig *c)
@@ -93,7 +84,9 @@ double train_lr(const TrainConfig *c, int e)
                              c->gamma, c->min_lr);
 }
 
-static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, char *err)
+/* The buffers of a run and of its result: everything train_start and a
+ * restore need, allocated at once; the curves all NaN. */
+int train_alloc(TrainState *t, const TrainConfig *c, const Dataset *d, char *err)
 {
     memset(t, 0, sizeof *t);
     if (mlp_setup(&t->mlp, d->n_features, c->hidden.units, c->hidden.n, d->n_classes, c->activation,
@@ -101,6 +94,8 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
         return -1;
     t->opt = train_optim(c);
     size_t np = t->mlp.n_params, ns = (size_t)optim_n_state(c->optimizer);
+    t->n_state = ns * np;
+    t->n_order = d->n_train;
     t->params = nn_alloc(np, sizeof(float));
     t->grads = nn_alloc(np, sizeof(float));
     if (ns) t->state = nn_calloc(ns * np, sizeof(float));
@@ -110,9 +105,21 @@ static int trainer_create(Trainer *t, const TrainConfig *c, const Dataset *d, ch
         t->xb = nn_alloc((size_t)train_batch_rows(c, d) * (size_t)d->n_features, sizeof(float));
         t->yb = nn_alloc((size_t)train_batch_rows(c, d), sizeof(int32_t));
     }
-    if (!t->params || !t->grads || (ns && !t->state) || !t->ws || !t->order ||
-        (c->shuffle && (!t->xb || !t->yb))) {
-        trainer_destroy(t);
+    RunResult *res = &t->res;
+    res->epochs = c->epochs;
+    res->mlp = t->mlp;
+    res->n_curves = TRAIN_N_CURVES(d);
+    res->best_epoch = -1;
+    res->status = RUN_OK;
+    int oom = !t->params || !t->grads || (ns && !t->state) || !t->ws || !t->order || (c->shuffle && (!t->xb || !t->yb));
+    for (int k = 0; k < res->n_curves; k++) {
+        oom |= !(res->curve[k] = nn_alloc((size_t)c->epochs + 1, sizeof(double)));
+        for (int e = 0; res->curve[k] && e <= c->epochs; e++) res->curve[k][e] = NAN;
+    }
+    oom |= !(res->init = nn_alloc(np, sizeof(float))) || !(res->weights = nn_alloc(np, sizeof(float)));
+    if (d->n_val) oom |= !(res->best = nn_alloc(np, sizeof(float)));
+    if (oom) {
+        train_state_free(t);
         return nn_errf(err, "out of memory for a run's state (%zu parameters)", np);
     }
     for (int i = 0; i < d->n_train; i++) t->order[i] = i;
@@ -158,7 +165,7 @@ int train_select_epoch(const double *val, int last, int higher_is_better)
 
 /* The curves at this epoch: the test set, the validation set, and the
  * training set unless train_curves is off (its entries then stay NaN). */
-static void record(Trainer *t, const TrainConfig *c, const Dataset *d, RunResult *res, int epoch)
+static void record(TrainState *t, const TrainConfig *c, const Dataset *d, RunResult *res, int epoch)
 {
     if (c->train_curves)
         train_evaluate(&t->mlp, t->params, t->ws, d->x_train, d->y_train, d->n_train,
@@ -171,7 +178,7 @@ static void record(Trainer *t, const TrainConfig *c, const Dataset *d, RunResult
 }
 
 /* One pass over the training set in t->order. */
-static void train_epoch(Trainer *t, const TrainConfig *c, const Dataset *d, Rng *dropout_rng)
+static void train_epoch(TrainState *t, const TrainConfig *c, const Dataset *d, Rng *dropout_rng)
 {
     int B = c->batch_size, nf = d->n_features;
     float l2 = (float)c->l2;
@@ -216,31 +223,25 @@ static int diverged(const TrainConfig *c, RunResult *res, int epoch)
     return bad;
 }
 
-/* Selection and early stopping on the validation curve, epoch by epoch. */
-typedef struct {
-    int higher;         /* val_acc: higher is better */
-    double best, ref;   /* the best value so far; the value early stopping measures improvement from */
-    int wait;           /* epochs since ref last improved by more than min_delta */
-} Selector;
-
-/* Called after epoch e's curves; returns 1 when early stopping ends the run. */
-static int select_step(Selector *sel, const TrainConfig *c, RunResult *res, const float *params, size_t n_params,
-                       int e)
+/* Selection and early stopping on the validation curve, after epoch e's
+ * curves; returns 1 when early stopping ends the run. */
+static int select_step(TrainState *t, const TrainConfig *c, int e)
 {
+    RunResult *res = &t->res;
     double v = res->curve[c->select == SELECT_VAL_ACC ? CURVE_VAL_ACC : CURVE_VAL_LOSS][e];
-    if (sel->higher) v = -v;
+    if (c->select == SELECT_VAL_ACC) v = -v;
     if (!isfinite(v)) return 0;
-    if (res->best_epoch < 0 || v < sel->best) {
+    if (res->best_epoch < 0 || v < t->sel_best) {
         res->best_epoch = e;
-        sel->best = v;
-        memcpy(res->best, params, n_params * sizeof(float));
+        t->sel_best = v;
+        memcpy(res->best, t->params, t->mlp.n_params * sizeof(float));
     }
-    if (e == 0 || v < sel->ref - c->min_delta) {
-        sel->ref = v;
-        sel->wait = 0;
+    if (e == 0 || v < t->sel_ref - c->min_delta) {
+        t->sel_ref = v;
+        t->sel_wait = 0;
         return 0;
     }
-    return c->patience > 0 && ++sel->wait >= c->patience;
+    return c->patience > 0 && ++t->sel_wait >= c->patience;
 }
 
 void run_result_free(RunResult *res)
@@ -253,69 +254,165 @@ void run_result_free(RunResult *res)
     memset(res, 0, sizeof *res);
 }
 
-int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const TrainProgress *progress, RunResult *res,
-              char *err)
+int train_start(TrainState *t, const TrainConfig *c, const Dataset *d, uint64_t seed, char *err)
 {
     double t0 = nn_now();
-    memset(res, 0, sizeof *res);
-    Trainer t;
-    if (trainer_create(&t, c, d, err)) return -1;
-    res->epochs = c->epochs;
-    res->mlp = t.mlp;
-    res->n_curves = TRAIN_N_CURVES(d);
-    res->best_epoch = -1;
-    int oom = 0;
-    for (int k = 0; k < res->n_curves; k++)
-        oom |= !(res->curve[k] = nn_alloc((size_t)c->epochs + 1, sizeof(double)));
-    res->init = nn_alloc(t.mlp.n_params, sizeof(float));
-    res->weights = nn_alloc(t.mlp.n_params, sizeof(float));
-    if (d->n_val) oom |= !(res->best = nn_alloc(t.mlp.n_params, sizeof(float)));
-    if (oom || !res->init || !res->weights) {
-        trainer_destroy(&t);
-        run_result_free(res);
-        return nn_errf(err, "out of memory for a run's results");
-    }
-
-    Rng init_rng, dropout_rng, shuffle_rng;
+    if (train_alloc(t, c, d, err)) return -1;
+    Rng init_rng;
     rng_stream(&init_rng, seed, RNG_INIT);
-    rng_stream(&dropout_rng, seed, RNG_DROPOUT);
-    rng_stream(&shuffle_rng, seed, RNG_SHUFFLE);
-    mlp_init(&t.mlp, t.params, c->init, &init_rng);
-    memcpy(res->init, t.params, t.mlp.n_params * sizeof(float));
+    rng_stream(&t->dropout_rng, seed, RNG_DROPOUT);
+    rng_stream(&t->shuffle_rng, seed, RNG_SHUFFLE);
+    mlp_init(&t->mlp, t->params, c->init, &init_rng);
+    memcpy(t->res.init, t->params, t->mlp.n_params * sizeof(float));
+    record(t, c, d, &t->res, 0);
+    if (diverged(c, &t->res, 0)) t->res.status = RUN_DIVERGED;
+    else if (t->res.best) t->stopped = select_step(t, c, 0);
+    t->res.seconds += nn_now() - t0;
+    return 0;
+}
 
-    for (int k = 0; k < res->n_curves; k++)
-        for (int e = 0; e <= c->epochs; e++) res->curve[k][e] = NAN;
-    res->status = RUN_OK;
-    Selector sel = {c->select == SELECT_VAL_ACC, 0, 0, 0};
-    int stop = 0;
-    record(&t, c, d, res, 0);
-    if (diverged(c, res, 0)) res->status = RUN_DIVERGED;
-    else if (res->best) stop = select_step(&sel, c, res, t.params, t.mlp.n_params, 0);
-    for (int e = 1; e <= c->epochs && res->status == RUN_OK && !stop; e++) {
+int train_over(const TrainState *t)
+{
+    return t->res.status != RUN_OK || t->stopped;
+}
+
+int train_advance(TrainState *t, const TrainConfig *c, const Dataset *d, int to_epoch, const TrainProgress *progress)
+{
+    double t0 = nn_now();
+    RunResult *res = &t->res;
+    to_epoch = to_epoch < c->epochs ? to_epoch : c->epochs;
+    for (int e = res->epochs_done + 1; e <= to_epoch && !train_over(t); e++) {
         double t_epoch = nn_now();
-        if (c->shuffle) rng_shuffle(&shuffle_rng, t.order, d->n_train);
-        t.opt.lr = (float)train_lr(c, e - 1);
+        if (c->shuffle) rng_shuffle(&t->shuffle_rng, t->order, d->n_train);
+        t->opt.lr = (float)train_lr(c, e - 1);
         unsigned mode = optim_flush_begin(c->optimizer);
-        train_epoch(&t, c, d, &dropout_rng);
+        train_epoch(t, c, d, &t->dropout_rng);
         optim_flush_end(mode);
         res->train_seconds += nn_now() - t_epoch;
-        record(&t, c, d, res, e);
+        record(t, c, d, res, e);
         res->epochs_done = e;
         if (diverged(c, res, e)) res->status = RUN_DIVERGED;
-        else if (res->best) stop = select_step(&sel, c, res, t.params, t.mlp.n_params, e);
-        if (progress && progress->fn(progress->ctx, e)) { /* stopped from outside: nothing to keep */
-            trainer_destroy(&t);
-            run_result_free(res);
+        else if (res->best) t->stopped = select_step(t, c, e);
+        if (progress && progress->fn(progress->ctx, e)) { /* stopped from outside */
+            res->seconds += nn_now() - t0;
             return 1;
         }
     }
+    res->seconds += nn_now() - t0;
+    return 0;
+}
+
+void train_snapshot(TrainState *t)
+{
+    RunResult *res = &t->res;
     if (!res->best) res->best_epoch = res->epochs_done; /* without validation: the last epoch */
     else if (res->best_epoch < 0) { /* diverged before any finite validation value */
         res->best_epoch = 0;
-        memcpy(res->best, res->init, t.mlp.n_params * sizeof(float));
+        memcpy(res->best, res->init, t->mlp.n_params * sizeof(float));
     }
-    memcpy(res->weights, t.params, t.mlp.n_params * sizeof(float));
-    trainer_destroy(&t);
-    res->seconds = nn_now() - t0;
+    memcpy(res->weights, t->params, t->mlp.n_params * sizeof(float));
+}
+
+void train_finish(TrainState *t, RunResult *res)
+{
+    train_snapshot(t);
+    *res = t->res;
+    memset(&t->res, 0, sizeof t->res);
+    train_state_free(t);
+}
+
+int train_run(const TrainConfig *c, const Dataset *d, uint64_t seed, const TrainProgress *progress, RunResult *res,
+              char *err)
+{
+    TrainState t;
+    memset(res, 0, sizeof *res);
+    if (train_start(&t, c, d, seed, err)) return -1;
+    if (train_advance(&t, c, d, c->epochs, progress)) { /* stopped from outside: nothing to keep */
+        train_state_free(&t);
+        return 1;
+    }
+    train_finish(&t, res);
     return 0;
+}
+
+/* ---- a run's state as one buffer ------------------------------------------ */
+
+typedef struct {
+    int32_t epochs, epochs_done, best_epoch, status, stopped, sel_wait, n_curves, has_best;
+    int64_t n_params, n_state, n_order, steps;
+    double sel_best, sel_ref, seconds, train_seconds;
+    uint64_t dropout[4], shuffle[4];
+} PackedHeader;
+
+size_t train_pack_bytes(const TrainState *t)
+{
+    const RunResult *r = &t->res;
+    return sizeof(PackedHeader) + (size_t)r->n_curves * ((size_t)r->epochs + 1) * sizeof(double) +
+           ((2 + (r->best != NULL)) * t->mlp.n_params + t->n_state) * sizeof(float) + (size_t)t->n_order * sizeof(int32_t);
+}
+
+/* Copy n bytes between the buffer at *p and v, in the direction `out`. */
+static void pack_copy(char **p, void *v, size_t n, int out)
+{
+    if (out) memcpy(*p, v, n);
+    else memcpy(v, *p, n);
+    *p += n;
+}
+
+/* Pack (out) or unpack the fields after the header, in one order. */
+static void pack_body(TrainState *t, char *p, int out)
+{
+    RunResult *r = &t->res;
+    size_t np = t->mlp.n_params;
+    for (int k = 0; k < r->n_curves; k++) pack_copy(&p, r->curve[k], ((size_t)r->epochs + 1) * sizeof(double), out);
+    pack_copy(&p, t->params, np * sizeof(float), out);
+    pack_copy(&p, r->init, np * sizeof(float), out);
+    if (r->best) pack_copy(&p, r->best, np * sizeof(float), out);
+    if (t->n_state) pack_copy(&p, t->state, t->n_state * sizeof(float), out);
+    pack_copy(&p, t->order, (size_t)t->n_order * sizeof(int32_t), out);
+}
+
+void train_pack(const TrainState *t, char *buf)
+{
+    const RunResult *r = &t->res;
+    PackedHeader h;
+    memset(&h, 0, sizeof h);
+    h.epochs = r->epochs, h.epochs_done = r->epochs_done, h.best_epoch = r->best_epoch, h.status = r->status;
+    h.stopped = t->stopped, h.sel_wait = t->sel_wait, h.n_curves = r->n_curves, h.has_best = r->best != NULL;
+    h.n_params = (int64_t)t->mlp.n_params, h.n_state = (int64_t)t->n_state, h.n_order = t->n_order;
+    h.steps = t->opt.t, h.sel_best = t->sel_best, h.sel_ref = t->sel_ref;
+    h.seconds = r->seconds, h.train_seconds = r->train_seconds;
+    memcpy(h.dropout, t->dropout_rng.s, sizeof h.dropout);
+    memcpy(h.shuffle, t->shuffle_rng.s, sizeof h.shuffle);
+    memcpy(buf, &h, sizeof h);
+    pack_body((TrainState *)t, buf + sizeof h, 1); /* reads only */
+}
+
+int train_unpack(TrainState *t, const char *buf, size_t len)
+{
+    PackedHeader h;
+    RunResult *r = &t->res;
+    if (len != train_pack_bytes(t)) return -1;
+    memcpy(&h, buf, sizeof h);
+    if (h.epochs != r->epochs || h.n_curves != r->n_curves || h.has_best != (r->best != NULL) ||
+        h.n_params != (int64_t)t->mlp.n_params || h.n_state != (int64_t)t->n_state || h.n_order != t->n_order ||
+        h.epochs_done < 0 || h.epochs_done > h.epochs || h.best_epoch < -1 || h.best_epoch > h.epochs_done)
+        return -1;
+    r->epochs_done = h.epochs_done, r->best_epoch = h.best_epoch, r->status = h.status;
+    t->stopped = h.stopped, t->sel_wait = h.sel_wait, t->opt.t = h.steps;
+    t->sel_best = h.sel_best, t->sel_ref = h.sel_ref;
+    r->seconds = h.seconds, r->train_seconds = h.train_seconds;
+    memcpy(t->dropout_rng.s, h.dropout, sizeof h.dropout);
+    memcpy(t->shuffle_rng.s, h.shuffle, sizeof h.shuffle);
+    pack_body(t, (char *)buf + sizeof h, 0); /* writes into t only */
+    return 0;
+}
+
+double train_rung_value(const RunResult *r, int select, int epoch)
+{
+    if (r->n_curves <= CURVE_VAL_ACC) return NAN; /* a diverged run's curves are NaN from there on */
+    int e = epoch < r->epochs_done ? epoch : r->epochs_done;
+    double v = r->curve[select == SELECT_VAL_ACC ? CURVE_VAL_ACC : CURVE_VAL_LOSS][e];
+    if (!isfinite(v)) return NAN;
+    return select == SELECT_VAL_ACC ? -v : v;
 }

@@ -49,8 +49,10 @@ typedef struct {
 typedef enum { SELECT_VAL_LOSS = 0, SELECT_VAL_ACC } TrainSelect;
 extern const char *const train_select_names[]; /* "val_loss", "val_acc" */
 
-typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED } RunStatus;
-extern const char *const run_status_names[]; /* "ok", "diverged", "failed" */
+/* paused and pruned: successive halving's (a run paused at a rung; one not
+ * promoted past it). Training itself sets only ok and diverged. */
+typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_FAILED, RUN_PAUSED, RUN_PRUNED } RunStatus;
+extern const char *const run_status_names[]; /* "ok", "diverged", "failed", "paused", "pruned" */
 
 enum { CURVE_TRAIN_LOSS = 0, CURVE_TEST_LOSS, CURVE_TRAIN_ACC, CURVE_TEST_ACC, CURVE_VAL_LOSS, CURVE_VAL_ACC,
        N_CURVES };
@@ -64,6 +66,7 @@ typedef struct {
     int epochs_done;     /* completed epochs (the one that diverged included; fewer after an early stop) */
     int best_epoch;      /* the selected epoch: best validation value (ties: earliest); else epochs_done */
     int n_curves;        /* curves held: N_CURVES with validation, else the first CURVE_VAL_LOSS */
+    int rung;            /* successive halving: the rung reached (0-based); 0 for other searches */
     double seconds;      /* wall time of the run */
     double train_seconds;/* of which in training steps (not evaluating the curves) */
     double *curve[N_CURVES]; /* (epochs + 1): index 0 before training; NaN from divergence on and after a stop */
@@ -99,6 +102,56 @@ typedef struct {
     void *ctx;
 } TrainProgress;
 
+/* A run in progress, trained epoch by epoch (successive halving pauses it
+ * at a rung and continues it later, bit-identical to a run trained
+ * straight through): the model, the optimizer's state and step count, the
+ * dropout and shuffle streams with the current order of the training rows,
+ * the selection and early-stopping state, and the result so far. The
+ * schedule of learning rates depends on c->epochs only, never on where a
+ * run paused. Owned by its creator: train_state_free (NULL is fine). */
+typedef struct {
+    Mlp mlp;
+    Optim opt;                   /* opt.t: steps taken */
+    float *params, *grads;       /* (n_params) each */
+    float *state;                /* (n_state) the optimizer's state (optim_n_state × n_params); NULL for sgd */
+    size_t n_state;
+    Rng dropout_rng, shuffle_rng;
+    int32_t *order;              /* (n_order = n_train) training rows of the last epoch, in order */
+    int n_order;
+    double sel_best, sel_ref;    /* selection: the best value so far; early stopping's reference value */
+    int sel_wait;                /* early stopping: epochs since ref last improved by more than min_delta */
+    int stopped;                 /* early stopping ended the run */
+    RunResult res;               /* curves so far (NaN beyond epochs_done), init, best; weights: train_snapshot */
+    MlpWork *ws;                 /* scratch, not state: for train_work_rows() rows */
+    float *xb;                   /* (train_batch_rows(), features) gathered batch when shuffling */
+    int32_t *yb;                 /* (train_batch_rows()) */
+} TrainState;
+
+/* Allocate a run's buffers (a result at epoch 0 of nothing: curves NaN);
+ * train_start or train_unpack fill them. 0, or -1 with a message. */
+int train_alloc(TrainState *t, const TrainConfig *c, const Dataset *d, char *err);
+/* A new run from `seed`: initialised, epoch 0's curves recorded. */
+int train_start(TrainState *t, const TrainConfig *c, const Dataset *d, uint64_t seed, char *err);
+/* Train until epoch to_epoch (at most c->epochs) or until the run is over
+ * (diverged, stopped early). 0, or 1 when progress stopped it after an
+ * epoch (the state is that epoch's). */
+int train_advance(TrainState *t, const TrainConfig *c, const Dataset *d, int to_epoch, const TrainProgress *progress);
+/* Diverged or stopped early: no epoch would train. */
+int train_over(const TrainState *t);
+/* t->res as a run ending here reports it: weights = the parameters now,
+ * best_epoch fixed up as train_run does. Training may go on after it. */
+void train_snapshot(TrainState *t);
+/* End the run here: its result moves into *res, t is freed. */
+void train_finish(TrainState *t, RunResult *res);
+void train_state_free(TrainState *t);
+
+/* The state as one buffer (MPI messages, tests): train_pack_bytes(t)
+ * bytes. train_unpack fills a state train_alloc made for the same config
+ * and data; -1 if the buffer does not fit it. */
+size_t train_pack_bytes(const TrainState *t);
+void train_pack(const TrainState *t, char *buf);
+int train_unpack(TrainState *t, const char *buf, size_t len);
+
 /* Train one run from `seed`. Fills *res (freed with run_result_free).
  * Returns 0, or -1 with a message when memory could not be allocated, or 1
  * when progress stopped it (nothing in *res); a diverged run is a success
@@ -116,6 +169,11 @@ void train_evaluate(const Mlp *m, const float *params, MlpWork *ws, const float 
                     int n, double *loss, double *acc);
 void train_predict(const Mlp *m, const float *params, MlpWork *ws, const float *x, const int32_t *y, int n,
                    float *prob, int32_t *pred, double *loss, double *acc);
+
+/* A run's value at a rung ending at epoch `epoch` (successive halving):
+ * its selection value (training.select) there, or at its last epoch if it
+ * stopped early; lower is better (an accuracy negated); NaN when diverged. */
+double train_rung_value(const RunResult *r, int select, int epoch);
 
 /* The selected epoch of curves val (lower is better: a loss, or an
  * accuracy negated) over epochs 0 .. last: the first with the lowest

@@ -712,8 +712,8 @@ START_TEST(search_errors_from_the_command_line)
     load_fails(random5, zero, 1, "command line (search.trials=0):1:15: search.trials must be >= 1, got 0");
     char *method[] = {"search.method=hyperband"};
     load_fails(random5, method, 1,
-               "command line (search.method=hyperband):1:15: search.method: hyperband is not available in this "
-               "version (grid or random)");
+               "command line (search.method=hyperband):1:15: search.method: hyperband ranks config points on "
+               "validation: give dataset.validation_fraction or dataset.folds");
     char *grid[] = {"search.method=grid"};
     load_fails(random5, grid, 1, "g.yaml:5:3: search.trials needs method: random (the default, grid, runs every "
                "config point of the grid)");

@@ -493,6 +493,67 @@ START_TEST(best_weights_are_a_shorter_run)
 }
 END_TEST
 
+/* Train c for e1 epochs, pack the state, unpack it into a fresh one (as a
+ * promoted run of successive halving continues from its run file or from
+ * rank 0's message), train on to c.epochs: every bit as a straight run. */
+static void continued_is_a_straight_run(TrainConfig c, const Dataset *d, int e1)
+{
+    char err[NN_ERR_LEN];
+    RunResult straight, continued;
+    ck_assert_msg(train_run(&c, d, 7, NULL, &straight, err) == 0, "%s", err);
+    TrainState a, b;
+    ck_assert_msg(train_start(&a, &c, d, 7, err) == 0, "%s", err);
+    ck_assert_int_eq(train_advance(&a, &c, d, e1, NULL), 0);
+    ck_assert_int_eq(a.res.epochs_done, e1);
+    train_snapshot(&a); /* as a paused run file is written: training goes on after it */
+    size_t n = train_pack_bytes(&a);
+    char *buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+    train_pack(&a, buf);
+    train_state_free(&a);
+    ck_assert_msg(train_alloc(&b, &c, d, err) == 0, "%s", err);
+    ck_assert_int_eq(train_unpack(&b, buf, n), 0);
+    ck_assert_int_eq(train_unpack(&b, buf, n - 1), -1); /* a buffer of another size does not fit */
+    free(buf);
+    ck_assert_int_eq(train_advance(&b, &c, d, c.epochs, NULL), 0);
+    train_finish(&b, &continued);
+    ck_assert_int_eq(continued.status, straight.status);
+    ck_assert_int_eq(continued.epochs_done, straight.epochs_done);
+    ck_assert(same_bits(&straight, &continued));
+    run_result_free(&straight);
+    run_result_free(&continued);
+}
+
+START_TEST(a_continued_run_is_a_straight_run)
+{
+    Dataset *mm = load_validated(SCALE_MINMAX), *st = load_validated(SCALE_STANDARD);
+    TrainConfig one = small(); /* per example, momentum, dropout, reshuffled, a cosine schedule */
+    one.optimizer = OPT_MOMENTUM;
+    one.dropout = 0.2;
+    one.shuffle = 1;
+    one.epochs = 6;
+    one.lr_schedule = LR_COSINE;
+    continued_is_a_straight_run(one, mm, 1);
+    continued_is_a_straight_run(one, mm, 3);
+    TrainConfig adam = overfitting(); /* batches, adam's moments and step count, a step schedule */
+    adam.optimizer = OPT_ADAM;
+    adam.learning_rate = 0.003;
+    adam.beta1 = 0.9, adam.beta2 = 0.999, adam.eps = 1e-8;
+    adam.lr_schedule = LR_STEP;
+    adam.step_size = 2;
+    adam.gamma = 0.5;
+    adam.epochs = 7;
+    continued_is_a_straight_run(adam, st, 2);
+    TrainConfig early = overfitting(); /* early stopping's count carried over the pause */
+    early.patience = 2;
+    early.epochs = 30;
+    early.select = SELECT_VAL_ACC;
+    continued_is_a_straight_run(early, st, 3);
+    data_free(mm);
+    data_free(st);
+}
+END_TEST
+
 START_TEST(divergence_with_validation)
 {
     /* Standardised digits, one example at a time at 0.1 with momentum: the
@@ -656,6 +717,7 @@ int main(void)
     tcase_add_test(tc, validation_curves_only_with_validation);
     tcase_add_test(tc, early_stopping_at_the_predicted_epoch);
     tcase_add_test(tc, best_weights_are_a_shorter_run);
+    tcase_add_test(tc, a_continued_run_is_a_straight_run);
     tcase_add_test(tc, divergence_with_validation);
     tcase_add_test(tc, divergence_on_validation_alone);
     tcase_add_test(tc, select_val_acc_or_val_loss);

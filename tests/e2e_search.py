@@ -177,10 +177,9 @@ class RandomSearch(unittest.TestCase):
         self.assertIn("# runs: 12 (6 trials x 2 seeds)\n", r.stdout)
 
     def test_a_bad_search_is_an_input_error(self):
-        r = nnlab("check", self.exp, "search.method=halving")
+        r = nnlab("check", self.exp, "search.method=hyperband")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("command line (search.method=halving):1:15: search.method: halving is not available in this "
-                      "version (grid or random)", r.stderr)
+        self.assertIn("search.yaml:9:3: search.trials: hyperband draws the trials of its brackets itself", r.stderr)
         bad = os.path.join(self.tmp, "bad.yaml")
         with open(bad, "w") as f:
             f.write(SEARCH.replace("{uniform: [0.0, 0.3]}", "{uniform: [0.0, 1.0]}"))
