@@ -20,9 +20,14 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import nnlab_results  # noqa: E402  (section 7 ranks as nnlab summary ranks)
 BASELINE = os.path.join(ROOT, "experiments", "seed-baseline.yaml")
 DIGITS = os.path.join(ROOT, "data", "digits.csv.gz")
 FASHION = os.path.join(ROOT, "experiments", "fashion-mnist.yaml")
+THINGS = os.path.join(ROOT, "experiments", "things-to-try.yaml")
+THINGS_RANDOM = os.path.join(HERE, "things-to-try-random.yaml")  # the same space, 24 random trials
+HOLDOUT = ["dataset.folds=0", "dataset.validation_fraction=0.2"]  # things-to-try's 5 folds -> a validation split
 # forward + weight gradients + input gradients (not for the input layer) of 784-256-256-10
 FASHION_FLOPS = 2 * 268800 + 2 * 268800 + 2 * (256 * 256 + 256 * 10)
 
@@ -294,6 +299,43 @@ def main():
                              "tutorial_adam_ratios": [p[0] for p in triples],
                              "fashion_samples_per_s": fsps, "fashion_adam_vs_nesterov": far,
                              "fashion_ratios": [p[0] for p in fpairs]}
+        # 7. Search efficiency. The things-to-try grid (72 config points x its 3 seeds) ranked on a
+        # validation split (HOLDOUT in place of its 5 folds) against a random search over the same space
+        # with a third of the points (scripts/bench/things-to-try-random.yaml: 24 trials, every grid axis
+        # a choice, the same seeds and split), each on 2 threads, once (the same runs whatever --quick).
+        # For each: the epochs trained (the sum of /summary epochs_done), the run phase's wall time
+        # (nnlab's closing line), the config point chosen (the best mean val_acc, ranked as nnlab summary
+        # ranks, by the loader) and its mean test accuracy. The random search's choice counts as in the
+        # grid's top group when its mean test accuracy is no more than one standard error (std over the
+        # grid choice's runs / sqrt(n)) below that of the grid's choice.
+        found = {}
+        for kind, exp in (("grid", THINGS), ("random", THINGS_RANDOM)):
+            progress("7. search efficiency: the things-to-try %s on a validation split" % kind)
+            out = os.path.join(tmp, "search-" + kind)
+            r = sh([args.nnlab, "run", exp, *HOLDOUT, "-j", "2", "-o", out, "--force"])
+            with nnlab_results.load(out) as rs:
+                best = rs.configs()[0]
+                found[kind] = {"config_points": len({int(c) for c in rs.summary["config"]}),
+                               "runs": len(rs.summary), "epochs": int(rs.summary["epochs_done"].sum()),
+                               "run_seconds": run_phase(r.stderr)[0],
+                               "chosen": {"config": best["config"], "values": best["values"],
+                                          "val_acc": best["mean"]["val_acc"], "test_acc": best["mean"]["test_acc"],
+                                          "test_acc_std": best["std"]["test_acc"], "n": best["n"]["test_acc"]}}
+        chosen = found["grid"]["chosen"]
+        se = chosen["test_acc_std"] / chosen["n"] ** 0.5
+        gap = found["random"]["chosen"]["test_acc"] - chosen["test_acc"]
+        res["search"] = dict(found, grid_test_acc_se=se, random_test_acc_gap=gap,
+                             random_gap_in_se=gap / se if se > 0 else 0.0 if gap == 0 else float("inf") * gap,
+                             random_within_1se=gap >= -se,
+                             random_epochs_share=found["random"]["epochs"] / found["grid"]["epochs"])
+        # ==== 7b. SUCCESSIVE HALVING: TO COME once nnlab runs search.method: halving (not built yet) ====
+        # Run THINGS_RANDOM's space with search: {method: halving, eta: 3} (and min_epochs, trials to
+        # fix then) on HOLDOUT with the same seeds, as the two above; record found["halving"] the same
+        # way (its epochs are then far fewer than its trials x seeds x 10), set
+        # res["search"]["halving_epochs_share"] (its epochs / the grid's) and
+        # res["search"]["halving_within_1se"] (the criterion above), print a line "halving" under 7. and
+        # add the check rows marked 7b below.
+        res["search"]["halving"] = None
     finally:
         shutil.rmtree(tmp)
 
@@ -321,6 +363,13 @@ def main():
         ("  rmsprop / momentum", res["optimizers"]["rmsprop_vs_momentum"], "(no target)", None),
         ("fashion: adam / nesterov samples/s", res["optimizers"]["fashion_adam_vs_nesterov"], ">= 0.9x",
          res["optimizers"]["fashion_adam_vs_nesterov"] >= 0.9),
+        # measured: the random choice's test accuracy minus the grid choice's, in standard errors
+        ("random search (1/3 of the points): test acc within 1 SE of the grid's choice",
+         res["search"]["random_gap_in_se"], "yes", res["search"]["random_within_1se"]),
+        # 7b, once halving lands (eta 3, the same space):
+        # ("halving (eta 3): epochs / the grid's", res["search"]["halving_epochs_share"], "<= 0.35",
+        #  res["search"]["halving_epochs_share"] <= 0.35),
+        # ("  halving: test acc within 1 SE of the grid's choice", ..., "yes", res["search"]["halving_within_1se"]),
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
@@ -362,6 +411,19 @@ def main():
     print("   Fashion-MNIST batch 128, training samples/s (median of %d pairs): nesterov %.0f, adam %.0f (pairs: %s)"
           % (len(od["fashion_ratios"]), od["fashion_samples_per_s"]["nesterov"], od["fashion_samples_per_s"]["adam"],
              ", ".join("%.2f" % r for r in od["fashion_ratios"])))
+    sd = res["search"]
+    print("7. Search, things-to-try's space on a validation split (0.2), 3 seeds, -j 2: what each chose (best mean"
+          " val_acc) and its mean test acc")
+    for kind in ("grid", "random"):
+        k, c = sd[kind], sd[kind]["chosen"]
+        print("   %-6s %2d config points, %3d runs, %5d epochs, %5.1f s: c%04d %s, val acc %.4f, test acc %.4f ± %.4f"
+              " (n=%d)" % (kind, k["config_points"], k["runs"], k["epochs"], k["run_seconds"], c["config"],
+                           " ".join("%s=%s" % (key.split(".")[-1], v) for key, v in c["values"].items()),
+                           c["val_acc"], c["test_acc"], c["test_acc_std"], c["n"]))
+    print("   random: %.0f%% of the grid's epochs; its choice's test acc %+.4f from the grid's (one SE: %.4f): %s"
+          % (100 * sd["random_epochs_share"], sd["random_test_acc_gap"], sd["grid_test_acc_se"],
+             "within" if sd["random_within_1se"] else "MORE than one SE below"))
+    print("   halving (eta 3): not measured yet (section 7b of bench.py, once nnlab has search.method: halving)")
     print()
     print("%-40s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:
