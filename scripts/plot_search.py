@@ -2,10 +2,11 @@
 """What a hyperparameter search found, and what it cost. Left, "the halving
 staircase": each trial's (config point's) validation value per epoch, the
 mean over its seeds and folds, coloured by its final rank (as `nnlab summary`
-ranks: config points that reached the last rung first, then by the mean),
-the best drawn on top; a trial that successive halving pruned ends where it
-stopped. Right: the best config-point mean found so far against the epochs
-trained so far by all runs together, in the order the search spends them
+ranks: config points promoted to their last rung first, then the pruned ones
+by rung reached, then by the mean), the best drawn on top; a trial that
+successive halving or Hyperband pruned ends where it stopped. Right: the
+best config-point mean found so far against the epochs trained so far by
+all runs together, in the order the search spends them
 (rung by rung, trial order within a rung; a grid or random search is one
 rung, in config order), for this search and for each --grid results file on
 the same axes. The output format follows the file extension.
@@ -21,7 +22,6 @@ config point's value is the mean over its runs (nnlab's bits), counted once
 every one of them has trained that rung.
 """
 import argparse
-import math
 import os
 import re
 import sys
@@ -32,7 +32,7 @@ import nnlab_results as nr  # noqa: E402
 METHODS = ("grid", "random", "halving", "hyperband")
 NEEDS_VALIDATION = "plot_search needs a validation split (dataset.validation_fraction or dataset.folds)"
 SELECT = ("val_loss", "val_acc")  # training.select
-MAX_RUNGS = 64  # rungs of one schedule at most
+MAX_RUNGS = 32  # rungs of one bracket at most (SCHEDULE_MAX_RUNGS in src/schedule.h)
 MAX_EPOCHS = 10 ** 7  # more epochs than any run trains (training.epochs has at most 7 digits here)
 TOP = 3  # config points named in the legend
 
@@ -107,16 +107,12 @@ def search_of(res):
                             % (res.path, method, ", ".join(METHODS)))
     search = {"method": method}
     if method in ("halving", "hyperband"):
-        for key, low, integral in (("min_epochs", 1, True), ("eta", 1, False)):
+        for key, low, high in (("min_epochs", 1, 1000000), ("eta", 2, 1000)):  # nnlab's bounds (src/cfg.c)
             text = _scalar(block.get(key, ""))
-            try:
-                value = float(text)
-            except ValueError:
-                value = None
-            if value is None or not value > low - integral or value > 1e6 or (integral and not value.is_integer()):
-                raise nr.NnlabError("%s: the experiment's search.%s is '%s', not %s" % (
-                    res.path, key, text, "a count of epochs (>= 1)" if integral else "a number above 1"))
-            search[key] = int(value) if integral else value
+            if not re.fullmatch(r"[0-9]{1,7}", text) or not low <= int(text) <= high:
+                raise nr.NnlabError("%s: the experiment's search.%s is '%s', not an integer from %d to %d"
+                                    % (res.path, key, text, low, high))
+            search[key] = int(text)
     return search
 
 
@@ -125,7 +121,7 @@ def describe(search):
     if method is None:
         return "search of unknown method (no experiment text)"
     if method in ("halving", "hyperband"):
-        return "%s (min_epochs %d, eta %g)" % ("successive halving" if method == "halving" else "Hyperband",
+        return "%s (min_epochs %d, eta %d)" % ("successive halving" if method == "halving" else "Hyperband",
                                                search["min_epochs"], search["eta"])
     return method + " search"
 
@@ -133,29 +129,24 @@ def describe(search):
 def halving_rungs(min_epochs, eta, epochs):
     """The epochs at which successive halving's rungs end: min_epochs·eta^k
     below training.epochs, then training.epochs."""
-    out = []
-    for k in range(MAX_RUNGS - 1):
-        b = int(round(min_epochs * eta ** k))
-        b = max(b, out[-1] + 1) if out else b  # an eta so close to 1 that two rungs round alike: one epoch apart
-        if b >= epochs:
-            break
+    out, b = [], min_epochs
+    while b < epochs and len(out) < MAX_RUNGS - 1:
         out.append(b)
+        b *= eta
     return out + [epochs]
 
 
 def hyperband_brackets(min_epochs, eta, epochs):
     """[(trials, rung end epochs)] of Hyperband's brackets s = s_max .. 0 (Li
-    et al. 2018, R = epochs / min_epochs): ceil((s_max + 1) / (s + 1) · eta^s)
-    trials each, whose rung i ends at epochs · eta^(i - s)."""
-    R, s_max = epochs / min_epochs, 0
-    while s_max < MAX_RUNGS - 1 and eta ** (s_max + 1) <= R * (1 + 1e-12):
+    et al. 2018, R = epochs / min_epochs; s_max the largest s where
+    min_epochs·eta^s <= epochs), as nnlab runs them: ⌈(s_max + 1)·eta^s/(s + 1)⌉
+    trials each, numbered on across the brackets, whose rung i ends at
+    ⌊epochs/eta^(s - i)⌋ epochs."""
+    s_max = 0
+    while s_max < MAX_RUNGS - 1 and min_epochs * eta ** (s_max + 1) <= epochs:
         s_max += 1
-    out = []
-    for s in range(s_max, -1, -1):
-        n = math.ceil((s_max + 1) / (s + 1) * eta ** s - 1e-9)
-        rungs = sorted({min(epochs, max(1, int(round(epochs * eta ** (i - s))))) for i in range(s + 1)})
-        out.append((n, rungs))
-    return out
+    return [(-(-(s_max + 1) * eta ** s // (s + 1)), [epochs // eta ** (s - i) for i in range(s)] + [epochs])
+            for s in range(s_max, -1, -1)]
 
 
 # ---- the search's runs ------------------------------------------------------------------------------------------
@@ -198,8 +189,11 @@ class Search:
                     raise nr.NnlabError("%s: run %d trained %d epochs, past the end of its rung %d at epoch %d (%s)"
                                         % (res.path, s["run"][i], self.done[i], self.rung[i], rungs[self.rung[i]],
                                            describe(self.search)))
-        # nnlab summary's order: config points that reached the last rung first, then by the mean
-        self.ranked = sorted(self.entries, key=lambda e: (0 if e["finished"] else 1,)
+            # as nnlab summary: pruned when a run is (or is paused: an interrupted search)
+            e["pruned"] = any(nr._text(s["status"][i]) in ("pruned", "paused") for i in e["runs"])
+        # nnlab summary's order: config points not pruned (promoted to their last rung) first, then the
+        # pruned ones by rung reached; then by the mean (NaN last), equal means by config id
+        self.ranked = sorted(self.entries, key=lambda e: (int(e["pruned"]), -e["reached"] if e["pruned"] else 0)
                              + nr.rank_key(e["mean"][metric], e["config"], metric))
         for rank, e in enumerate(self.ranked, 1):
             e["search_rank"] = rank
@@ -408,7 +402,7 @@ def main():
             for k, b in enumerate(search.entries[0]["rungs"][:-1]):
                 ax.axvline(b, color="0.5", ls=":", lw=1)
                 ax.text(b, 1.0, " rung %d" % k, transform=ax.get_xaxis_transform(), va="top", fontsize=7, color="0.4")
-        pruned = sum(not e["finished"] for e in search.entries)
+        pruned = sum(e["pruned"] for e in search.entries)
         notes = (["%d pruned" % pruned] if pruned else []) + (["a dot where a trial stopped"] if stopped else [])
         what = metric.replace("val_", "validation ").replace("acc", "accuracy")
         over = "runs (seeds × folds)" if res.validation == "folds" else "seeds"

@@ -898,8 +898,9 @@ class RealFormat2(unittest.TestCase):
 
 class SearchPlot(unittest.TestCase):
     """plot_search.py on a real random search (experiments/random-search.yaml,
-    fewer trials and epochs) beside a small grid, and on a successive-halving
-    file written here with the rung column and pruned runs halving will add."""
+    fewer trials and epochs) beside a small grid, on real successive halving
+    and Hyperband runs, and on a successive-halving file written here (rung
+    column, pruned runs) whose every value is known."""
 
     @classmethod
     def setUpClass(cls):
@@ -982,8 +983,9 @@ class SearchPlot(unittest.TestCase):
             self.assertEqual(plot_search.search_of(res), {"method": "halving", "min_epochs": 1, "eta": 3.0})
             search = plot_search.Search(res, "val_acc")
             s = res.summary
-            # config 8 has the highest mean, but was pruned at rung 0: those that reached the last rung come first
-            self.assertEqual([e["config"] for e in search.ranked][:2], [3, 8])
+            # config 8 has the highest mean, but was pruned at rung 0: as nnlab summary ranks, the config points
+            # promoted to the last rung come first, then the pruned ones by rung reached, then by the mean
+            self.assertEqual([e["config"] for e in search.ranked][:4], [3, 6, 1, 8])
             self.assertEqual([(e["config"], e["reached"]) for e in search.entries if e["reached"]],
                              [(1, 1), (3, 2), (6, 1)])
             events = search.events()
@@ -1011,6 +1013,50 @@ class SearchPlot(unittest.TestCase):
             self.assertIn(message, r.stderr)
             self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
 
+    def test_real_halving_and_hyperband(self):
+        import plot_search
+        space = ", space: {training.learning_rate: {log_uniform: [1.0e-3, 1.0]}}"
+        for method, grid, extra in (("halving", "  training.learning_rate: [0.01, 0.1, 0.5]\n", ""),  # 9, 3, 1
+                                    ("hyperband", "", space)):  # brackets of 9, 5 and 3 trials
+            exp = os.path.join(self.tmp, method + ".yaml")
+            with open(exp, "w") as f:
+                f.write("name: small-%s\ndataset: {validation_fraction: 0.2, scale: standard}\nmodel: {hidden: [16]}\n"
+                        "training: {epochs: 9, batch_size: 16}\ngrid:\n  model.activation: [tanh, relu, sigmoid]\n%s"
+                        "search: {method: %s, min_epochs: 1, eta: 3%s}\nseeds: [1, 2]\n"
+                        % (method, grid, method, extra))
+            out = os.path.join(self.tmp, "real-" + method)
+            r = run(NNLAB, "run", exp, "-o", out, "--quiet")
+            if r.returncode != 0 and "halving" in r.stderr and "not built" in r.stderr:
+                self.skipTest("this nnlab has no successive halving: " + r.stderr.strip())
+            self.assertEqual(r.returncode, 0, r.stderr)
+            png = os.path.join(self.tmp, method + ".png")
+            r = script("plot_search.py", out, "-o", png, "--grid", self.grid)
+            self.assertEqual(r.returncode, 0, (method, r.stderr))
+            check_image(self, png)
+            rows, _ = summary_csv(out)
+            with nr.load(out) as res:
+                search = plot_search.Search(res, "val_acc")  # its rungs agree with every run's (or it refuses)
+                s = res.summary
+                self.assertEqual(plot_search.search_of(res), {"method": method, "min_epochs": 1, "eta": 3})
+                self.assertIn(b"pruned", s["status"].tolist())
+                # nnlab summary's ranking, promoted points first
+                self.assertEqual([int(row["config"]) for row in rows], [e["config"] for e in search.ranked])
+                # every rung, every config point trained in it, its runs' epochs in it
+                events = search.events()
+                self.assertEqual(sorted(events, key=lambda ev: ev[:2]), events)
+                for k in range(3):
+                    self.assertEqual([c for r_, c, _, _ in events if r_ == k],
+                                     [e["config"] for e in search.entries if e["reached"] >= k])
+                x, y = plot_search.trajectory(events, "val_acc")
+                self.assertEqual(x[-1], s["epochs_done"].sum())
+                self.assertTrue((np.diff(y) >= 0).all())
+                self.assertGreaterEqual(y[-1], search.ranked[0]["mean"]["val_acc"])
+                for e in search.entries:  # a pruned point's curve ends at its rung's end
+                    ends = np.flatnonzero(np.isfinite(search.mean_curve(e)))[-1]
+                    if not e["n_diverged"]:
+                        self.assertEqual(ends, e["rungs"][e["reached"]], e)
+                        self.assertEqual(e["pruned"], e["reached"] < len(e["rungs"]) - 1)
+
     def test_needs_validation(self):
         none = os.path.join(self.tmp, "none.h5")
         write_format2(none, holdout_runs(), "none", name="none")
@@ -1033,7 +1079,7 @@ HALVING = ("name: halving\ntraining:\n  epochs: 6\n  select: val_acc\nsearch:\n 
 
 
 def write_halving(path, change=None):
-    """Successive halving as it will be written (min_epochs 1, eta 3, 6 epochs: rungs end at 1, 3, 6): 9
+    """Successive halving as nnlab writes it (min_epochs 1, eta 3, 6 epochs: rungs end at 1, 3, 6): 9
     trials x 2 seeds, trials 1, 3 and 6 promoted to rung 1, trial 3 to rung 2; the others pruned, with
     status pruned, their rung, and curves NaN after the epochs they trained. change(table) alters /summary."""
     val = [0.50, 0.80, 0.60, 0.90, 0.70, 0.55, 0.85, 0.65, 0.97]

@@ -155,13 +155,15 @@ def attr(path, key, value):
 
 
 def added(col, dtype, value):
-    """/summary with one more column col (dtype), every row holding value."""
+    """/summary with the column col (dtype) last, every row holding value (or value(old table)), in place of
+    nnlab's col if any (nnlab writes a rung column since successive halving)."""
     def go(f):
         s = summary_of(f)
-        t = np.zeros(len(s), dtype=[(n, s.dtype.fields[n][0]) for n in s.dtype.names] + [(col, dtype)])
-        for n in s.dtype.names:
+        keep = [n for n in s.dtype.names if n != col]
+        t = np.zeros(len(s), dtype=[(n, s.dtype.fields[n][0]) for n in keep] + [(col, dtype)])
+        for n in keep:
             t[n] = s[n]
-        t[col] = value
+        t[col] = value(s) if callable(value) else value
         put_summary(f, t)
     return go
 
@@ -193,6 +195,7 @@ HUGE_W = {"shape": (200000, 200000), "dtype": "f4"}  # 149 GiB, never written
 # The resolved experiment's search block as successive halving will write it: 2 epochs, rungs ending at 1 and 2.
 HALVING = ("name: hostile\ntraining:\n  epochs: 2\n  select: val_loss\n"
            "search:\n  method: halving\n  min_epochs: 1\n  eta: 3\n")
+HALVED = each(attr("/", "experiment", HALVING), added("rung", "<i4", 1))  # every run promoted to the last rung
 SEARCH = ("plot_search",)
 NEEDS_VALIDATION = "plot_search needs a validation split"
 
@@ -249,8 +252,8 @@ CASES = [
     ("validation-none", attr("/", "validation", "none"), SEARCH, NEEDS_VALIDATION),
     ("rung-text", added("rung", "S8", b"0"), SEARCH, "/summary column rung holds text, not integers"),
     ("rung-float", added("rung", "<f8", 0.5), SEARCH, "/summary column rung holds floating-point numbers"),
-    ("rung-negative", added("rung", "<i4", -1), SEARCH, "rung -1 is not a rung (0..63)"),
-    ("rung-huge", added("rung", "<i8", 2 ** 40), SEARCH, "rung 1099511627776 is not a rung (0..63)"),
+    ("rung-negative", added("rung", "<i4", -1), SEARCH, "rung -1 is not a rung (0..31)"),
+    ("rung-huge", added("rung", "<i8", 2 ** 40), SEARCH, "rung 1099511627776 is not a rung (0..31)"),
     ("rung-past-the-grid", added("rung", "<i4", 1), SEARCH,
      "rung 1 is not a rung of its search (grid search: 1 rung, ending at epoch 2)"),
     ("epochs-done-nan", retyped("epochs_done", "<f8", lambda c: np.full(len(c), np.nan)), SEARCH,
@@ -262,15 +265,15 @@ CASES = [
     ("search-method-flow", attr("/", "experiment", "name: x\nsearch: {method: bayes, trials: 3}\n"), SEARCH,
      "search.method is 'bayes'"),
     ("search-eta-text", attr("/", "experiment", HALVING.replace("eta: 3", "eta: three")), SEARCH,
-     "search.eta is 'three', not a number above 1"),
+     "search.eta is 'three', not an integer from 2 to 1000"),
     ("search-eta-one", attr("/", "experiment", HALVING.replace("eta: 3", "eta: 1")), SEARCH, "search.eta is '1'"),
     ("search-min-epochs-fraction", attr("/", "experiment", HALVING.replace("min_epochs: 1", "min_epochs: 1.5")),
-     SEARCH, "search.min_epochs is '1.5', not a count of epochs"),
+     SEARCH, "search.min_epochs is '1.5', not an integer from 1 to 1000000"),
     ("search-min-epochs-missing", attr("/", "experiment", HALVING.replace("  min_epochs: 1\n", "")), SEARCH,
      "search.min_epochs is ''"),
-    ("select-unknown", each(attr("/", "experiment", HALVING), attr("runs/r000000", "training.select", "test_acc")),
+    ("select-unknown", each(HALVED, attr("runs/r000000", "training.select", "test_acc")),
      SEARCH, "run 0's training.select is 'test_acc', not one of val_loss, val_acc"),
-    ("select-number", each(attr("/", "experiment", HALVING), attr("runs/r000000", "training.select", 3)), SEARCH,
+    ("select-number", each(HALVED, attr("runs/r000000", "training.select", 3)), SEARCH,
      "/runs/r000000 attribute training.select is a scalar of integers, not a string"),
     ("halving-past-rung", each(attr("/", "experiment", HALVING), added("rung", "<i4", 0)), SEARCH,
      "run 0 trained 2 epochs, past the end of its rung 0 at epoch 1 (successive halving (min_epochs 1, eta 3))"),
@@ -355,13 +358,14 @@ HARMLESS = [
      ALL),
     ("seed-missing", attr("runs/r000000", "seed", None), ("plot_weights_run0",)),  # the title goes without
     # successive halving as it will be written: the search block, the rung column, pruned runs
-    ("halving", attr("/", "experiment", HALVING), SEARCH),  # no rung column: the rung epochs_done reaches
-    ("halving-rungs", each(attr("/", "experiment", HALVING), added("rung", "<i4", 1)), SEARCH),
-    ("halving-no-select", each(attr("/", "experiment", HALVING), attr("runs/r000000", "training.select", None)),
-     SEARCH),  # the experiment's
+    ("halving", HALVED, SEARCH),
+    ("halving-no-rungs", each(attr("/", "experiment", HALVING), without_column("rung")), SEARCH),  # by epochs_done
+    ("halving-no-select", each(HALVED, attr("runs/r000000", "training.select", None)), SEARCH),  # the experiment's
     ("rung-zero", added("rung", "<i4", 0), SEARCH),  # a grid: one rung
-    ("hyperband", attr("/", "experiment", HALVING.replace("halving", "hyperband").replace("eta: 3", "eta: 2")),
-     SEARCH),  # R = 2, eta 2: brackets of 2 trials (rungs end at 1, 2) and 2 trials (at 2)
+    ("rung-missing", without_column("rung"), ALL),  # files written before successive halving
+    ("hyperband", each(attr("/", "experiment", HALVING.replace("halving", "hyperband").replace("eta: 3", "eta: 2")),
+                       added("rung", "<i4", lambda s: (s["config"] < 2).astype(int))),
+     SEARCH),  # R = 2, eta 2: brackets of 2 trials (rungs end at 1, 2) and 2 trials (at 2), all at their last
     ("random", attr("/", "experiment", "name: x\nsearch: {method: random, trials: 4, seed: 0}\n"), SEARCH),
 ]
 
