@@ -328,10 +328,11 @@ def main():
                              random_gap_in_se=gap / se if se > 0 else 0.0 if gap == 0 else float("inf") * gap,
                              random_within_1se=gap >= -se,
                              random_epochs_share=found["random"]["epochs"] / found["grid"]["epochs"])
-        # ==== 7b. SUCCESSIVE HALVING: TO COME once nnlab runs search.method: halving (not built yet) ====
-        # Run THINGS_RANDOM's space with search: {method: halving, eta: 3} (and min_epochs, trials to
-        # fix then) on HOLDOUT with the same seeds, as the two above; record found["halving"] the same
-        # way (its epochs are then far fewer than its trials x seeds x 10), set
+        # ==== 7b. SUCCESSIVE HALVING: TO COME (not measured here yet) ====
+        # Run the same space with search: {method: halving, eta: 3} on HOLDOUT with the same seeds, as
+        # the two above; record found["halving"] the same way, but take the chosen point as nnlab
+        # summary ranks a halving file (promoted points first: plot_search.Search(...).ranked[0];
+        # nnlab_results' configs() ranks by the mean alone, which can pick a pruned point), set
         # res["search"]["halving_epochs_share"] (its epochs / the grid's) and
         # res["search"]["halving_within_1se"] (the criterion above), print a line "halving" under 7. and
         # add the check rows marked 7b below.
@@ -423,7 +424,7 @@ def main():
     print("   random: %.0f%% of the grid's epochs; its choice's test acc %+.4f from the grid's (one SE: %.4f): %s"
           % (100 * sd["random_epochs_share"], sd["random_test_acc_gap"], sd["grid_test_acc_se"],
              "within" if sd["random_within_1se"] else "MORE than one SE below"))
-    print("   halving (eta 3): not measured yet (section 7b of bench.py, once nnlab has search.method: halving)")
+    print("   halving (eta 3): not measured yet (the place for it: section 7b of bench.py)")
     print()
     print("%-40s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:
