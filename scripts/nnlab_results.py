@@ -142,8 +142,14 @@ def rank_key(value, tiebreak, metric):
 
 
 def rank(entries, metric):
-    """Config entries (of configs()) sorted best first by their mean of metric."""
-    return sorted(entries, key=lambda e: rank_key(e["mean"][metric], e["config"], metric))
+    """Config entries (of configs()) sorted best first, as nnlab summary sorts:
+    config points that successive halving or Hyperband did not prune (or
+    pause) first, then the pruned ones by the rung they reached, highest
+    first; within each, by their mean of metric (rank_key)."""
+    def key(e):
+        pruned = e.get("pruned", False)
+        return (pruned, -e.get("rung", 0) if pruned else 0) + rank_key(e["mean"][metric], e["config"], metric)
+    return sorted(entries, key=key)
 
 
 # ---- reading a file that may be damaged or crafted --------------------------------------------------------------
@@ -514,7 +520,9 @@ class Results:
         """One dict per config point, best first by the mean of metric
         (default rank_metric; ranked=False: in config order): config,
         values {key: text}, n_runs (seeds x folds), n_seeds (distinct
-        seeds), n_diverged, mean {metric: ...}, std {metric: ...}, n {metric:
+        seeds), n_diverged, pruned (successive halving stopped it: a run
+        pruned or paused), rung (the highest its runs reached; 0 without
+        search rungs), mean {metric: ...}, std {metric: ...}, n {metric:
         finite values}, runs (summary row indices, in run order) and rank
         (1 = best, among the points kept). `where` {key: text} keeps matching
         points. Means and stds are nnlab's bits (welford, in run order)."""
@@ -536,6 +544,8 @@ class Results:
             seeds = s["seed"][rows] if "seed" in s.dtype.names else rows
             entry = {"config": int(c), "values": values, "n_runs": len(rows), "n_seeds": len(set(seeds.tolist())),
                      "runs": rows, "n_diverged": sum(status[i] == "diverged" for i in rows),
+                     "pruned": any(status[i] in ("pruned", "paused") for i in rows),
+                     "rung": int(max(s["rung"][rows])) if "rung" in s.dtype.names else 0,
                      "mean": {}, "std": {}, "n": {}}
             for m in self.METRICS:
                 entry["mean"][m], entry["std"][m], entry["n"][m] = welford(s[m][rows])

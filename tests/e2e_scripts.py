@@ -1041,6 +1041,8 @@ class SearchPlot(unittest.TestCase):
                 self.assertIn(b"pruned", s["status"].tolist())
                 # nnlab summary's ranking, promoted points first
                 self.assertEqual([int(row["config"]) for row in rows], [e["config"] for e in search.ranked])
+                # and the loader's, which the other plots use
+                self.assertEqual([int(row["config"]) for row in rows], [e["config"] for e in res.configs()])
                 # every rung, every config point trained in it, its runs' epochs in it
                 events = search.events()
                 self.assertEqual(sorted(events, key=lambda ev: ev[:2]), events)
