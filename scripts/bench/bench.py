@@ -27,6 +27,7 @@ DIGITS = os.path.join(ROOT, "data", "digits.csv.gz")
 FASHION = os.path.join(ROOT, "experiments", "fashion-mnist.yaml")
 THINGS = os.path.join(ROOT, "experiments", "things-to-try.yaml")
 THINGS_RANDOM = os.path.join(HERE, "things-to-try-random.yaml")  # the same space, 24 random trials
+THINGS_HALVING = os.path.join(HERE, "things-to-try-halving.yaml")  # the same space, successive halving (eta 3)
 HOLDOUT = ["dataset.folds=0", "dataset.validation_fraction=0.2"]  # things-to-try's 5 folds -> a validation split
 # forward + weight gradients + input gradients (not for the input layer) of 784-256-256-10
 FASHION_FLOPS = 2 * 268800 + 2 * 268800 + 2 * (256 * 256 + 256 * 10)
@@ -309,7 +310,7 @@ def main():
         # grid's top group when its mean test accuracy is no more than one standard error (std over the
         # grid choice's runs / sqrt(n)) below that of the grid's choice.
         found = {}
-        for kind, exp in (("grid", THINGS), ("random", THINGS_RANDOM)):
+        for kind, exp in (("grid", THINGS), ("random", THINGS_RANDOM), ("halving", THINGS_HALVING)):
             progress("7. search efficiency: the things-to-try %s on a validation split" % kind)
             out = os.path.join(tmp, "search-" + kind)
             r = sh([args.nnlab, "run", exp, *HOLDOUT, "-j", "2", "-o", out, "--force"])
@@ -328,15 +329,14 @@ def main():
                              random_gap_in_se=gap / se if se > 0 else 0.0 if gap == 0 else float("inf") * gap,
                              random_within_1se=gap >= -se,
                              random_epochs_share=found["random"]["epochs"] / found["grid"]["epochs"])
-        # ==== 7b. SUCCESSIVE HALVING: TO COME (not measured here yet) ====
-        # Run the same space with search: {method: halving, eta: 3} on HOLDOUT with the same seeds, as
-        # the two above; record found["halving"] the same way, but take the chosen point as nnlab
-        # summary ranks a halving file (promoted points first: plot_search.Search(...).ranked[0];
-        # nnlab_results' configs() ranks by the mean alone, which can pick a pruned point), set
-        # res["search"]["halving_epochs_share"] (its epochs / the grid's) and
-        # res["search"]["halving_within_1se"] (the criterion above), print a line "halving" under 7. and
-        # add the check rows marked 7b below.
-        res["search"]["halving"] = None
+        # 7b. Successive halving (scripts/bench/things-to-try-halving.yaml: eta 3 from 1 epoch over the same
+        # 72 points, seeds and split; ranked as nnlab summary ranks it, promoted points first, which the
+        # loader's configs() does): its share of the grid's epochs, and the same test-accuracy criterion.
+        gap = found["halving"]["chosen"]["test_acc"] - chosen["test_acc"]
+        res["search"].update(halving_test_acc_gap=gap,
+                             halving_gap_in_se=gap / se if se > 0 else 0.0 if gap == 0 else float("inf") * gap,
+                             halving_within_1se=gap >= -se,
+                             halving_epochs_share=found["halving"]["epochs"] / found["grid"]["epochs"])
     finally:
         shutil.rmtree(tmp)
 
@@ -367,10 +367,10 @@ def main():
         # measured: the random choice's test accuracy minus the grid choice's, in standard errors
         ("random search (1/3 of the points): test acc within 1 SE of the grid's choice",
          res["search"]["random_gap_in_se"], "yes", res["search"]["random_within_1se"]),
-        # 7b, once halving lands (eta 3, the same space):
-        # ("halving (eta 3): epochs / the grid's", res["search"]["halving_epochs_share"], "<= 0.35",
-        #  res["search"]["halving_epochs_share"] <= 0.35),
-        # ("  halving: test acc within 1 SE of the grid's choice", ..., "yes", res["search"]["halving_within_1se"]),
+        ("halving (eta 3): epochs / the grid's", res["search"]["halving_epochs_share"], "<= 0.35",
+         res["search"]["halving_epochs_share"] <= 0.35),
+        ("  halving: test acc within 1 SE of the grid's choice", res["search"]["halving_gap_in_se"], "yes",
+         res["search"]["halving_within_1se"]),
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
@@ -415,7 +415,7 @@ def main():
     sd = res["search"]
     print("7. Search, things-to-try's space on a validation split (0.2), 3 seeds, -j 2: what each chose (best mean"
           " val_acc) and its mean test acc")
-    for kind in ("grid", "random"):
+    for kind in ("grid", "random", "halving"):
         k, c = sd[kind], sd[kind]["chosen"]
         print("   %-6s %2d config points, %3d runs, %5d epochs, %5.1f s: c%04d %s, val acc %.4f, test acc %.4f ± %.4f"
               " (n=%d)" % (kind, k["config_points"], k["runs"], k["epochs"], k["run_seconds"], c["config"],
@@ -424,7 +424,9 @@ def main():
     print("   random: %.0f%% of the grid's epochs; its choice's test acc %+.4f from the grid's (one SE: %.4f): %s"
           % (100 * sd["random_epochs_share"], sd["random_test_acc_gap"], sd["grid_test_acc_se"],
              "within" if sd["random_within_1se"] else "MORE than one SE below"))
-    print("   halving (eta 3): not measured yet (the place for it: section 7b of bench.py)")
+    print("   halving (eta 3): %.0f%% of the grid's epochs; its choice's test acc %+.4f from the grid's: %s"
+          % (100 * sd["halving_epochs_share"], sd["halving_test_acc_gap"],
+             "within" if sd["halving_within_1se"] else "MORE than one SE below"))
     print()
     print("%-40s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:
