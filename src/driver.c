@@ -271,9 +271,10 @@ static int merge_complete(const MergeReport *rep, const char *dir, char *err)
 }
 
 /* Successive halving's plan: its brackets, and what the run files say
- * (verified by runs_to_do: a missing one has not started); *n_todo the
- * runs not yet closed, *epochs an estimate of the epochs to train. */
-static int plan_rungs(const Experiment *ex, const RunSpec *runs, int n_runs, Schedule *plan, int *n_todo,
+ * (verified by runs_to_do: a missing one has not started); open[0 ..
+ * *n_todo - 1] the runs not yet closed (room for n_runs), *epochs an
+ * estimate of the epochs to train. */
+static int plan_rungs(const Experiment *ex, const RunSpec *runs, int n_runs, Schedule *plan, int *open, int *n_todo,
                       double *epochs, char *err)
 {
     const Search *se = &ex->search;
@@ -293,7 +294,7 @@ static int plan_rungs(const Experiment *ex, const RunSpec *runs, int n_runs, Sch
         h5io_run_path(path, sizeof path, ex->output, runs[i].id);
         rr[i].reached = -1;
         if (access(path, F_OK) != 0) {
-            (*n_todo)++;
+            open[(*n_todo)++] = i;
             continue;
         }
         RunResult res = {0}; /* its validation curves, for train_rung_value */
@@ -308,7 +309,7 @@ static int plan_rungs(const Experiment *ex, const RunSpec *runs, int n_runs, Sch
         while (runs[i].config >= in->first + in->n) in++;
         rr[i].reached = res.rung < in->n_rungs ? res.rung : in->n_rungs - 1;
         rr[i].closed = strcmp(status, "paused") != 0;
-        *n_todo += !rr[i].closed;
+        if (!rr[i].closed) open[(*n_todo)++] = i;
         for (int r = 0; r <= rr[i].reached; r++)
             rr[i].value[r] = train_rung_value(&res, ex->settings.train.select, in->epochs[r]);
     }
@@ -323,10 +324,6 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
     if (o->shard_n && ex->search.method >= SEARCH_HALVING)
         return nn_errf(err, "%s: --shard cannot split a %s search: its rungs wait for every run of the one before; "
                        "run it whole (-j, or mpirun across nodes)", ex->file, cfg_search_method_names[ex->search.method]),
-               NN_EXIT_INPUT;
-    if (o->mpi_size > 1 && ex->search.method >= SEARCH_HALVING)
-        return nn_errf(err, "%s: a %s search does not run under MPI in this version; run it on one node with -j",
-                       ex->file, cfg_search_method_names[ex->search.method]),
                NN_EXIT_INPUT;
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     mlp_blas_single_thread(); /* after reading OpenMP's default: it sets that to 1 too */
@@ -377,7 +374,8 @@ int driver_run(const Experiment *ex, const DriverOptions *o, char *err)
 
     double epochs_total = 0;
     if (ex->search.method >= SEARCH_HALVING) {
-        if (plan_rungs(ex, runs, n_runs, &plan, &n_todo, &epochs_total, err)) goto done;
+        if (plan_rungs(ex, runs, n_runs, &plan, todo, &n_todo, &epochs_total, err)) goto done;
+        plan.todo = todo, plan.n_todo = n_todo; /* the runs not closed: those an MPI job that ends lists */
     } else {
         schedule_init(&plan, todo, n_todo);
         for (int i = 0; i < n_todo; i++) {

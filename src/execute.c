@@ -391,9 +391,32 @@ int execute_threads(Execution *L, int threads, char *err)
  * index into runs (-1: no more work); it sends each finished run as
  * TAG_RESULT (header, curves, init, weights) or TAG_FAILED (a message). A
  * worker rank sends TAG_DONE when all its threads are done. MPI calls of a
- * worker's threads are serialised (MPI_THREAD_SERIALIZED). */
+ * worker's threads are serialised (MPI_THREAD_SERIALIZED).
+ *
+ * Successive halving: rank 0 owns the schedule (rung barriers, decisions)
+ * and the paused runs' states. TAG_WORK is then a WorkMessage, followed by
+ * the packed state (train_pack) of a paused run, or nothing for a new one;
+ * index -2 says "nothing ready: the rung waits for runs in flight", and the
+ * thread asks again after a short sleep (no request is held, so no thread
+ * blocks in MPI while another of its rank has a result to send). The
+ * worker trains to the rung's end and sends TAG_RESULT at the bracket's last
+ * rung, else TAG_PAUSED (the index, then the packed state); rank 0 writes
+ * the run file (paused or final), keeps the state and reports the value to
+ * the schedule. Prunes need no training: rank 0 does them itself. */
 
-enum { TAG_REQUEST = 1, TAG_WORK, TAG_RESULT, TAG_FAILED, TAG_DONE };
+enum { TAG_REQUEST = 1, TAG_WORK, TAG_RESULT, TAG_FAILED, TAG_DONE, TAG_PAUSED };
+
+enum { WORK_NONE = -1, WORK_WAIT = -2 };
+
+typedef struct {
+    int32_t index, rung, epochs, last, has_state, pad;
+} WorkMessage;
+
+/* Rank 0 polls for messages with this pause between looks when halving
+ * (MPI_Probe would spin a core while the workers train); a worker told to
+ * wait asks again after WAIT_NS. */
+#define POLL_NS 500000L
+#define WAIT_NS 5000000L
 
 typedef struct {
     int32_t index, status, epochs, epochs_done, best_epoch, n_curves, has_best, pad;
@@ -523,11 +546,136 @@ static void on_teardown(int sig)
     _exit(NN_EXIT_RUNTIME);
 }
 
+/* Successive halving on rank 0: the work handed out to each run in flight,
+ * and the epochs the run had done before it (for progress). */
+typedef struct {
+    Work w;  /* w.index -1 when not in flight */
+    int before;
+} RungFlight;
+
+/* Rank 0: run index's work on the current rung is over with `value`. */
+static void rung_reported(Execution *L, int index, double value)
+{
+    int bracket = 0, rung = -1, left = 0;
+    schedule_finished_value(L->plan, index, value);
+    if (!schedule_rung_status(L->plan, &bracket, &rung, &left)) rung = -1;
+    L->progress.bracket = bracket, L->progress.rung = rung, L->progress.rung_left = left;
+}
+
+static void out_of_memory(size_t bytes)
+{
+    fprintf(stderr, "nnlab: out of memory for an MPI message of %zu bytes\n", bytes);
+    MPI_Abort(MPI_COMM_WORLD, NN_EXIT_RUNTIME); /* finished run files are intact: --resume */
+}
+
+/* Rank 0 answers a worker thread's request under successive halving: the
+ * next rung's work with the run's state (prunes on the way are done here),
+ * WORK_WAIT while the rung waits for runs in flight, or WORK_NONE. */
+static void rung_hand_out(Execution *L, int dest, RungFlight *flight, volatile unsigned char *saved)
+{
+    for (;;) {
+        Work w;
+        if (stop_requested) schedule_stop(L->plan);
+        if (!schedule_next_work(L->plan, &w)) {
+            WorkMessage m = {schedule_done(L->plan) ? WORK_NONE : WORK_WAIT, 0, 0, 0, 0, 0};
+            MPI_Send(&m, (int)sizeof m, MPI_BYTE, dest, TAG_WORK, MPI_COMM_WORLD);
+            return;
+        }
+        const RunSpec *spec = &L->runs[w.index];
+        if (w.kind == WORK_PRUNE) { /* no training: the state (memory or file) ends as pruned, written here */
+            double value = rung_work(L, &w);
+            if (saved && !L->write_failed) saved[w.index] = SAVED;
+            rung_reported(L, w.index, value);
+            continue;
+        }
+        char path[4200], err[NN_ERR_LEN] = "";
+        h5io_run_path(path, sizeof path, L->ex->output, spec->id);
+        TrainState *t = NULL;
+        if (L->paused[w.index] || access(path, F_OK) == 0) { /* a paused run: its state goes with the work */
+            Settings s;
+            grid_settings(L->ex, spec->config, &s);
+            if (!(t = rung_state(L, w.index, &s, err))) {
+                execute_run_failed(L, spec, err);
+                rung_reported(L, w.index, NAN);
+                continue;
+            }
+        }
+        size_t n = sizeof(WorkMessage) + (t ? train_pack_bytes(t) : 0);
+        char *msg = malloc(n);
+        if (!msg) out_of_memory(n);
+        WorkMessage m = {w.index, w.rung, w.epochs, w.last, t != NULL, 0};
+        memcpy(msg, &m, sizeof m);
+        flight[w.index].w = w;
+        flight[w.index].before = t ? t->res.epochs_done : 0;
+        if (t) {
+            train_pack(t, msg + sizeof m);
+            train_state_free(t);
+            free(t);
+        }
+        MPI_Send(msg, (int)n, MPI_BYTE, dest, TAG_WORK, MPI_COMM_WORLD);
+        free(msg);
+        return;
+    }
+}
+
+/* Rank 0: a worker's run paused at the end of its rung (TAG_PAUSED: the
+ * index, then its packed state): write its paused file, keep its state,
+ * report its value. */
+static void rung_paused(Execution *L, const char *buf, size_t len, RungFlight *flight)
+{
+    int32_t index;
+    if (len < sizeof index) goto malformed;
+    memcpy(&index, buf, sizeof index);
+    if (index < 0 || index >= L->n_runs_total || flight[index].w.index != index || flight[index].w.last) goto malformed;
+    Work w = flight[index].w;
+    flight[index].w.index = -1;
+    const RunSpec *spec = &L->runs[index];
+    const Dataset *d = execute_run_data(L->ex, L->data, spec);
+    Settings s;
+    grid_settings(L->ex, spec->config, &s);
+    char err[NN_ERR_LEN] = "out of memory";
+    TrainState *t = malloc(sizeof *t);
+    if (!t || train_alloc(t, &s.train, d, err)) {
+        free(t);
+        execute_run_failed(L, spec, err);
+        rung_reported(L, index, NAN);
+        return;
+    }
+    if (train_unpack(t, buf + sizeof index, len - sizeof index)) {
+        train_state_free(t);
+        free(t);
+        goto malformed;
+    }
+    L->progress.epochs_done += w.epochs - flight[index].before; /* the workers report whole rungs */
+    train_snapshot(t); /* the weights: not in the packed state */
+    double value = train_rung_value(&t->res, s.train.select, w.epochs);
+    if (save_paused(L, spec, &s, t, w.rung) == 0) {
+        L->paused[index] = t;
+        char where[32];
+        snprintf(where, sizeof where, "rung%d", w.rung);
+        nn_crash_point(where, spec->id); /* the crash test: paused at a rung, not yet reported */
+    } else {
+        train_state_free(t);
+        free(t);
+    }
+    rung_reported(L, index, value);
+    return;
+malformed:
+    execute_write_failed(L, "a worker sent a malformed paused state (mismatched builds of nnlab?)");
+}
+
 /* Rank 0: hand out the schedule's runs, save what comes back, until every worker is done. */
 void execute_mpi_coordinate(Execution *L, int size)
 {
-    int done_ranks = 0;
+    int done_ranks = 0, halving = L->plan->n_brackets > 0;
     volatile unsigned char *saved = calloc((size_t)L->n_runs_total, 1);
+    RungFlight *flight = NULL;
+    if (halving) {
+        L->paused = nn_calloc((size_t)L->n_runs_total, sizeof *L->paused);
+        flight = nn_alloc((size_t)L->n_runs_total, sizeof *flight);
+        if (!L->paused || !flight) out_of_memory((size_t)L->n_runs_total * sizeof *flight);
+        for (int i = 0; i < L->n_runs_total; i++) flight[i].w.index = -1;
+    }
     teardown.runs = L->runs, teardown.todo = L->plan->todo, teardown.n_todo = L->plan->n_todo, teardown.saved = saved;
     int n = snprintf(teardown.path, sizeof teardown.path, "%s/runs/r", L->ex->output);
     teardown.path_len = n > 0 && (size_t)n + 32 < sizeof teardown.path ? (size_t)n : 0;
@@ -539,7 +687,15 @@ void execute_mpi_coordinate(Execution *L, int size)
     sigaction(SIGINT, &sa, NULL);
     while (done_ranks < size - 1) {
         MPI_Status st;
-        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        if (halving) { /* workers wait at rung barriers: poll, rather than spin a core in MPI_Probe */
+            int flag = 0;
+            struct timespec poll = {0, POLL_NS};
+            for (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st); !flag;
+                 MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st))
+                nanosleep(&poll, NULL);
+        } else {
+            MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        }
         int len;
         MPI_Get_count(&st, MPI_BYTE, &len);
         char *buf = malloc(len > 0 ? (size_t)len : 1);
@@ -548,21 +704,35 @@ void execute_mpi_coordinate(Execution *L, int size)
             MPI_Abort(MPI_COMM_WORLD, NN_EXIT_RUNTIME); /* finished run files are intact: --resume */
         }
         MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (st.MPI_TAG == TAG_REQUEST) {
+        if (st.MPI_TAG == TAG_REQUEST && halving) {
+            rung_hand_out(L, st.MPI_SOURCE, flight, saved);
+        } else if (st.MPI_TAG == TAG_PAUSED && halving) {
+            rung_paused(L, buf, (size_t)len, flight);
+        } else if (st.MPI_TAG == TAG_REQUEST) {
             if (stop_requested) schedule_stop(L->plan);
             int index = schedule_next(L->plan);
             MPI_Send(&index, 1, MPI_INT, st.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
         } else if (st.MPI_TAG == TAG_RESULT) {
             RunResult r;
             int index;
-            if (unpack_result(buf, (size_t)len, L, &r, &index) == 0) {
+            if (unpack_result(buf, (size_t)len, L, &r, &index) == 0 &&
+                (!halving || (flight[index].w.index == index && flight[index].w.last))) {
                 Settings s;
                 grid_settings(L->ex, L->runs[index].config, &s);
-                if (saved) saved[index] = SAVING;
-                L->progress.epochs_done += s.train.epochs; /* the workers report whole runs */
+                double value = NAN;
+                if (halving) { /* the bracket's last rung: the run ends here */
+                    r.rung = flight[index].w.rung;
+                    value = train_rung_value(&r, s.train.select, flight[index].w.epochs);
+                    L->progress.epochs_done += flight[index].w.epochs - flight[index].before;
+                    flight[index].w.index = -1;
+                } else {
+                    L->progress.epochs_done += s.train.epochs; /* the workers report whole runs */
+                }
+                if (saved && !halving) saved[index] = SAVING; /* halving: its paused file is there already */
                 save_run(L, NULL, &L->runs[index], &s, &r);
                 if (saved) saved[index] = L->write_failed ? 0 : SAVED;
-                schedule_finished(L->plan, index);
+                if (halving) rung_reported(L, index, value);
+                else schedule_finished(L->plan, index);
             } else {
                 execute_write_failed(L, "a worker sent a malformed result (mismatched builds of nnlab?)");
             }
@@ -571,9 +741,14 @@ void execute_mpi_coordinate(Execution *L, int size)
             memcpy(&index, buf, sizeof index);
             Settings s;
             grid_settings(L->ex, L->runs[index].config, &s);
-            L->progress.epochs_done += s.train.epochs;
+            if (halving) {
+                flight[index].w.index = -1;
+            } else {
+                L->progress.epochs_done += s.train.epochs;
+            }
             execute_run_failed(L, &L->runs[index], buf + sizeof index);
-            schedule_finished(L->plan, index);
+            if (halving) rung_reported(L, index, NAN);
+            else schedule_finished(L->plan, index);
         } else if (st.MPI_TAG == TAG_DONE) {
             done_ranks++;
         }
@@ -583,11 +758,115 @@ void execute_mpi_coordinate(Execution *L, int size)
     signal(SIGINT, SIG_DFL);
     teardown.saved = NULL;
     free((void *)saved);
+    if (halving) {
+        execute_free_paused(L);
+        free(L->paused);
+        L->paused = NULL;
+        free(flight);
+    }
+}
+
+/* A worker thread under successive halving: train the run of work m (its
+ * state after m, or a new run) to the rung's end; the message to send back
+ * (TAG_RESULT, TAG_PAUSED or TAG_FAILED) into *buf, *len, *tag. */
+static void rung_train(const Experiment *ex, Dataset *const *data, const RunSpec *runs, const WorkMessage *m,
+                       const char *state, size_t state_len, char **buf, size_t *len, int *tag)
+{
+    const RunSpec *spec = &runs[m->index];
+    const Dataset *d = execute_run_data(ex, data, spec);
+    Settings s;
+    grid_settings(ex, spec->config, &s);
+    char err[NN_ERR_LEN] = "out of memory";
+    TrainState *t = malloc(sizeof *t);
+    int rc = t ? 0 : -1;
+    if (t && m->has_state) {
+        rc = train_alloc(t, &s.train, d, err);
+        if (rc == 0 && train_unpack(t, state, state_len)) {
+            train_state_free(t);
+            rc = nn_errf(err, "rank 0 sent a state that does not fit run %d (mismatched builds of nnlab?)", spec->id);
+        }
+    } else if (t) {
+        rc = train_start(t, &s.train, d, (uint64_t)spec->seed, err);
+    }
+    *buf = NULL;
+    if (rc == 0) {
+        train_advance(t, &s.train, d, m->epochs, NULL);
+        if (m->last) {
+            RunResult r;
+            train_finish(t, &r);
+            *buf = pack_result(m->index, &r, len);
+            run_result_free(&r);
+            *tag = TAG_RESULT;
+        } else {
+            train_snapshot(t);
+            *len = sizeof(int32_t) + train_pack_bytes(t);
+            if ((*buf = malloc(*len))) {
+                memcpy(*buf, &m->index, sizeof(int32_t));
+                train_pack(t, *buf + sizeof(int32_t));
+            }
+            train_state_free(t);
+            *tag = TAG_PAUSED;
+        }
+        if (!*buf) snprintf(err, sizeof err, "out of memory sending run %d", spec->id);
+    }
+    free(t);
+    if (!*buf) {
+        *len = sizeof(int) + NN_ERR_LEN;
+        if (!(*buf = calloc(1, *len))) out_of_memory(*len);
+        int index = m->index;
+        memcpy(*buf, &index, sizeof index);
+        memcpy(*buf + sizeof index, err, NN_ERR_LEN);
+        *tag = TAG_FAILED;
+    }
+}
+
+/* A worker rank under successive halving: its threads ask rank 0 for work
+ * until there is none, and sleep a little when told to wait. */
+static void work_rungs(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int threads)
+{
+#pragma omp parallel num_threads(threads)
+    for (;;) {
+        int ask = 0, n = 0;
+        char *msg = NULL;
+#pragma omp critical(nnlab_mpi)
+        {
+            MPI_Status st;
+            MPI_Send(&ask, 1, MPI_INT, 0, TAG_REQUEST, MPI_COMM_WORLD);
+            MPI_Probe(0, TAG_WORK, MPI_COMM_WORLD, &st);
+            MPI_Get_count(&st, MPI_BYTE, &n);
+            if (n < (int)sizeof(WorkMessage) || !(msg = malloc((size_t)n))) out_of_memory((size_t)n);
+            MPI_Recv(msg, n, MPI_BYTE, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        }
+        WorkMessage m;
+        memcpy(&m, msg, sizeof m);
+        if (m.index == WORK_NONE) {
+            free(msg);
+            break;
+        }
+        if (m.index == WORK_WAIT) { /* the rung waits for runs in flight elsewhere */
+            free(msg);
+            struct timespec pause = {0, WAIT_NS};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        char *buf;
+        size_t len;
+        int tag;
+        rung_train(ex, data, runs, &m, msg + sizeof m, (size_t)n - sizeof m, &buf, &len, &tag);
+        free(msg);
+#pragma omp critical(nnlab_mpi)
+        MPI_Send(buf, (int)len, MPI_BYTE, 0, tag, MPI_COMM_WORLD);
+        free(buf);
+    }
 }
 
 /* A worker rank: `threads` threads ask rank 0 for runs until there are none. */
 void execute_mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int threads)
 {
+    if (ex->search.method >= SEARCH_HALVING) {
+        work_rungs(ex, data, runs, threads);
+        goto done;
+    }
 #pragma omp parallel num_threads(threads)
     for (;;) {
         int index, ask = 0;
@@ -620,6 +899,7 @@ void execute_mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec 
         }
         free(buf);
     }
+done:;
     int bye = 0;
     MPI_Send(&bye, 1, MPI_INT, 0, TAG_DONE, MPI_COMM_WORLD);
 }

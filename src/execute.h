@@ -52,7 +52,9 @@ void execute_run_failed(Execution *E, const RunSpec *spec, const char *train_err
 void execute_write_failed(Execution *E, const char *err);
 
 #ifdef NNLAB_HAVE_MPI
-/* Rank 0 hands out the plan's runs to the worker ranks and saves what comes back. */
+/* Rank 0 hands out the plan's runs to the worker ranks and saves what comes
+ * back; under successive halving it keeps the schedule and the paused runs'
+ * states, and hands out rung work with the state of the run. */
 void execute_mpi_coordinate(Execution *E, int size);
 /* A worker rank: `threads` threads ask rank 0 for runs until there are none. */
 void execute_mpi_work(const Experiment *ex, Dataset *const *data, const RunSpec *runs, int threads);

@@ -1,12 +1,17 @@
 """MPI (an MPI build): `mpirun -np 3 nnlab run ... -j 2` writes the same run
 files and results.h5 as one process, bit for bit; when a worker rank dies,
 rank 0 names the runs that did not finish and the job exits non-zero, and
---resume completes them."""
+--resume completes them. Successive halving and Hyperband on 3 ranks prune
+the same runs and write the same bits as -j 1, also after a SIGKILL
+mid-search (rank 0, or a worker rank) and an mpirun --resume."""
 import glob
 import os
 import signal
 import subprocess
 import unittest
+
+import h5py
+import numpy as np
 
 from nnlab_testing import ReferenceRun, run_files, wait_for_runs
 
@@ -132,6 +137,142 @@ seeds: {count: 2, start: 1}
         self.assertIn("12 runs done", r.stderr)
         self.assertSameAsReference(os.path.join(out, "results.h5"))
         self.assertTrue(any(k.startswith("runs/") and "/best/" in k for k in self.want))
+
+
+def run_files_contents(out):
+    """{file/name: bytes} of every dataset and attribute of every run file in
+    out/runs, but the timings (seconds, train_seconds) and the checksum that
+    covers them."""
+    got = {}
+    for path in run_files(out):
+        name = os.path.basename(path)
+        with h5py.File(path, "r") as f:
+            def visit(n, o):
+                for k, v in o.attrs.items():
+                    if k not in ("seconds", "train_seconds", "checksum"):
+                        got["%s/%s@%s" % (name, n, k)] = np.asarray(v).tobytes()
+                if isinstance(o, h5py.Dataset):
+                    got["%s/%s" % (name, n)] = o[()].tobytes()
+            visit("", f)
+            f.visititems(visit)
+    return got
+
+
+HALVING = """name: mpi-halving
+dataset: {validation_fraction: 0.2, scale: standard}
+model: {hidden: [12]}
+training: {epochs: 9, batch_size: 16, shuffle: true, optimizer: momentum}
+search:
+  method: halving
+  trials: 7
+  seed: 3
+  min_epochs: 1
+  eta: 3
+  space:
+    training.learning_rate: {log_uniform: [0.001, 0.5]}
+    model.dropout: {uniform: [0.0, 0.3]}
+seeds: [1, 2]
+"""
+
+
+class RungSearch(ReferenceRun):
+    """A search in rungs whose runs travel between rank 0 (the schedule, the
+    paused states, the files) and the worker ranks: the same bits in every
+    run file and in results.h5 as -j 1 in one process."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.want_runs = run_files_contents(cls.ref)
+
+    def assertSameAsOneProcess(self, out):
+        self.assertSameAsReference(os.path.join(out, "results.h5"))
+        got = run_files_contents(out)
+        self.assertEqual(sorted(got), sorted(self.want_runs))
+        for k in self.want_runs:
+            self.assertEqual(got[k], self.want_runs[k], k)
+
+
+class MpiHalving(RungSearch):
+    EXPERIMENT = HALVING
+    NAME = "mpi_halving"
+
+    def test_three_ranks_give_the_bits_of_one_process(self):
+        out = os.path.join(self.tmp, "three")
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "-j", "2"), capture_output=True, text=True,
+                           timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("14 runs done", r.stderr)
+        self.assertSameAsOneProcess(out)
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f:  # 7, 3 and 1 trials at rungs 0, 1, 2
+            rungs = sorted(int(r) for r in f["summary"]["rung"])
+        self.assertEqual(rungs, [0] * 8 + [1] * 4 + [2] * 2)
+
+    def test_rank_0_killed_mid_search_and_resumed(self):
+        # SIGKILL of rank 0 right after it wrote run 4's file paused at rung 1 (rung 0 decided, rung 1
+        # half done), then mpirun --resume: the paused states come back from the run files
+        out = os.path.join(self.tmp, "killed")
+        env = dict(os.environ, NNLAB_CRASH_AT="rung1:4")
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "-j", "1", "--quiet"), capture_output=True,
+                           text=True, timeout=600, env=env)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(os.path.join(out, "results.h5")))
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "--resume", "-j", "2"), capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertSameAsOneProcess(out)
+
+
+class MpiHalvingDeadRank(RungSearch):
+    """As e2e_mpi kills a job: SIGKILL a worker rank once rung 0 is written;
+    rank 0 names the runs not closed, and mpirun --resume completes the
+    search with the bits of one process."""
+    EXPERIMENT = HALVING.replace("hidden: [12]", "hidden: [200]").replace("batch_size: 16", "batch_size: 1")
+    NAME = "mpi_halving_dead"
+
+    def test_a_dead_worker_rank_and_resume(self):
+        out = os.path.join(self.tmp, "dead")
+        p = subprocess.Popen(mpirun(3, "run", self.exp, "-o", out, "-j", "1"), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        wait_for_runs(out, 14, p)  # every run paused at rung 0: rungs 1 and 2 (24 epochs) to go
+        workers = [int(x) for x in subprocess.run(["pgrep", "-f", "^" + NNLAB + " run"], capture_output=True,
+                                                   text=True).stdout.split()]
+        workers = [pid for pid in workers if rank_of(pid) > 0]
+        self.assertTrue(workers, "no worker rank found to kill")
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = p.communicate(timeout=300)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("runs not finished:", err)
+        missing = err.split("runs not finished:")[1].split("\n")[0].split()
+        self.assertTrue(missing and all(m.startswith("r") for m in missing), err)
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "--resume", "-j", "1"), capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(glob.glob(os.path.join(out, "runs", "*.tmp")), [])
+        self.assertSameAsOneProcess(out)
+
+
+class MpiHyperband(RungSearch):
+    EXPERIMENT = """name: mpi-hyperband
+dataset: {validation_fraction: 0.2, scale: standard}
+model: {hidden: [8]}
+training: {epochs: 9, batch_size: 32, optimizer: momentum}
+search:
+  method: hyperband
+  seed: 1
+  space:
+    training.learning_rate: {log_uniform: [0.001, 0.5]}
+seeds: [1]
+"""
+    NAME = "mpi_hyperband"
+
+    def test_three_ranks_give_the_bits_of_one_process(self):
+        out = os.path.join(self.tmp, "three")
+        r = subprocess.run(mpirun(3, "run", self.exp, "-o", out, "-j", "2"), capture_output=True, text=True,
+                           timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("17 runs done", r.stderr)
+        self.assertSameAsOneProcess(out)
 
 
 if __name__ == "__main__":
