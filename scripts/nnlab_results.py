@@ -684,7 +684,14 @@ class Results:
             raise NnlabError("weights: which must be one of %s, not '%s'" % (", ".join(self.WEIGHTS), which))
         run = int(run)
         why = " (only with validation: the weights at best_epoch)" if which == "best" else ""
-        g = self._group(self.run_group(run), self.WEIGHTS[which], "run %d has no %s weights%s" % (run, which, why))
+        rg = self.run_group(run)
+        if self._child(rg, self.WEIGHTS[which]) is None:  # not kept (storage:)? say so
+            kept, init = self._attr(rg, "storage.keep_weights", "text"), self._attr(rg, "storage.keep_init", "int")
+            if which == "init" and init == 0:
+                why = " (not kept: storage.keep_init: false)"
+            elif kept is not None and kept != "all" and (which == "final" or kept in ("final", "none")):
+                why = " (not kept: storage.keep_weights: %s)" % kept
+        g = self._group(rg, self.WEIGHTS[which], "run %d has no %s weights%s" % (run, which, why))
         names = self._names(g)
         ids = sorted(int(n[5:]) for n in names if re.fullmatch(r"layer(0|[1-9][0-9]{0,5})", n))
         if not names or len(ids) != len(names) or ids != list(range(len(ids))):

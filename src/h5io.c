@@ -458,6 +458,24 @@ static int write_run_place(hid_t g, const Experiment *ex, const RunSpec *spec, c
                : 0;
 }
 
+/* The weights storage: keeps (weights/, best/, init/), and what it was, as
+ * the run's attributes storage.keep_weights and storage.keep_init, so that
+ * a reader can say why a run has none. keep_weights best without
+ * validation keeps weights/: the selected epoch is then the last. */
+static int write_kept_params(hid_t g, const StorageConfig *st, const RunResult *res)
+{
+    int best = st->keep_weights == KEEP_ALL || st->keep_weights == KEEP_BEST;
+    int final = st->keep_weights == KEEP_ALL || st->keep_weights == KEEP_FINAL ||
+                (st->keep_weights == KEEP_BEST && !res->best);
+    if (attr_str(g, "storage.keep_weights", keep_weights_names[st->keep_weights]) ||
+        attr_i64(g, "storage.keep_init", st->keep_init) ||
+        (final && write_params(g, "weights", &res->mlp, res->weights)) ||
+        (best && res->best && write_params(g, "best", &res->mlp, res->best)) ||
+        (st->keep_init && write_params(g, "init", &res->mlp, res->init)))
+        return -1;
+    return 0;
+}
+
 static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s,
                            const RunResult *res, const Dataset *d)
 {
@@ -478,10 +496,7 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
     for (int k = 0; k < res->n_curves && !rc; k++)
         rc = dset_f64(c, curve_names[k], res->curve[k], (size_t)res->epochs + 1);
     if (H5Gclose(c) < 0) rc = -1;
-    if (!rc) rc = write_params(g, "weights", &res->mlp, res->weights);
-    if (!rc && res->best) rc = write_params(g, "best", &res->mlp, res->best);
-    if (!rc) rc = write_params(g, "init", &res->mlp, res->init);
-    return rc;
+    return rc ? -1 : write_kept_params(g, &ex->storage, res);
 }
 
 int h5io_write_run_tmp(const char *path, const Experiment *ex, const RunSpec *spec, const Settings *s,
@@ -602,8 +617,11 @@ static int check_run_group(hid_t g, hsize_t file_size, const Experiment *ex, con
         return snprintf(why, cap, "not run %d's identity (identity %.16s, run %d's %s: its settings, seed, fold or "
                         "data hash differ)", spec->id, identity, spec->id, want),
                H5IO_RUN_BAD;
+    char kept[16] = "all"; /* run files before storage: keep everything */
+    attr_read_str(g, "storage.keep_weights", kept, sizeof kept);
+    int final_kept = !strcmp(kept, "all") || !strcmp(kept, "final");
     if (attr_read_str(g, "status", status, sizeof status) != 0 || H5Lexists(g, "curves", H5P_DEFAULT) <= 0 ||
-        H5Lexists(g, "weights", H5P_DEFAULT) <= 0)
+        (final_kept && H5Lexists(g, "weights", H5P_DEFAULT) <= 0))
         return snprintf(why, cap, "incomplete"), H5IO_RUN_BAD;
     if (data_hash && (attr_read_str(g, "data_hash", hash, sizeof hash) || strcmp(hash, data_hash)))
         return snprintf(why, cap, "trained on other data (data hash %.16s, now %s)", hash, data_hash),
@@ -1279,7 +1297,25 @@ int h5io_stored_model(const StoredResults *r, int id, const char *which, const M
     hid_t file = -1, g = stored_run_open(r, id, &file, err);
     if (g < 0) return 2;
     int rc = 0;
-    if (H5Lexists(g, which, H5P_DEFAULT) <= 0) rc = 1;
+    char kept[16] = "all";
+    int64_t init_kept = 1;
+    attr_read_str(g, "storage.keep_weights", kept, sizeof kept);
+    attr_read(g, "storage.keep_init", H5T_NATIVE_INT64, &init_kept);
+    int validation = H5Lexists(g, "curves", H5P_DEFAULT) > 0 && H5Lexists(g, "curves/val_loss", H5P_DEFAULT) > 0;
+    int best_dropped = validation && (!strcmp(kept, "final") || !strcmp(kept, "none"));
+    if (H5Lexists(g, which, H5P_DEFAULT) > 0) {
+        rc = 0;
+    } else if (!strcmp(which, "init") && !init_kept) {
+        nn_errf(err, "%s: run %d's initial weights were not kept (storage.keep_init: false)", r->path, id);
+        rc = 2;
+    } else if (!strcmp(which, "weights") ? strcmp(kept, "all") != 0 : best_dropped) {
+        nn_errf(err, "%s: run %d's %s weights were not kept (storage.keep_weights: %s)%s", r->path, id,
+                strcmp(which, "best") ? "final" : "selected epoch's", kept,
+                !strcmp(kept, "final") ? "; --final uses the final weights" : "");
+        rc = 2;
+    } else {
+        rc = 1; /* no best/: no validation */
+    }
     for (int l = 0; l < m->n_layers && rc == 0; l++) {
         char w[64], b[64];
         snprintf(w, sizeof w, "%s/layer%d/W", which, l);

@@ -171,5 +171,51 @@ class Links(unittest.TestCase):
                 self.assertEqual(results_contents(os.path.join(out, "results.h5")), self.want)
 
 
+class Kept(unittest.TestCase):
+    """storage.keep_weights and keep_init: each reader reads what was kept and names what was not, exit 2."""
+
+    def test_each_mode(self):
+        tmp = tempfile.mkdtemp(prefix="nnlab_kept_")
+        self.addCleanup(shutil.rmtree, tmp)
+        exp = os.path.join(tmp, "kept.yaml")
+        with open(exp, "w") as f:
+            f.write(EXPERIMENT)
+        png = os.path.join(tmp, "w.png")
+        sizes = {}
+        for mode, init in (("all", "true"), ("best", "false"), ("final", "true"), ("none", "false")):
+            out = os.path.join(tmp, mode)
+            r = run(NNLAB, "run", exp, "-o", out, "--quiet", "storage.keep_weights=" + mode, "storage.keep_init=" + init)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            sizes[mode] = sum(os.path.getsize(p) for p in [os.path.join(out, "runs", n)
+                                                           for n in os.listdir(os.path.join(out, "runs"))])
+            with h5py.File(os.path.join(out, "results.h5"), "r") as f:
+                g = f["runs/r000001"]
+                self.assertEqual(sorted(k for k in g if isinstance(g[k], h5py.Group)),
+                                 sorted(["curves"] + {"all": ["weights", "best"], "best": ["best"],
+                                                      "final": ["weights"], "none": []}[mode]
+                                        + (["init"] if init == "true" else [])))
+            self.assertEqual(run(NNLAB, "summary", out).returncode, 0)
+            self.assertEqual(run(sys.executable, os.path.join(SCRIPTS, "plot_curves.py"), out, "-o", png).returncode, 0)
+            for args, kept, missing in (([], mode in ("all", "best"), "selected epoch's weights were not kept"),
+                                        (["--final"], mode in ("all", "final"), "final weights were not kept")):
+                with self.subTest(mode=mode, args=args):
+                    r = run(NNLAB, "predict", out, "--run", "1", "-o", png + ".csv", *args)
+                    self.assertEqual(r.returncode, 0 if kept else 2, r.stderr)
+                    if not kept:
+                        self.assertIn("%s (storage.keep_weights: %s)" % (missing, mode), r.stderr)
+            r = run(sys.executable, os.path.join(SCRIPTS, "plot_weights.py"), out, "--run", "1", "-o", png, "--final")
+            self.assertEqual(r.returncode, 0 if mode in ("all", "final") else 2, r.stderr)
+            if r.returncode:
+                self.assertIn("not kept: storage.keep_weights: %s" % mode, r.stderr)
+            r = run(sys.executable, os.path.join(SCRIPTS, "plot_weights.py"), out, "--run", "1", "-o", png, "--init")
+            self.assertEqual(r.returncode, 0 if init == "true" else 2, r.stderr)
+            if r.returncode:
+                self.assertIn("not kept: storage.keep_init: false", r.stderr)
+            r = run(NNLAB, "merge", out)  # the run files still verify
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertLess(sizes["none"], sizes["best"])
+        self.assertLess(sizes["best"], sizes["all"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
