@@ -225,6 +225,9 @@ class Results:
         if not os.path.exists(path):
             raise NnlabError("%s: no such file" % path)
         self.path = path
+        self._run_files = {}  # path -> open h5py.File of the run files results.h5 links to
+        self._sizes = {}      # h5py file name -> its size in bytes: what any one value in it may take
+        self._in_run = ""     # the run file of the objects a message names ("/run/..."), as results.h5 links it
         try:
             self.size = os.path.getsize(path)
         except OSError as e:
@@ -244,16 +247,28 @@ class Results:
     # ---- checked access ----------------------------------------------------------
 
     def _fail(self, what, why):
+        if self._in_run and (what == "/run" or what.startswith(("/run/", "/run "))):
+            what = self._in_run + ":" + what
         raise NnlabError("%s: %s %s" % (self.path, what, why))
 
-    def _child(self, group, name):
+    def _limit(self, obj):
+        """The bytes any one value of obj may take: the size of the file it is in."""
+        try:
+            return self._sizes.get(obj.file.filename, self.size)
+        except _READ_ERRORS:
+            return self.size
+
+    def _child(self, group, name, run=None):
         """group[name]: None when there is no such object (or a dangling link);
-        NnlabError if the file cannot say or the link leads to another file."""
+        NnlabError if the file cannot say or the link leads to another file
+        (but for run `run`'s link to its run file, see _linked_run)."""
         where = "%s/%s" % (group.name.rstrip("/"), name)
         try:
             link = group.get(name, getlink=True)
             if link is None:
                 return None
+            if isinstance(link, h5py.ExternalLink) and run is not None:
+                return self._linked_run(run, link)
             if isinstance(link, h5py.ExternalLink):
                 self._fail(where, "is a link to another file (%s)" % link.filename)
             if name not in group:  # a soft link to nothing
@@ -295,9 +310,10 @@ class Results:
             self._fail(d.name, "holds %s, not %s" % (_describe(dt), _WANT[want]))
         n = math.prod(shape)
         what = "%d rows" % n if rows else _shape_text(shape)
-        if n * size > self.size:
+        limit = self._limit(d)
+        if n * size > limit:
             self._fail(d.name, "claims %s of %d bytes (%s), more than the file's %s hold (a damaged or crafted file)"
-                       % (what, size, _bytes_text(n * size), _bytes_text(self.size)))
+                       % (what, size, _bytes_text(n * size), _bytes_text(limit)))
         if n > 0 and stored == 0:
             self._fail(d.name, "has %s but none of it is stored (a damaged or crafted file)" % what)
         return n * size
@@ -311,9 +327,10 @@ class Results:
     def _read_all(self, checked, what):
         """Read [(dataset, bytes of _dataset)], if together they fit in the file."""
         total = sum(n for _, n in checked)
-        if total > self.size:
+        limit = self._limit(checked[0][0]) if checked else self.size
+        if total > limit:
             self._fail(what, "claim %s together, more than the file's %s hold (a damaged or crafted file)"
-                       % (_bytes_text(total), _bytes_text(self.size)))
+                       % (_bytes_text(total), _bytes_text(limit)))
         return [self._read(d) for d, _ in checked]
 
     def _attr(self, obj, name, want=None):
@@ -327,7 +344,7 @@ class Results:
             a = obj.attrs.get_id(name)
             shape, dt = a.shape, a.dtype
             n = math.prod(shape) if shape is not None else 0
-            if n * max(dt.itemsize, 1) > self.size:
+            if n * max(dt.itemsize, 1) > self._limit(obj):
                 self._fail(where, "claims more bytes than the file holds (a damaged or crafted file)")
             text = h5py.check_string_dtype(dt) is not None and not dt.names and dt.subdtype is None
             if want == "text" and not (text and shape in ((), (1,))):
@@ -448,6 +465,9 @@ class Results:
         self.class_names = names
 
     def close(self):
+        for f in self._run_files.values():
+            f.close()
+        self._run_files = {}
         self.file.close()
 
     def __enter__(self):
@@ -583,11 +603,44 @@ class Results:
         runs = self._child(self.file, "runs")
         if runs is not None and not isinstance(runs, h5py.Group):
             self._fail("/runs", "is not a group")
-        g = None if runs is None else self._child(runs, "r%06d" % run)
+        g = None if runs is None else self._child(runs, "r%06d" % run, run)
         if g is None:
             raise NnlabError("%s: no run %d" % (self.path, run))
         if not isinstance(g, h5py.Group):
             self._fail(g.name, "is not a group")
+        return g
+
+    def _linked_run(self, run, link):
+        """/run of the run file that /runs/rNNNNNN links to (results.h5 keeps
+        each run's data once, in runs/rNNNNNN.h5 beside it). Opened here from
+        results.h5's folder, not by HDF5's search, which falls back to the
+        current folder and could find another experiment's run file of the
+        same name; then checked to be this experiment's run. nnlab itself
+        also checks its checksum (nnlab merge, nnlab predict)."""
+        want, where = "runs/r%06d.h5" % run, "/runs/r%06d" % run
+        if link.filename != want or link.path != "/run":
+            self._fail(where, "is a link to another file (%s:%s), not to its run file %s"
+                       % (link.filename, link.path, want))
+        path = os.path.join(os.path.dirname(self.path), want)
+        f = self._run_files.get(path)
+        if f is None:
+            if not os.path.isfile(path):
+                raise NnlabError("%s: run %d's file %s is missing (results.h5 links to the run files beside it: "
+                                 "copy or move the whole output folder, not results.h5 alone)" % (self.path, run, path))
+            try:
+                size = os.path.getsize(path)
+                f = h5py.File(path, "r")
+            except _READ_ERRORS as e:
+                raise NnlabError("%s: run %d's file %s is not an HDF5 file (%s)" % (self.path, run, path, e)) from None
+            self._run_files[path], self._sizes[f.filename] = f, size
+        self._in_run = want
+        g = self._child(f, "run")
+        if not isinstance(g, h5py.Group):
+            raise NnlabError("%s: run %d's file %s holds no run" % (self.path, run, path))
+        fingerprint, have = self._attr(self.file, "fingerprint", "text"), self._attr(g, "fingerprint", "text")
+        if self._attr(g, "run", "int") != run or (fingerprint is not None and have != fingerprint):
+            raise NnlabError("%s: run %d's file %s is not the one results.h5 was merged from (another run or "
+                             "experiment: nnlab merge the folder again)" % (self.path, run, path))
         return g
 
     def run_attr(self, run, name, want="int"):
@@ -641,7 +694,14 @@ class Results:
             raise NnlabError("weights: which must be one of %s, not '%s'" % (", ".join(self.WEIGHTS), which))
         run = int(run)
         why = " (only with validation: the weights at best_epoch)" if which == "best" else ""
-        g = self._group(self.run_group(run), self.WEIGHTS[which], "run %d has no %s weights%s" % (run, which, why))
+        rg = self.run_group(run)
+        if self._child(rg, self.WEIGHTS[which]) is None:  # not kept (storage:)? say so
+            kept, init = self._attr(rg, "storage.keep_weights", "text"), self._attr(rg, "storage.keep_init", "int")
+            if which == "init" and init == 0:
+                why = " (not kept: storage.keep_init: false)"
+            elif kept is not None and kept != "all" and (which == "final" or kept in ("final", "none")):
+                why = " (not kept: storage.keep_weights: %s)" % kept
+        g = self._group(rg, self.WEIGHTS[which], "run %d has no %s weights%s" % (run, which, why))
         names = self._names(g)
         ids = sorted(int(n[5:]) for n in names if re.fullmatch(r"layer(0|[1-9][0-9]{0,5})", n))
         if not names or len(ids) != len(names) or ids != list(range(len(ids))):

@@ -88,7 +88,9 @@ static const char *const groups[][2] = {
 };
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
 static const char *const top_keys[] = {"name", "base", "dataset", "model", "training", "seeds", "grid", "search",
-                                       "output", NULL};
+                                       "output", "storage", NULL};
+const char *const keep_weights_names[] = {"all", "best", "final", "none", NULL};
+static const char *const storage_keys[] = {"keep_weights", "keep_init", NULL};
 
 void cfg_defaults(Settings *s)
 {
@@ -1842,12 +1844,38 @@ static int check_training(Binder *b, const Experiment *ex)
     return 0;
 }
 
+/* storage: {keep_weights: all|best|final|none, keep_init: true|false}. */
+static int bind_storage(Binder *b, const Node *n, StorageConfig *st)
+{
+    if (n->kind != NODE_MAP)
+        return type_error(b, n, "storage", "a mapping with keys keep_weights, keep_init");
+    for (int i = 0; i < n->n; i++) {
+        const char *k = n->keys[i]->text;
+        const Node *v = n->items[i];
+        if (!strcmp(k, "keep_weights")) {
+            if (bind_enum(b, v, "storage.keep_weights", keep_weights_names, &st->keep_weights)) return -1;
+        } else if (!strcmp(k, "keep_init")) {
+            int yes = v->kind == NODE_SCALAR && v->plain && !wrong_tag(v, NODE_TAG_BOOL) &&
+                      (!strcmp(v->text, "true") || !strcmp(v->text, "True") || !strcmp(v->text, "TRUE"));
+            int no = v->kind == NODE_SCALAR && v->plain && !wrong_tag(v, NODE_TAG_BOOL) &&
+                     (!strcmp(v->text, "false") || !strcmp(v->text, "False") || !strcmp(v->text, "FALSE"));
+            if (!yes && !no) return type_error(b, v, "storage.keep_init", "true or false");
+            st->keep_init = yes;
+        } else {
+            char hint[800];
+            suggest(hint, sizeof hint, k, storage_keys);
+            return node_errf(b->err, n->keys[i], "unknown key 'storage.%.40s'%s", k, hint);
+        }
+    }
+    return 0;
+}
+
 static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
 {
     if (root->kind != NODE_MAP)
         return node_errf(b->err, root,
                          "an experiment is a mapping with keys name, base, dataset, model, training, seeds, grid, "
-                         "search, output; got %s",
+                         "search, output, storage; got %s",
                          kind_name(root));
     const Node *grid = NULL, *search = NULL;
     for (int i = 0; i < root->n; i++) {
@@ -1856,6 +1884,7 @@ static int bind_experiment(Binder *b, const Node *root, Experiment *ex)
         int rc = 0;
         if (!strcmp(k, "name")) rc = bind_folder_name(b, v, &ex->name);
         else if (!strcmp(k, "output")) rc = bind_name(b, v, "output", &ex->output);
+        else if (!strcmp(k, "storage")) rc = bind_storage(b, v, &ex->storage);
         else if (!strcmp(k, "seeds")) rc = bind_seeds(b, v, ex);
         else if (!strcmp(k, "grid")) grid = v;
         else if (!strcmp(k, "search")) search = v;
@@ -2059,6 +2088,8 @@ static int resolve(Experiment *ex, char *err)
     emit_body(&body, ex);
     buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\nname: %s\n%s", NNLAB_VERSION, name,
                body.s ? body.s : "");
+    buf_printf(&all, "storage: {keep_weights: %s, keep_init: %s}\n", keep_weights_names[ex->storage.keep_weights],
+               ex->storage.keep_init ? "true" : "false");
     buf_printf(&all, "output: %s\n", output);
     free(name);
     free(output);
@@ -2332,6 +2363,8 @@ int cfg_load_text(Experiment **out, const char *file, const char *text, size_t l
     b.top = name;
     if (!ex || !name || !(ex->file = nn_strdup(file))) goto oom;
     cfg_defaults(&ex->settings);
+    ex->storage.keep_weights = KEEP_ALL;
+    ex->storage.keep_init = 1;
     real[0] = realpath(file, self) ? self : NULL;
     root = load_chain(&ns, name, text, len, chain, real, 0, err);
     if (!root) goto fail;

@@ -85,6 +85,16 @@ typedef struct {
     int min_epochs, eta;  /* halving, hyperband: the first rung's epochs (>= 1); keep the best 1/eta (>= 2) */
 } Search;
 
+/* `storage:` what each run file keeps (docs/results-format.md). Curves and
+ * the summary always; not part of the fingerprint: it changes no result. */
+typedef enum { KEEP_ALL = 0, KEEP_BEST, KEEP_FINAL, KEEP_NONE } KeepWeights;
+extern const char *const keep_weights_names[]; /* "all", "best", "final", "none" */
+typedef struct {
+    int keep_weights; /* KeepWeights: all = weights/ and best/ (with validation); best = best/ (without
+                       * validation: weights/, the selected epoch being the last); final = weights/ */
+    int keep_init;    /* init/ */
+} StorageConfig;
+
 typedef struct {
     char *file;          /* the experiment file as named on the command line */
     char *name;          /* `name:`, default: the file's base name without .yaml */
@@ -100,7 +110,8 @@ typedef struct {
     char *output;        /* output folder, default results/<name> */
     char *resolved;      /* the resolved experiment as YAML text (a swept setting only under grid:, a
                           * sampled one under search:, which holds the distributions, not the draws) */
-    char fingerprint[17];/* hex FNV-1a of the resolved settings, grid, search, seeds (not name/output) */
+    char fingerprint[17];/* hex FNV-1a of the resolved settings, grid, search, seeds (not name/output/storage) */
+    StorageConfig storage;
 } Experiment;
 
 /* Default settings: the tutorial's network (DESIGN.md). */

@@ -458,6 +458,27 @@ static int write_run_place(hid_t g, const Experiment *ex, const RunSpec *spec, c
                : 0;
 }
 
+/* The weights storage: keeps (weights/, best/, init/), and what it was, as
+ * the run's attributes storage.keep_weights and storage.keep_init, so that
+ * a reader can say why a run has none. keep_weights best without
+ * validation keeps weights/: the selected epoch is then the last. A paused
+ * run (successive halving) keeps all three, which it continues from. */
+static int write_kept_params(hid_t g, const StorageConfig *st, const RunResult *res)
+{
+    const StorageConfig everything = {KEEP_ALL, 1};
+    if (res->status == RUN_PAUSED) st = &everything; /* successive halving continues from all three */
+    int best = st->keep_weights == KEEP_ALL || st->keep_weights == KEEP_BEST;
+    int final = st->keep_weights == KEEP_ALL || st->keep_weights == KEEP_FINAL ||
+                (st->keep_weights == KEEP_BEST && !res->best);
+    if (attr_str(g, "storage.keep_weights", keep_weights_names[st->keep_weights]) ||
+        attr_i64(g, "storage.keep_init", st->keep_init) ||
+        (final && write_params(g, "weights", &res->mlp, res->weights)) ||
+        (best && res->best && write_params(g, "best", &res->mlp, res->best)) ||
+        (st->keep_init && write_params(g, "init", &res->mlp, res->init)))
+        return -1;
+    return 0;
+}
+
 static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, const Settings *s,
                            const RunResult *res, const Dataset *d)
 {
@@ -479,10 +500,7 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
     for (int k = 0; k < res->n_curves && !rc; k++)
         rc = dset_f64(c, curve_names[k], res->curve[k], (size_t)res->epochs + 1);
     if (H5Gclose(c) < 0) rc = -1;
-    if (!rc) rc = write_params(g, "weights", &res->mlp, res->weights);
-    if (!rc && res->best) rc = write_params(g, "best", &res->mlp, res->best);
-    if (!rc) rc = write_params(g, "init", &res->mlp, res->init);
-    return rc;
+    return rc ? -1 : write_kept_params(g, &ex->storage, res);
 }
 
 static int attr_u64_array(hid_t loc, const char *name, const uint64_t *v, int n)
@@ -651,8 +669,11 @@ static int check_run_group(hid_t g, hsize_t file_size, const Experiment *ex, con
         return snprintf(why, cap, "not run %d's identity (identity %.16s, run %d's %s: its settings, seed, fold or "
                         "data hash differ)", spec->id, identity, spec->id, want),
                H5IO_RUN_BAD;
+    char kept[16] = "all"; /* run files before storage: keep everything */
+    attr_read_str(g, "storage.keep_weights", kept, sizeof kept);
+    int final_kept = !strcmp(kept, "all") || !strcmp(kept, "final");
     if (attr_read_str(g, "status", status, sizeof status) != 0 || H5Lexists(g, "curves", H5P_DEFAULT) <= 0 ||
-        H5Lexists(g, "weights", H5P_DEFAULT) <= 0)
+        (final_kept && H5Lexists(g, "weights", H5P_DEFAULT) <= 0))
         return snprintf(why, cap, "incomplete"), H5IO_RUN_BAD;
     if (data_hash && (attr_read_str(g, "data_hash", hash, sizeof hash) || strcmp(hash, data_hash)))
         return snprintf(why, cap, "trained on other data (data hash %.16s, now %s)", hash, data_hash),
@@ -684,6 +705,8 @@ int h5io_reject_run(const char *dir, int run_id, char *err)
     snprintf(folder, sizeof folder, "%s/runs/rejected", dir);
     if (mkdir(folder, 0777) != 0 && errno != EEXIST)
         return nn_errf(err, "%s: cannot create: %s", folder, strerror(errno));
+    snprintf(to, sizeof to, "%s/results.h5", dir); /* it may link to this file: a later merge rebuilds it */
+    if (unlink(to) != 0 && errno != ENOENT) return nn_errf(err, "%s: cannot remove: %s", to, strerror(errno));
     snprintf(to, sizeof to, "%s/r%06d.h5", folder, run_id);
     for (int k = 1; access(to, F_OK) == 0 && k < 1000; k++) /* keep every rejected file */
         snprintf(to, sizeof to, "%s/r%06d.h5.%d", folder, run_id, k);
@@ -893,8 +916,9 @@ static void summarise(SummaryRow *row, double *const curve[N_CURVES], int n_curv
     row->final_test_acc = curve[CURVE_TEST_ACC][e];
 }
 
-/* Verify one run file, copy its /run into out:/runs/rNNNNNN (an in-memory
- * file, unless out < 0) and read its summary row. Returns H5IO_RUN_OK,
+/* Verify one run file, link out:/runs/rNNNNNN (an in-memory file, unless
+ * out < 0) to its /run by the relative name runs/rNNNNNN.h5, and read its
+ * summary row. The run's data stays in its run file, once. Returns H5IO_RUN_OK,
  * H5IO_RUN_MISSING, or H5IO_RUN_BAD / H5IO_RUN_OTHER_DATA with the reason
  * in why (all counted, not fatal); -1 with a message in err when the copy
  * fails. */
@@ -925,12 +949,12 @@ static int merge_run(hid_t out, const char *dir, const Experiment *ex, const Run
     if (c >= 0) H5Gclose(c);
     if (g >= 0) H5Gclose(g);
     if (check == H5IO_RUN_OK && bad) check = H5IO_RUN_BAD, snprintf(why, cap, "its curves or epochs are malformed");
-    snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
-    if (check == H5IO_RUN_OK && out >= 0 && H5Ocopy(f, "run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0) {
-        H5Fclose(f);
-        return nn_errf(err, "%s: out of memory copying the run into results.h5", path);
-    }
     H5Fclose(f);
+    char target[64];
+    snprintf(dst, sizeof dst, "runs/r%06d", spec->id);
+    snprintf(target, sizeof target, "runs/r%06d.h5", spec->id); /* relative: to results.h5's folder */
+    if (check == H5IO_RUN_OK && out >= 0 && H5Lcreate_external(target, "/run", out, dst, H5P_DEFAULT, H5P_DEFAULT) < 0)
+        return nn_errf(err, "%s: out of memory linking the run into results.h5", path);
     if (check != H5IO_RUN_OK) return check;
     row->run = spec->id;
     row->config = spec->config;
@@ -1186,6 +1210,7 @@ int h5io_merge(const char *dir, const Experiment *ex, const RunSpec *runs, int n
     int rc = merge_into(f, dir, ex, runs, n_runs, sets, 1, 1, rep, err);
     if (rc == 0) rc = mem_file_save(f, tmp, err);
     H5Fclose(f);
+    if (rc == 0) nn_crash_point("merge-written", 0); /* the crash test: results.h5.tmp whole, not renamed */
     if (rc == 0 && commit_file(tmp, final, err)) rc = -1;
     if (rc != 0) unlink(tmp);
     return rc;
@@ -1283,6 +1308,7 @@ int h5io_stored_open(StoredResults *r, const char *path, char *err)
     int ok = data >= 0 && attr_read(data, "n_features", H5T_NATIVE_INT64, &nf) == 0 &&
              attr_read(data, "n_classes", H5T_NATIVE_INT64, &nc) == 0 && nf > 0 && nf <= INT32_MAX && nc >= 2 &&
              nc <= 1000001 && attr_read_str(data, "data_hash", r->data_hash, sizeof r->data_hash) == 0;
+    attr_read_str(f, "fingerprint", r->fingerprint, sizeof r->fingerprint);
     r->n_features = (int)nf;
     r->n_classes = (int)nc;
     if (ok) ok = read_class_names(r, data) == 0;
@@ -1330,15 +1356,104 @@ static int read_params(hid_t g, const char *which, const Mlp *m, float *params)
     return 0;
 }
 
+/* The run file `target` (relative to results.h5's folder) that /runs/rNNNNNN
+ * links to: opened by nnlab from that folder, since HDF5's own search
+ * falls back to the current folder, where another experiment's run file
+ * of the same name may be; then verified. Its /run group, or -1 (a message
+ * in err); *file is the run file to close after the group. */
+static hid_t linked_run_open(const StoredResults *r, int id, const char *target, const char *object, hid_t *file,
+                             char *err)
+{
+    char want[64], path[4400], dir[4200], sum[32], stored[32] = "", fp[32] = "";
+    int64_t run = -1;
+    struct stat st;
+    snprintf(want, sizeof want, "runs/r%06d.h5", id);
+    if (strcmp(target, want) || strcmp(object, "/run"))
+        return nn_errf(err, "%s: run %d links to %s:%s, not to its run file %s", r->path, id, target, object, want);
+    snprintf(dir, sizeof dir, "%s", r->path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    snprintf(path, sizeof path, "%s/%s", dir, target);
+    if (stat(path, &st) != 0)
+        return nn_errf(err, "%s: run %d's file %s is missing (results.h5 links to the run files beside it: copy or "
+                       "move the whole output folder; nnlab merge rebuilds results.h5 from the run files there)",
+                       r->path, id, path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f < 0 ? -1 : H5Gopen2(f, "run", H5P_DEFAULT);
+    int ok = g >= 0 && attr_read_str(g, "checksum", stored, sizeof stored) == 0 &&
+             content_checksum(g, (hsize_t)st.st_size, sum) == 0 && !strcmp(sum, stored);
+    if (ok && (attr_read_str(g, "fingerprint", fp, sizeof fp) || strcmp(fp, r->fingerprint) ||
+               attr_read(g, "run", H5T_NATIVE_INT64, &run) || run != id)) {
+        nn_errf(err, "%s: run %d's file %s is not the one results.h5 was merged from (run %lld of experiment %s, not "
+                "run %d of %s): nnlab merge the folder again", r->path, id, path, (long long)run, fp, id,
+                r->fingerprint);
+        ok = -1;
+    } else if (!ok) {
+        nn_errf(err, "%s: run %d's file %s is damaged (not an HDF5 run file, or its contents do not match its "
+                "checksum)", r->path, id, path);
+    }
+    if (ok != 1) {
+        if (g >= 0) H5Gclose(g);
+        if (f >= 0) H5Fclose(f);
+        return -1;
+    }
+    *file = f;
+    return g;
+}
+
+/* Run id's group: /runs/rNNNNNN itself (results.h5 of nnlab before linked
+ * runs) or the verified /run of its run file. -1 with a message. */
+static hid_t stored_run_open(const StoredResults *r, int id, hid_t *file, char *err)
+{
+    char name[64];
+    H5L_info_t info;
+    *file = -1;
+    snprintf(name, sizeof name, "runs/r%06d", id);
+    if (!h5io_stored_has_run(r, id) || H5Lget_info((hid_t)r->file, name, &info, H5P_DEFAULT) < 0)
+        return nn_errf(err, "%s: run %d is not in the file", r->path, id);
+    if (info.type == H5L_TYPE_HARD) {
+        hid_t g = H5Gopen2((hid_t)r->file, name, H5P_DEFAULT);
+        return g >= 0 ? g : nn_errf(err, "%s: run %d is not a group", r->path, id);
+    }
+    char *val = info.type == H5L_TYPE_EXTERNAL && info.u.val_size < 8192 ? malloc(info.u.val_size + 1) : NULL;
+    const char *target = NULL, *object = NULL;
+    unsigned flags = 0;
+    hid_t g = -1;
+    if (!val || H5Lget_val((hid_t)r->file, name, val, info.u.val_size, H5P_DEFAULT) < 0 ||
+        H5Lunpack_elink_val(val, info.u.val_size, &flags, &target, &object) < 0)
+        nn_errf(err, "%s: /runs/r%06d is neither a run nor a link to a run file", r->path, id);
+    else
+        g = linked_run_open(r, id, target, object, file, err);
+    free(val);
+    return g;
+}
+
 int h5io_stored_model(const StoredResults *r, int id, const char *which, const Mlp *m, float *params, double *offset,
                       double *factor, char *err)
 {
-    char name[64];
-    snprintf(name, sizeof name, "runs/r%06d", id);
-    hid_t g = H5Gopen2((hid_t)r->file, name, H5P_DEFAULT);
-    if (g < 0) return nn_errf(err, "%s: run %d is not in the file", r->path, id);
+    hid_t file = -1, g = stored_run_open(r, id, &file, err);
+    if (g < 0) return 2;
     int rc = 0;
-    if (H5Lexists(g, which, H5P_DEFAULT) <= 0) rc = 1;
+    char kept[16] = "all";
+    int64_t init_kept = 1;
+    attr_read_str(g, "storage.keep_weights", kept, sizeof kept);
+    attr_read(g, "storage.keep_init", H5T_NATIVE_INT64, &init_kept);
+    int validation = H5Lexists(g, "curves", H5P_DEFAULT) > 0 && H5Lexists(g, "curves/val_loss", H5P_DEFAULT) > 0;
+    int best_dropped = validation && (!strcmp(kept, "final") || !strcmp(kept, "none"));
+    if (H5Lexists(g, which, H5P_DEFAULT) > 0) {
+        rc = 0;
+    } else if (!strcmp(which, "init") && !init_kept) {
+        nn_errf(err, "%s: run %d's initial weights were not kept (storage.keep_init: false)", r->path, id);
+        rc = 2;
+    } else if (!strcmp(which, "weights") ? strcmp(kept, "all") != 0 : best_dropped) {
+        nn_errf(err, "%s: run %d's %s weights were not kept (storage.keep_weights: %s)%s", r->path, id,
+                strcmp(which, "best") ? "final" : "selected epoch's", kept,
+                !strcmp(kept, "final") ? "; --final uses the final weights" : "");
+        rc = 2;
+    } else {
+        rc = 1; /* no best/: no validation */
+    }
     for (int l = 0; l < m->n_layers && rc == 0; l++) {
         char w[64], b[64];
         snprintf(w, sizeof w, "%s/layer%d/W", which, l);
@@ -1351,6 +1466,7 @@ int h5io_stored_model(const StoredResults *r, int id, const char *which, const M
                     dset_read_exact(g, "scale_factor", H5T_NATIVE_DOUBLE, factor, (hsize_t)r->n_features)))
         rc = nn_errf(err, "%s: run %d: its scaler is missing or damaged", r->path, id);
     H5Gclose(g);
+    if (file >= 0) H5Fclose(file);
     return rc;
 }
 

@@ -1,9 +1,10 @@
 /* h5io.h — the results format (format_version 2, docs/results-format.md).
  *
  * A finished run is written alone to <out>/runs/rNNNNNN.h5 (as .tmp, fsync,
- * rename): the file holds group /run, laid out exactly as /runs/rNNNNNN in
- * results.h5, so merging is an H5Ocopy per run plus the summary table and the
- * per-config aggregates. Merging reads only run files, so a merged file can
+ * rename): the file holds group /run. results.h5's /runs/rNNNNNN are
+ * external links to those groups (relative names, runs/rNNNNNN.h5), so a
+ * run's data is on disk once; merging is a verification and a link per run
+ * plus the summary table and the per-config aggregates. Merging reads only run files, so a merged file can
  * be rebuilt at any time from what is on disk.
  *
  * HDF5 is not thread-safe here: callers serialise every h5io call. */
@@ -95,6 +96,7 @@ typedef struct {
     char path[4200];
     int n_features, n_classes;
     char data_hash[32];
+    char fingerprint[32];  /* the experiment's: every run file it links to must carry it */
     char **class_names;    /* (n_classes) when the labels were names, else NULL */
     char *experiment;      /* the resolved experiment text */
 } StoredResults;
@@ -106,8 +108,12 @@ void h5io_stored_close(StoredResults *r);
 /* Whether run `id` is in the file. */
 int h5io_stored_has_run(const StoredResults *r, int id);
 /* Run id's parameters (which: "best", "weights" or "init") in m's layout,
- * and its scaler (n_features each). 1 if the run has no such weights
- * ("best" without validation), 0 on success, -1 with a message. */
+ * and its scaler (n_features each). A run results.h5 links to is read from
+ * its run file, found beside results.h5 (never through the current
+ * folder) and verified (checksum, experiment, run id). 1 if the run has no
+ * such weights ("best" without validation), 0 on success, 2 with a message
+ * when its run file is missing or fails verification or the weights were
+ * not kept (storage.keep_weights), -1 with a message otherwise. */
 int h5io_stored_model(const StoredResults *r, int id, const char *which, const Mlp *m, float *params, double *offset,
                       double *factor, char *err);
 /* Run id's value of a /summary column (as double); NAN if absent. */

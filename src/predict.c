@@ -172,6 +172,7 @@ static int predict_run(const StoredResults *r, const Experiment *ex, const RunSp
     }
     if (got) {
         if (got == 1) nn_errf(err, "%s: run %d has no %s weights", r->path, spec->id, *which);
+        if (got == 2) rc = 2; /* a missing or damaged run file, weights not kept: the input's fault */
         goto done;
     }
     const Dataset *view = t->views ? t->views[spec->fold] : NULL;
@@ -336,7 +337,11 @@ int predict_main(const PredictOptions *o, FILE *report, char *err)
     for (int i = 0; i < n_runs; i++) {
         double acc;
         const char *which;
-        if (predict_run(&r, ex, &runs[i], &t, o, prob, pred, &acc, &which, err)) goto done;
+        int failed = predict_run(&r, ex, &runs[i], &t, o, prob, pred, &acc, &which, err);
+        if (failed) {
+            if (failed == 2) status = NN_EXIT_INPUT;
+            goto done;
+        }
         for (size_t c = 0; c < cells; c++) sum[c] += prob[c];
         if (!t.y) continue;
         fprintf(report, "run %d (seed %lld, fold %d), %s weights: accuracy %.6f", runs[i].id,

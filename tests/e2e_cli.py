@@ -28,9 +28,11 @@ def nnlab(*args, cwd=None):
 
 
 def walk_datasets(group):
-    """{path: array} of every dataset under group."""
+    """{path: array} of every dataset under group (/runs: each run is a link to its run file, followed)."""
     out = {}
-    group.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    for k in group:
+        group[k].visititems(lambda name, obj, k=k: out.__setitem__(k + "/" + name, obj[()])
+                            if isinstance(obj, h5py.Dataset) else None)
     return out
 
 

@@ -29,7 +29,8 @@ def results_contents(path):
     fingerprint (the experiment text differs in its output folder)."""
     out = {}
     with h5py.File(path, "r") as f:
-        for top in ("runs", "aggregate"):
+        # each run: /runs/rNNNNNN, an external link to its run file (visititems does not follow one)
+        for top in ["runs/" + k for k in f["runs"]] + ["aggregate"]:
             f[top].visititems(lambda n, o, top=top: out.__setitem__(top + "/" + n, o[()].tobytes())
                               if isinstance(o, h5py.Dataset) else None)
         s = f["summary"][()]
