@@ -84,6 +84,37 @@ class Halving(unittest.TestCase):
             self.assertEqual(r.returncode, 0, where + ": " + r.stderr)
             self.same(out)
 
+    def test_keeping_no_weights_keeps_what_continuing_needs(self):
+        # storage.keep_weights: none: a paused run's file still holds its weights, best and init (the
+        # search continues from them, after a SIGKILL too), a finished or pruned one none of them, and the
+        # curves and summary are those of the run that kept everything
+        exp = os.path.join(self.tmp, "none.yaml")
+        with open(exp, "w") as f:
+            f.write(HALVING + "storage: {keep_weights: none, keep_init: false}\n")
+        out = os.path.join(self.tmp, "none")
+        r = nnlab("run", exp, "-o", out, "-j", 2, "--quiet", env={"NNLAB_CRASH_AT": "rung0:6"})
+        self.assertEqual(r.returncode, -signal.SIGKILL, r.stderr)
+        paused = 0
+        for name in os.listdir(os.path.join(out, "runs")):
+            with h5py.File(os.path.join(out, "runs", name), "r") as f:
+                if f["run"].attrs["status"] == "paused":
+                    paused += 1
+                    self.assertTrue(all(k in f["run"] for k in ("weights", "best", "init", "state")), name)
+        self.assertGreater(paused, 0)
+        r = nnlab("run", exp, "-o", out, "-j", 1, "--resume", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f, \
+                h5py.File(os.path.join(self.ref, "results.h5"), "r") as ref:
+            got, want = f["summary"][()], ref["summary"][()]
+            for col in ("run", "config", "status", "rung", "epochs_done", "best_epoch", "val_loss", "test_acc"):
+                self.assertEqual(got[col].tobytes(), want[col].tobytes(), col)
+            for name in f["runs"]:
+                run = f["runs"][name]
+                self.assertFalse(any(k in run for k in ("weights", "best", "init", "state")), name)
+                np.testing.assert_array_equal(run["curves/val_loss"][()],
+                                              h5py.File(os.path.join(self.ref, "runs", name + ".h5"), "r")
+                                              ["run/curves/val_loss"][()])
+
     def test_pruned_as_the_curves_say(self):
         with h5py.File(os.path.join(self.ref, "results.h5"), "r") as f:
             s = f["summary"][()]
