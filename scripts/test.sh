@@ -10,13 +10,14 @@
 #      tests/fuzz/yaml.dict; any crash or sanitizer report fails;
 #   3. the AddressSanitizer + UndefinedBehaviorSanitizer build and the whole
 #      ctest suite again under it.
-# Build folders: build/, build-fuzz/, build-asan/. Stops at the first failure.
+# Build folders: build/, build-fuzz/, build-asan/. Tests run JOBS (2) at a time,
+# as the builds do. Stops at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
 
 echo "== 1/3 Release build and tests"
-cmake -S . -B build && cmake --build build -j "$jobs" && ctest --test-dir build --output-on-failure
+cmake -S . -B build && cmake --build build -j "$jobs" && ctest --test-dir build -j "$jobs" --output-on-failure
 
 echo "== 2/3 fuzzing the experiment parser for ${FUZZ_SECONDS:-60} s"
 cc=$(command -v clang-14 || command -v clang)
@@ -33,4 +34,4 @@ echo "== 3/3 AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DNNLAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure
+    ctest --test-dir build-asan -j "$jobs" --output-on-failure
