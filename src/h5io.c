@@ -88,24 +88,20 @@ static int attr_f64(hid_t loc, const char *name, double value)
     return attr_scalar(loc, name, H5T_NATIVE_DOUBLE, &value);
 }
 
-static int attr_i64_array(hid_t loc, const char *name, const int64_t *v, int n)
+/* An attribute of n values of the native type `type` (a one-dimensional array). */
+static int attr_array(hid_t loc, const char *name, hid_t type, const void *v, int n)
 {
     hsize_t dim = (hsize_t)n;
     hid_t space = H5Screate_simple(1, &dim, NULL);
     if (space < 0) return -1;
-    int rc = attr_write(loc, name, H5T_NATIVE_INT64, space, v);
+    int rc = attr_write(loc, name, type, space, v);
     H5Sclose(space);
     return rc;
 }
 
-static int attr_f64_array(hid_t loc, const char *name, const double *v, int n)
+static int attr_i64_array(hid_t loc, const char *name, const int64_t *v, int n)
 {
-    hsize_t dim = (hsize_t)n;
-    hid_t space = H5Screate_simple(1, &dim, NULL);
-    if (space < 0) return -1;
-    int rc = attr_write(loc, name, H5T_NATIVE_DOUBLE, space, v);
-    H5Sclose(space);
-    return rc;
+    return attr_array(loc, name, H5T_NATIVE_INT64, v, n);
 }
 
 /* Dataset of `rank` dims; `file_type` on disk, `mem_type` in memory. */
@@ -400,7 +396,7 @@ static int attr_setting(hid_t g, const SettingDef *def, const Settings *s)
     case SET_PAIR: {
         double v[2];
         memcpy(v, field, sizeof v);
-        return attr_f64_array(g, def->key, v, 2);
+        return attr_array(g, def->key, H5T_NATIVE_DOUBLE, v, 2);
     }
     }
     return -1;
@@ -503,16 +499,6 @@ static int write_run_group(hid_t g, const Experiment *ex, const RunSpec *spec, c
     return rc ? -1 : write_kept_params(g, &ex->storage, res);
 }
 
-static int attr_u64_array(hid_t loc, const char *name, const uint64_t *v, int n)
-{
-    hsize_t dim = (hsize_t)n;
-    hid_t space = H5Screate_simple(1, &dim, NULL);
-    if (space < 0) return -1;
-    int rc = attr_write(loc, name, H5T_NATIVE_UINT64, space, v);
-    H5Sclose(space);
-    return rc;
-}
-
 /* state/: what a paused run continues from besides its curves, weights
  * (the parameters), best and init: the optimizer's state and step count,
  * the dropout and shuffle streams, the order of the training rows, the
@@ -522,8 +508,8 @@ static int write_state_group(hid_t g, const TrainState *t)
     hid_t st = group_create(g, "state");
     if (st < 0) return -1;
     hsize_t n_state = t->n_state;
-    int rc = attr_i64(st, "steps", t->opt.t) || attr_u64_array(st, "rng_dropout", t->dropout_rng.s, 4) ||
-             attr_u64_array(st, "rng_shuffle", t->shuffle_rng.s, 4) || attr_f64(st, "select_best", t->sel_best) ||
+    int rc = attr_i64(st, "steps", t->opt.t) || attr_array(st, "rng_dropout", H5T_NATIVE_UINT64, t->dropout_rng.s, 4) ||
+             attr_array(st, "rng_shuffle", H5T_NATIVE_UINT64, t->shuffle_rng.s, 4) || attr_f64(st, "select_best", t->sel_best) ||
              attr_f64(st, "select_ref", t->sel_ref) || attr_i64(st, "select_wait", t->sel_wait) ||
              attr_i64(st, "stopped", t->stopped) || attr_str(st, "status", run_status_names[t->res.status]) ||
              dset_i32(st, "order", t->order, (size_t)t->n_order) ||
