@@ -29,12 +29,12 @@
 
 /* Ctrl-C: no new run starts, the runs in flight finish, results.h5 is
  * merged; SIGTERM (what a scheduler sends before it kills a job): the runs
- * in flight stop at their next epoch too. */
+ * in flight stop too, within 512 examples. */
 static void on_signal(int sig)
 {
     static const char msg_int[] = "\nnnlab: stopping: no new runs start; the runs in flight finish and results.h5 "
                                   "is merged (Ctrl-C again to stop at once; finished runs are kept)\n";
-    static const char msg_term[] = "\nnnlab: terminated: the runs in flight stop at their next epoch (--resume runs "
+    static const char msg_term[] = "\nnnlab: terminated: the runs in flight stop now (--resume runs "
                                    "them again) and the finished runs are merged into results.h5\n";
     execute_request_stop(sig == SIGTERM ? EXECUTE_STOP_NOW : EXECUTE_STOP_AFTER_RUNS);
     ssize_t unused = sig == SIGTERM ? write(STDERR_FILENO, msg_term, sizeof msg_term - 1) /* async-signal-safe */

@@ -188,6 +188,12 @@ static int epoch_done(void *ctx, int epoch)
     return stop_requested == EXECUTE_STOP_NOW;
 }
 
+static int stop_now(void *ctx)
+{
+    (void)ctx;
+    return stop_requested == EXECUTE_STOP_NOW;
+}
+
 /* ---- successive halving: a run rung by rung ---------------------------- */
 
 void execute_free_paused(Execution *L)
@@ -277,7 +283,7 @@ static double rung_work(Execution *L, const Work *w)
     }
     int before = t->res.epochs_done;
     RunEpochs re = {L, spec->id, before};
-    TrainProgress tp = {epoch_done, &re};
+    TrainProgress tp = {epoch_done, stop_now, &re};
     const Dataset *d = execute_run_data(L->ex, L->data, spec);
     if (train_advance(t, &s.train, d, w->epochs, &tp)) { /* SIGTERM: the rung again on --resume */
         train_state_free(t);
@@ -351,7 +357,7 @@ static void run_all(Execution *L, Committer *c, int threads)
         RunResult res;
         char err[NN_ERR_LEN] = "";
         RunEpochs re = {L, spec->id, 0};
-        TrainProgress tp = {epoch_done, &re};
+        TrainProgress tp = {epoch_done, stop_now, &re};
         int rc = train_run(&s.train, execute_run_data(L->ex, L->data, spec), (uint64_t)spec->seed, &tp, &res, err);
 #pragma omp critical(nnlab_progress)
         progress_epochs(&L->progress, s.train.epochs - re.reported); /* those a run that ended early skipped */

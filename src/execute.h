@@ -35,7 +35,7 @@ typedef struct {
 void execute_free_paused(Execution *E);
 
 /* How to stop: no new run starts (Ctrl-C, --fail-fast, a failed write), or
- * the runs in flight stop at their next epoch too (SIGTERM). */
+ * the runs in flight stop too, within 512 examples (SIGTERM). */
 enum { EXECUTE_STOP_AFTER_RUNS = 1, EXECUTE_STOP_NOW = 2 };
 void execute_request_stop(int how); /* async-signal-safe; never lowers a request */
 int execute_stop_requested(void);

@@ -177,17 +177,33 @@ static void record(TrainState *t, const TrainConfig *c, const Dataset *d, RunRes
                    &res->curve[CURVE_TEST_LOSS][epoch], &res->curve[CURVE_TEST_ACC][epoch]);
 }
 
-/* One pass over the training set in t->order. */
-static void train_epoch(TrainState *t, const TrainConfig *c, const Dataset *d, Rng *dropout_rng)
+/* Asked between blocks of examples: abandon the epoch? */
+static int stop_asked(const TrainProgress *progress)
+{
+    return progress && progress->stop && progress->stop(progress->ctx);
+}
+
+/* One pass over the training set in t->order; 1 if stopped from outside
+ * part way (the state is then half an epoch on, to be discarded). */
+static int train_epoch(TrainState *t, const TrainConfig *c, const Dataset *d, Rng *dropout_rng,
+                       const TrainProgress *progress)
 {
     int B = c->batch_size, nf = d->n_features;
     float l2 = (float)c->l2;
-    if (B == 1) { /* per-example steps, fused */
-        mlp_sgd_examples(&t->mlp, t->params, t->state, t->ws, d->x_train, d->y_train, t->order, d->n_train, &t->opt,
-                         l2, dropout_rng);
-        return;
+    if (B == 1) { /* per-example steps, fused, in blocks that give the same bits as one */
+        for (int start = 0; start < d->n_train; start += TRAIN_STOP_EXAMPLES) {
+            if (start > 0 && stop_asked(progress)) return 1;
+            int n = d->n_train - start < TRAIN_STOP_EXAMPLES ? d->n_train - start : TRAIN_STOP_EXAMPLES;
+            mlp_sgd_examples(&t->mlp, t->params, t->state, t->ws, d->x_train, d->y_train, t->order + start, n,
+                             &t->opt, l2, dropout_rng);
+        }
+        return 0;
     }
-    for (int start = 0; start < d->n_train; start += B) {
+    for (int start = 0, asked = 0; start < d->n_train; start += B) {
+        if (start - asked >= TRAIN_STOP_EXAMPLES) {
+            if (stop_asked(progress)) return 1;
+            asked = start;
+        }
         int rows = d->n_train - start < B ? d->n_train - start : B;
         const float *x;
         const int32_t *y;
@@ -208,6 +224,7 @@ static void train_epoch(TrainState *t, const TrainConfig *c, const Dataset *d, R
         mlp_backward(&t->mlp, t->params, t->grads, t->ws, x, y, rows, l2);
         mlp_step(&t->mlp, &t->opt, t->params, t->grads, t->state);
     }
+    return 0;
 }
 
 /* A non-finite loss on any set evaluated: the run diverged at this epoch,
@@ -286,8 +303,12 @@ int train_advance(TrainState *t, const TrainConfig *c, const Dataset *d, int to_
         if (c->shuffle) rng_shuffle(&t->shuffle_rng, t->order, d->n_train);
         t->opt.lr = (float)train_lr(c, e - 1);
         unsigned mode = optim_flush_begin(c->optimizer);
-        train_epoch(t, c, d, &t->dropout_rng);
+        int stopped = train_epoch(t, c, d, &t->dropout_rng, progress);
         optim_flush_end(mode);
+        if (stopped) {
+            res->seconds += nn_now() - t0;
+            return 1;
+        }
         res->train_seconds += nn_now() - t_epoch;
         record(t, c, d, res, e);
         res->epochs_done = e;

@@ -96,9 +96,14 @@ int train_work_rows(const TrainConfig *c, const Dataset *d);
 
 /* For progress reports: fn(ctx, epoch) is called on the training thread
  * after each epoch's curves (epoch counts from 1). It sees nothing of the
- * run; a nonzero return stops the run there (SIGTERM). */
+ * run; a nonzero return stops the run there (SIGTERM). stop(ctx), if set,
+ * is asked every TRAIN_STOP_EXAMPLES examples inside an epoch: a nonzero
+ * return abandons the epoch half done, so that a large epoch does not
+ * delay SIGTERM; the caller then discards the state. */
+#define TRAIN_STOP_EXAMPLES 512
 typedef struct {
     int (*fn)(void *ctx, int epoch);
+    int (*stop)(void *ctx);
     void *ctx;
 } TrainProgress;
 

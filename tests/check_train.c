@@ -203,7 +203,7 @@ START_TEST(progress_hears_every_epoch)
     TrainConfig c = small();
     RunResult with, without;
     int seen[8] = {0};
-    TrainProgress tp = {count_epoch, seen};
+    TrainProgress tp = {count_epoch, NULL, seen};
     char err[NN_ERR_LEN];
     ck_assert_int_eq(train_run(&c, digits, 5, &tp, &with, err), 0);
     ck_assert_int_eq(seen[0], 3);
@@ -212,6 +212,45 @@ START_TEST(progress_hears_every_epoch)
     ck_assert(same_bits(&with, &without)); /* reporting changes nothing */
     run_result_free(&with);
     run_result_free(&without);
+}
+END_TEST
+
+/* A stop asked inside the epoch: asks[0] counts the questions, asks[1] is
+ * the question that answers yes (0: never). */
+static int stop_at(void *ctx)
+{
+    int *asks = ctx;
+    return ++asks[0] == asks[1];
+}
+
+static int no_epoch(void *ctx, int epoch)
+{
+    (void)ctx, (void)epoch;
+    return 0;
+}
+
+START_TEST(a_stop_is_heard_inside_the_epoch)
+{
+    /* Digits' 1437 training examples are three blocks of TRAIN_STOP_EXAMPLES:
+     * two questions an epoch, per example or in batches; a yes abandons the run
+     * within the epoch, and asking changes nothing when the answer is no. */
+    for (int batch = 1; batch <= 32; batch += 31) {
+        TrainConfig c = small();
+        c.batch_size = batch;
+        int asks[2] = {0, 0};
+        TrainProgress tp = {no_epoch, stop_at, asks};
+        RunResult with, without;
+        char err[NN_ERR_LEN];
+        ck_assert_int_eq(train_run(&c, digits, 5, &tp, &with, err), 0);
+        ck_assert_int_eq(asks[0], 2 * c.epochs);
+        run(&c, 5, &without);
+        ck_assert(same_bits(&with, &without));
+        run_result_free(&with);
+        run_result_free(&without);
+        asks[0] = 0, asks[1] = 3; /* the second epoch's first question */
+        ck_assert_int_eq(train_run(&c, digits, 5, &tp, &with, err), 1);
+        ck_assert_int_eq(asks[0], 3);
+    }
 }
 END_TEST
 
@@ -238,7 +277,7 @@ START_TEST(divergence_is_a_status)
     TrainConfig c = diverging();
     RunResult r;
     int seen[8] = {0};
-    TrainProgress tp = {count_epoch, seen};
+    TrainProgress tp = {count_epoch, NULL, seen};
     ck_assert_int_eq(train_run(&c, raw, 3, &tp, &r, err), 0);
     ck_assert_int_eq(r.status, RUN_DIVERGED);
     ck_assert_int_ge(r.epochs_done, 1);
@@ -712,6 +751,7 @@ int main(void)
     tcase_add_test(tc, batch_size_not_dividing_the_set);
     tcase_add_test(tc, batch_larger_than_the_set);
     tcase_add_test(tc, progress_hears_every_epoch);
+    tcase_add_test(tc, a_stop_is_heard_inside_the_epoch);
     tcase_add_test(tc, divergence_is_a_status);
     tcase_add_test(tc, select_epoch_on_crafted_curves);
     tcase_add_test(tc, validation_curves_only_with_validation);
