@@ -126,6 +126,27 @@ def mean_std(values):
     return mean, std
 
 
+def expected_max(values, n_max=None, higher=True):
+    """Dodge et al. (2019): the expected best of n random draws, with
+    replacement, from these values (one per config point; non-finite values
+    left out), for n = 1..n_max (default: len of the finite values):
+    E[max_n] = sum_i v_(i) ((i/N)^n - ((i-1)/N)^n) over the values sorted
+    ascending, v_(1) <= ... <= v_(N). higher=False: the expected minimum
+    (losses). Returns a float64 array of n_max values."""
+    v = np.sort(np.asarray([float(x) for x in values if math.isfinite(float(x))], dtype=np.float64))
+    if not higher:
+        v = -v[::-1]
+    big_n = len(v)
+    if big_n == 0:
+        raise NnlabError("expected_max: no finite value to draw from")
+    n_max = big_n if n_max is None else int(n_max)
+    i = np.arange(1, big_n + 1, dtype=np.float64)
+    out = np.empty(n_max, dtype=np.float64)
+    for n in range(1, n_max + 1):
+        out[n - 1] = float(np.sum(v * ((i / big_n) ** n - ((i - 1) / big_n) ** n)))
+    return out if higher else -out
+
+
 def higher_is_better(metric):
     """Accuracies rank descending; losses, seconds and epochs ascending (as nnlab: '_acc' in the name)."""
     return "_acc" in metric

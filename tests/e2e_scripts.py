@@ -701,6 +701,22 @@ class Format2Synthetic(unittest.TestCase):
                 self.assertEqual(len(vals), 6)
                 self.assertEqual((e["mean"]["val_acc"], e["std"]["val_acc"]), welford(vals))
 
+    def test_expected_max_is_the_mean_best_of_n_draws(self):
+        # Dodge et al.'s formula against brute force: every ordered draw of n of the values, with replacement
+        import itertools
+        values = [0.31, 0.9, 0.52, 0.9, 0.7, math.nan]  # a tie, and a NaN left out
+        finite = [v for v in values if math.isfinite(v)]
+        got = nr.expected_max(values, n_max=4)
+        for n in range(1, 5):
+            draws = list(itertools.product(finite, repeat=n))
+            self.assertAlmostEqual(got[n - 1], sum(max(d) for d in draws) / len(draws), places=12)
+            self.assertAlmostEqual(nr.expected_max(values, 4, higher=False)[n - 1],
+                                   sum(min(d) for d in draws) / len(draws), places=12)
+        self.assertEqual(got[0], sum(finite) / len(finite))
+        self.assertTrue(all(a <= b for a, b in zip(got, got[1:])))
+        with self.assertRaises(nr.NnlabError):
+            nr.expected_max([math.nan])
+
     def test_ties_go_by_value_to_the_last_bit_then_config(self):
         # three values whose Welford mean W is not numpy's mean (pairwise sums): a loader
         # using numpy would break the exact tie between configs 0 and 1 below
