@@ -718,7 +718,9 @@ class Results:
         rg = self.run_group(run)
         if self._child(rg, self.WEIGHTS[which]) is None:  # not kept (storage:)? say so
             kept, init = self._attr(rg, "storage.keep_weights", "text"), self._attr(rg, "storage.keep_init", "int")
-            if which == "init" and init == 0:
+            if self._attr(rg, "storage.keep_pruned", "int") == 0:
+                why = " (pruned by successive halving: not kept, storage.keep_pruned: false)"
+            elif which == "init" and init == 0:
                 why = " (not kept: storage.keep_init: false)"
             elif kept is not None and kept != "all" and (which == "final" or kept in ("final", "none")):
                 why = " (not kept: storage.keep_weights: %s)" % kept

@@ -90,7 +90,7 @@ static const char *const groups[][2] = {
 static const char *const top_keys[] = {"name", "base", "dataset", "model", "training", "seeds", "grid", "search",
                                        "output", "storage", NULL};
 const char *const keep_weights_names[] = {"all", "best", "final", "none", NULL};
-static const char *const storage_keys[] = {"keep_weights", "keep_init", NULL};
+static const char *const storage_keys[] = {"keep_weights", "keep_init", "keep_pruned", NULL};
 
 void cfg_defaults(Settings *s)
 {
@@ -1844,23 +1844,24 @@ static int check_training(Binder *b, const Experiment *ex)
     return 0;
 }
 
-/* storage: {keep_weights: all|best|final|none, keep_init: true|false}. */
+/* storage: {keep_weights: all|best|final|none, keep_init: true|false, keep_pruned: true|false}. */
 static int bind_storage(Binder *b, const Node *n, StorageConfig *st)
 {
     if (n->kind != NODE_MAP)
-        return type_error(b, n, "storage", "a mapping with keys keep_weights, keep_init");
+        return type_error(b, n, "storage", "a mapping with keys keep_weights, keep_init, keep_pruned");
     for (int i = 0; i < n->n; i++) {
         const char *k = n->keys[i]->text;
         const Node *v = n->items[i];
         if (!strcmp(k, "keep_weights")) {
             if (bind_enum(b, v, "storage.keep_weights", keep_weights_names, &st->keep_weights)) return -1;
-        } else if (!strcmp(k, "keep_init")) {
+        } else if (!strcmp(k, "keep_init") || !strcmp(k, "keep_pruned")) {
             int yes = v->kind == NODE_SCALAR && v->plain && !wrong_tag(v, NODE_TAG_BOOL) &&
                       (!strcmp(v->text, "true") || !strcmp(v->text, "True") || !strcmp(v->text, "TRUE"));
             int no = v->kind == NODE_SCALAR && v->plain && !wrong_tag(v, NODE_TAG_BOOL) &&
                      (!strcmp(v->text, "false") || !strcmp(v->text, "False") || !strcmp(v->text, "FALSE"));
-            if (!yes && !no) return type_error(b, v, "storage.keep_init", "true or false");
-            st->keep_init = yes;
+            int init = !strcmp(k, "keep_init");
+            if (!yes && !no) return type_error(b, v, init ? "storage.keep_init" : "storage.keep_pruned", "true or false");
+            *(init ? &st->keep_init : &st->keep_pruned) = yes;
         } else {
             char hint[800];
             suggest(hint, sizeof hint, k, storage_keys);
@@ -2088,8 +2089,9 @@ static int resolve(Experiment *ex, char *err)
     emit_body(&body, ex);
     buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\nname: %s\n%s", NNLAB_VERSION, name,
                body.s ? body.s : "");
-    buf_printf(&all, "storage: {keep_weights: %s, keep_init: %s}\n", keep_weights_names[ex->storage.keep_weights],
-               ex->storage.keep_init ? "true" : "false");
+    buf_printf(&all, "storage: {keep_weights: %s, keep_init: %s, keep_pruned: %s}\n",
+               keep_weights_names[ex->storage.keep_weights], ex->storage.keep_init ? "true" : "false",
+               ex->storage.keep_pruned ? "true" : "false");
     buf_printf(&all, "output: %s\n", output);
     free(name);
     free(output);

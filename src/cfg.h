@@ -93,6 +93,8 @@ typedef struct {
     int keep_weights; /* KeepWeights: all = weights/ and best/ (with validation); best = best/ (without
                        * validation: weights/, the selected epoch being the last); final = weights/ */
     int keep_init;    /* init/ */
+    int keep_pruned;  /* a run successive halving pruned keeps weights/, best/ and init/ as above; else
+                       * none of them (default) */
 } StorageConfig;
 
 typedef struct {

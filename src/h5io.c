@@ -458,11 +458,17 @@ static int write_run_place(hid_t g, const Experiment *ex, const RunSpec *spec, c
  * the run's attributes storage.keep_weights and storage.keep_init, so that
  * a reader can say why a run has none. keep_weights best without
  * validation keeps weights/: the selected epoch is then the last. A paused
- * run (successive halving) keeps all three, which it continues from. */
+ * run (successive halving) keeps all three, which it continues from; a
+ * pruned one none of them, unless storage.keep_pruned (then the attribute
+ * storage.keep_pruned says why). */
 static int write_kept_params(hid_t g, const StorageConfig *st, const RunResult *res)
 {
-    const StorageConfig everything = {KEEP_ALL, 1};
+    const StorageConfig everything = {KEEP_ALL, 1, 1}, nothing = {KEEP_NONE, 0, 0};
     if (res->status == RUN_PAUSED) st = &everything; /* successive halving continues from all three */
+    if (res->status == RUN_PRUNED) {
+        if (attr_i64(g, "storage.keep_pruned", st->keep_pruned)) return -1;
+        if (!st->keep_pruned) st = &nothing;
+    }
     int best = st->keep_weights == KEEP_ALL || st->keep_weights == KEEP_BEST;
     int final = st->keep_weights == KEEP_ALL || st->keep_weights == KEEP_FINAL ||
                 (st->keep_weights == KEEP_BEST && !res->best);
@@ -1422,13 +1428,18 @@ int h5io_stored_model(const StoredResults *r, int id, const char *which, const M
     if (g < 0) return 2;
     int rc = 0;
     char kept[16] = "all";
-    int64_t init_kept = 1;
+    int64_t init_kept = 1, pruned_kept = 1;
     attr_read_str(g, "storage.keep_weights", kept, sizeof kept);
     attr_read(g, "storage.keep_init", H5T_NATIVE_INT64, &init_kept);
+    attr_read(g, "storage.keep_pruned", H5T_NATIVE_INT64, &pruned_kept); /* pruned runs only */
     int validation = H5Lexists(g, "curves", H5P_DEFAULT) > 0 && H5Lexists(g, "curves/val_loss", H5P_DEFAULT) > 0;
     int best_dropped = validation && (!strcmp(kept, "final") || !strcmp(kept, "none"));
     if (H5Lexists(g, which, H5P_DEFAULT) > 0) {
         rc = 0;
+    } else if (!pruned_kept) {
+        nn_errf(err, "%s: run %d was pruned by successive halving, and a pruned run's weights are not kept "
+                "(storage.keep_pruned: false)", r->path, id);
+        rc = 2;
     } else if (!strcmp(which, "init") && !init_kept) {
         nn_errf(err, "%s: run %d's initial weights were not kept (storage.keep_init: false)", r->path, id);
         rc = 2;

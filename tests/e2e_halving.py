@@ -115,6 +115,46 @@ class Halving(unittest.TestCase):
                                               h5py.File(os.path.join(self.ref, "runs", name + ".h5"), "r")
                                               ["run/curves/val_loss"][()])
 
+    def test_pruned_runs_keep_weights_only_when_asked(self):
+        # by default a pruned run's file keeps its curves and no weights (storage.keep_pruned: false), and
+        # predict says why; storage.keep_pruned: true keeps them as keep_weights says; a finished run keeps
+        # its weights either way, and nothing else changes
+        with h5py.File(os.path.join(self.ref, "results.h5"), "r") as f:
+            s = f["summary"][()]
+        pruned = [int(r["run"]) for r in s if r["status"] == b"pruned"]
+        done = [int(r["run"]) for r in s if r["status"] == b"ok"]
+        self.assertTrue(pruned and done)
+        for run in pruned:
+            with h5py.File(os.path.join(self.ref, "runs", "r%06d.h5" % run), "r") as f:
+                self.assertFalse(any(k in f["run"] for k in ("weights", "best", "init")), run)
+                self.assertEqual(int(f["run"].attrs["storage.keep_pruned"]), 0)
+                self.assertIn("val_loss", f["run/curves"])
+        for run in done:
+            with h5py.File(os.path.join(self.ref, "runs", "r%06d.h5" % run), "r") as f:
+                self.assertTrue(all(k in f["run"] for k in ("weights", "best", "init")), run)
+                self.assertNotIn("storage.keep_pruned", f["run"].attrs)
+        r = nnlab("predict", self.ref, "--run", pruned[0])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("run %d was pruned by successive halving, and a pruned run's weights are not kept "
+                      "(storage.keep_pruned: false)" % pruned[0], r.stderr)
+        self.assertEqual(r.stdout, "")
+        out = os.path.join(self.tmp, "keep-pruned")
+        r = nnlab("run", self.exp, "-o", out, "--quiet", "storage.keep_pruned=true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for run in pruned:
+            with h5py.File(os.path.join(out, "runs", "r%06d.h5" % run), "r") as f, \
+                    h5py.File(os.path.join(self.ref, "runs", "r%06d.h5" % run), "r") as ref:
+                self.assertTrue(all(k in f["run"] for k in ("weights", "best", "init")), run)
+                np.testing.assert_array_equal(f["run/curves/val_loss"][()], ref["run/curves/val_loss"][()])
+        r = nnlab("predict", out, "--run", pruned[0])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(os.path.join(out, "results.h5"), "r") as f, \
+                h5py.File(os.path.join(self.ref, "results.h5"), "r") as ref:
+            got, want = f["summary"][()], ref["summary"][()]
+            for col in got.dtype.names:
+                if col != "seconds":
+                    self.assertEqual(got[col].tobytes(), want[col].tobytes(), col)
+
     def test_pruned_as_the_curves_say(self):
         with h5py.File(os.path.join(self.ref, "results.h5"), "r") as f:
             s = f["summary"][()]
