@@ -951,6 +951,13 @@ static int bind_section(Binder *b, const char *section, const Node *n, Settings 
             char hint[800];
             section_keys(section, names, N_SETTINGS + 1);
             suggest(hint, sizeof hint, n->keys[i]->text, names);
+            for (int k = 0; k < N_SETTINGS; k++) { /* dropout under training: it is model.dropout */
+                const char *dot = strrchr(cfg_settings[k].key, '.');
+                if (dot && !strcmp(dot + 1, n->keys[i]->text)) {
+                    snprintf(hint, sizeof hint, "; it is a setting of another section: %s", cfg_settings[k].key);
+                    break;
+                }
+            }
             return node_errf(b->err, n->keys[i], "unknown key '%.40s' in %s%s", n->keys[i]->text, section, hint);
         }
         if (bind_setting(b, n->items[i], def, s)) return -1;

@@ -131,6 +131,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--nnlab", required=True)
     ap.add_argument("--sgemm", required=True)
+    ap.add_argument("--merge-baseline", required=True,
+                    help="nnlab built at the commit before one copy of every run (section 8's merge time)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true",
                     help="fewer pairs and rounds (3 for FANN and numpy, 1 for PyTorch and scikit-learn, 1 round"
@@ -337,6 +339,48 @@ def main():
                              halving_gap_in_se=gap / se if se > 0 else 0.0 if gap == 0 else float("inf") * gap,
                              halving_within_1se=gap >= -se,
                              halving_epochs_share=found["halving"]["epochs"] / found["grid"]["epochs"])
+        # 8. Storage. (a) Output-folder bytes (every file's size) against the bytes of one copy of the run
+        # data (the run files): the things-to-try grid at 5 seeds on a validation split (360 runs), and a
+        # 30-run Fashion-MNIST grid (6 learning rates x 5 seeds, 1 epoch); (b) the things-to-try folder with
+        # storage.keep_weights best and keep_init false; (c) the time of `nnlab merge` over 1,000 tutorial
+        # runs, against nnlab at the commit before one copy of every run (results.h5 then copied every
+        # run), each merging runs it wrote itself, in back-to-back pairs, the order alternating; the median.
+        st = res["storage"] = {}
+        for key, exp, extra in (("things_to_try_5_seeds", THINGS, [*HOLDOUT, "seeds={count: 5, start: 1}"]),
+                                ("fashion_30_runs", FASHION, ["training.epochs=1", "seeds={count: 5, start: 1}",
+                                                              "training.learning_rate=0.002,0.005,0.01,0.02,0.05,0.1"]),
+                                ("things_to_try_best_no_init", THINGS, [*HOLDOUT, "seeds={count: 5, start: 1}",
+                                                                        "storage.keep_weights=best",
+                                                                        "storage.keep_init=false"])):
+            progress("8. storage: %s" % key)
+            out = os.path.join(tmp, "storage-" + key)
+            sh([args.nnlab, "run", exp, *extra, "-j", "2", "-o", out, "--force", "--quiet"])
+            runs_dir = os.path.join(out, "runs")
+            run_bytes = sum(os.path.getsize(os.path.join(runs_dir, n)) for n in os.listdir(runs_dir))
+            folder = sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(out) for n in names)
+            st[key] = {"runs": len(os.listdir(runs_dir)), "folder_bytes": folder, "run_bytes": run_bytes,
+                       "results_h5_bytes": os.path.getsize(os.path.join(out, "results.h5")),
+                       "ratio": folder / run_bytes}
+        st["best_no_init_vs_all"] = st["things_to_try_best_no_init"]["folder_bytes"] / \
+            st["things_to_try_5_seeds"]["folder_bytes"]
+        merge = {}
+        for name, binary in (("now", args.nnlab), ("before", args.merge_baseline)):
+            progress("8. storage: 1,000 tutorial runs by nnlab %s one copy" % ("with" if name == "now" else "before"))
+            sh([binary, "run", BASELINE, "seeds={count: 1000, start: 1}", "-j", "2", "-o",
+                os.path.join(tmp, "merge-" + name), "--force", "--quiet"])
+            merge[name] = []
+        mpairs = []
+        for k in range(args.repeat_scaling):
+            progress("8. storage: merge of 1,000 runs, pair %d of %d" % (k + 1, args.repeat_scaling))
+            secs = {}
+            for name in (("now", "before") if k % 2 == 0 else ("before", "now")):
+                binary = args.nnlab if name == "now" else args.merge_baseline
+                t0 = time.monotonic()
+                sh([binary, "merge", os.path.join(tmp, "merge-" + name)])
+                secs[name] = time.monotonic() - t0
+            mpairs.append((secs["now"] / secs["before"], secs))
+        mr, msecs = median_middle(mpairs, key=lambda p: p[0])
+        st.update(merge_1000_s=msecs, merge_vs_before=mr, merge_ratios=[p[0] for p in mpairs])
     finally:
         shutil.rmtree(tmp)
 
@@ -371,6 +415,13 @@ def main():
          res["search"]["halving_epochs_share"] <= 0.35),
         ("  halving: test acc within 1 SE of the grid's choice", res["search"]["halving_gap_in_se"], "yes",
          res["search"]["halving_within_1se"]),
+        ("storage: folder / run data, things-to-try x5", res["storage"]["things_to_try_5_seeds"]["ratio"], "<= 1.1x",
+         res["storage"]["things_to_try_5_seeds"]["ratio"] <= 1.1),
+        ("storage: folder / run data, 30 Fashion runs", res["storage"]["fashion_30_runs"]["ratio"], "<= 1.1x",
+         res["storage"]["fashion_30_runs"]["ratio"] <= 1.1),
+        ("  keep_weights best, no init / all", res["storage"]["best_no_init_vs_all"], "(smaller)", None),
+        ("storage: merge 1,000 runs / before", res["storage"]["merge_vs_before"], "<= 1.2x",
+         res["storage"]["merge_vs_before"] <= 1.2),
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
@@ -427,6 +478,16 @@ def main():
     print("   halving (eta 3): %.0f%% of the grid's epochs; its choice's test acc %+.4f from the grid's: %s"
           % (100 * sd["halving_epochs_share"], sd["halving_test_acc_gap"],
              "within" if sd["halving_within_1se"] else "MORE than one SE below"))
+    st = res["storage"]
+    print("8. Storage: output folder bytes against its run files' (one copy of the run data)")
+    for key in ("things_to_try_5_seeds", "fashion_30_runs", "things_to_try_best_no_init"):
+        k = st[key]
+        print("   %-27s %4d runs: folder %6.1f MB, run files %6.1f MB, results.h5 %5.2f MB: %.3fx"
+              % (key, k["runs"], k["folder_bytes"] / 1e6, k["run_bytes"] / 1e6, k["results_h5_bytes"] / 1e6,
+                 k["ratio"]))
+    print("   merge of 1,000 tutorial runs: %.2f s, %.2f s before one copy (median of %d pairs: %s)"
+          % (st["merge_1000_s"]["now"], st["merge_1000_s"]["before"], len(st["merge_ratios"]),
+             ", ".join("%.2f" % r for r in st["merge_ratios"])))
     print()
     print("%-40s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:

@@ -37,5 +37,17 @@ cmake --build "$build" -j 2 --target nnlab > /dev/null
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L scripts/bench/sgemm_bench.c $(pkg-config --cflags --libs openblas) \
   -o "$build/sgemm_bench"
 # Every contender on one thread.
+# Section 8's merge time is set against nnlab at the commit before one copy of every run (results.h5
+# then copied each run), built once into $build/merge-baseline.
+base_commit=2086a01^
+if [ ! -x "$build/merge-baseline/nnlab" ]; then
+  echo "bench: building nnlab at $base_commit (before one copy of every run) for the merge-time baseline" >&2
+  rm -rf "$build/merge-baseline-src"
+  mkdir -p "$build/merge-baseline-src"
+  git archive "$base_commit" | tar -x -C "$build/merge-baseline-src"
+  cmake -S "$build/merge-baseline-src" -B "$build/merge-baseline" -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build "$build/merge-baseline" -j 2 --target nnlab > /dev/null
+fi
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-exec "$py" scripts/bench/bench.py --nnlab "$build/nnlab" --sgemm "$build/sgemm_bench" --out results/bench.json "$@"
+exec "$py" scripts/bench/bench.py --nnlab "$build/nnlab" --sgemm "$build/sgemm_bench" \
+  --merge-baseline "$build/merge-baseline/nnlab" --out results/bench.json "$@"
