@@ -65,14 +65,23 @@ def run_summary(nnlab, results, where, top):
 
 # ---- figures ------------------------------------------------------------------------------------------------
 
-def svg(fig):
-    """The figure as an inline <svg> element (text as text, in the page's font), and the figure closed."""
+def svg(fig, _count=[0]):
+    """The figure as an inline <svg> element, and the figure closed: text as text (in the page's font),
+    without its RDF metadata (whose namespace addresses would look like links), its ids (salted by the
+    figure's number) the same on every run and unique in the page."""
+    import matplotlib
     import matplotlib.pyplot as plt
+    _count[0] += 1
+    matplotlib.rcParams["svg.hashsalt"] = "nnlab-figure-%d" % _count[0]
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    if 0 <= start < end:
+        text = text[:start] + text[end + len("</metadata>"):]
+    return text
 
 
 def band(curves):
@@ -378,7 +387,6 @@ def build(args):
         import matplotlib
         matplotlib.use("Agg")
         matplotlib.rcParams["svg.fonttype"] = "none"  # text as text: smaller, and in the page's font
-        matplotlib.rcParams["svg.hashsalt"] = "nnlab"  # the same ids (and bytes) every time
         import matplotlib.pyplot as plt
         curves, left_out = curves_figure(res, shown[:CURVE_CONFIGS], plt) if shown else (None, 0)
         swept = [k for k in res.swept if len({e["values"][k] for e in entries}) > 1]
