@@ -248,7 +248,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-seri
 padding:0 18px 40px;color:#1c1c1c}
 h1{font-size:22px;margin:18px 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 .meta{color:#444}.warn{background:#fff3cd;border:1px solid #e0c060;padding:6px 10px;margin:8px 0}
-pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px;max-height:420px}
+pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px;max-height:260px}
 nav a{margin-right:12px}
 .scroll{overflow:auto;max-height:640px;border:1px solid #ddd}
 table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
@@ -312,9 +312,10 @@ def is_number(text):
 
 
 def shown(text):
-    """A CSV number as the table shows it: integers as they are, other numbers to 4 decimals (5 significant
-    digits below 0.01); the exact text stays in the cell's data-v, which sorting reads."""
-    if not any(c in text for c in ".eE") or not math.isfinite(float(text)):
+    """A CSV number as the table shows it: as printed when short (ids, counts, swept values such as 0.003),
+    else (a mean, a std) to 4 decimals, or 4 significant digits below 0.01; the exact text stays in the
+    cell's data-v, which sorting reads."""
+    if len(text) <= 8 or not math.isfinite(float(text)):
         return text
     v = float(text)
     return "%.4f" % v if v == 0 or abs(v) >= 0.01 else "%.4g" % v
