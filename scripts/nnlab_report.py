@@ -36,6 +36,7 @@ import nnlab_results as nr  # noqa: E402
 
 CURVE_CONFIGS = 5      # config points in the learning curves
 MAX_HEATMAP_SIDE = 40  # values along a heatmap's side at most; a pair with more is listed, not drawn
+SAMPLED_VALUES = 12    # more numbers than this along a side: a sampled setting, drawn as a scatter
 SEARCHES = ("random", "halving", "hyperband")
 
 
@@ -74,7 +75,7 @@ def svg(fig, _count=[0]):
     _count[0] += 1
     matplotlib.rcParams["svg.hashsalt"] = "nnlab-figure-%d" % _count[0]
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    fig.savefig(buf, format="svg", metadata={"Date": None})  # laid out already: bbox "tight" would draw twice
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
@@ -100,20 +101,26 @@ def band(curves):
 def curves_figure(res, entries, plt):
     """Train and validation (test without validation) loss and accuracy of
     these config points: mean ± std over their runs that did not diverge."""
+    import matplotlib.ticker
     held = "val" if res.validation != "none" else "test"
     panels = [("train_loss", "train loss"), ("%s_loss" % held, "%s loss" % held.replace("val", "validation")),
               ("train_acc", "train accuracy"), ("%s_acc" % held, "%s accuracy" % held.replace("val", "validation"))]
+    import plot_search
     fig, axes = plt.subplots(2, 2, figsize=(9, 5.6), sharex=True)
     keys = nr.varying(entries) or list(res.swept)
+    labels = ["#%d %s" % (e["rank"], plot_search.short_label(e, keys)) for e in entries]  # sampled reals: 3 digits
+    ncol = 2 if max(map(len, labels), default=0) <= 50 else 1
     left_out = 0
     for i, e in enumerate(entries):
         status = [nr._text(res.summary["status"][r]) for r in e["runs"]]
         runs = [int(res.summary["run"][r]) for r, st in zip(e["runs"], status) if st != "diverged"]
         left_out += len(status) - len(runs)
-        if not runs:
+        colour = "C%d" % i
+        if not runs:  # named in the legend all the same
+            axes[0, 0].plot([], [], color=colour, lw=1.5, ls=":", label="%s (%d runs, all diverged: not drawn)"
+                            % (labels[i], len(status)))
             continue
         curves = [res.curves(run) for run in runs]
-        colour = "C%d" % i
         for ax, (name, _) in zip(axes.flat, panels):
             have = [c[name] for c in curves if name in c and nr.np.isfinite(c[name]).any()]
             if not have:
@@ -124,7 +131,7 @@ def curves_figure(res, entries, plt):
             if name.endswith("_acc"):
                 lo, hi = nr.np.clip(lo, 0, 1), nr.np.clip(hi, 0, 1)
             ax.plot(x, mean, color=colour, lw=1.5,
-                    label="#%d %s (%d runs)" % (e["rank"], nr.label(e, keys), len(runs)) if name == "train_loss" else None)
+                    label="%s (%d runs)" % (labels[i], len(runs)) if name == "train_loss" else None)
             ax.fill_between(x, lo, hi, color=colour, alpha=0.18, lw=0)
     for ax, (name, title) in zip(axes.flat, panels):
         ax.set_title(title, fontsize=10)
@@ -135,8 +142,11 @@ def curves_figure(res, entries, plt):
             ax.set_yscale("log")
     for ax in axes[1]:
         ax.set_xlabel("epoch (0 = before training)")
-    fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02 - 0.025 * len(entries)))
-    fig.tight_layout()
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    legend_rows = -(-len(entries) // ncol)
+    fig.set_figheight(5.6 + 0.2 * legend_rows)
+    fig.legend(loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.2 * (legend_rows + 0.5) / fig.get_figheight(), 1, 1))
     return svg(fig), left_out
 
 
@@ -149,7 +159,9 @@ def heatmap_figure(res, keep, metric, x, y, plt):
     xs = list(dict.fromkeys(text[x][rows]))
     ys = list(dict.fromkeys(text[y][rows]))
     if len(xs) > MAX_HEATMAP_SIDE or len(ys) > MAX_HEATMAP_SIDE:
-        return None
+        return scatter_figure(res, keep, metric, x, y, text, plt) if sampled(xs) or sampled(ys) else None
+    if sampled(xs) or sampled(ys):
+        return scatter_figure(res, keep, metric, x, y, text, plt)
     mean = nr.np.full((len(ys), len(xs)), nr.np.nan)
     cells = []
     for i, yv in enumerate(ys):
@@ -158,7 +170,7 @@ def heatmap_figure(res, keep, metric, x, y, plt):
             if cell.any():
                 mean[i, j] = nr.mean_std(s[metric][cell])[0]
                 cells.append((nr.rank_key(mean[i, j], int(s["config"][cell].min()), metric), i, j))
-    fig, ax = plt.subplots(figsize=(1.6 + 0.85 * len(xs), 1.3 + 0.45 * len(ys)))
+    fig, ax = plt.subplots(figsize=(2.2 + 0.85 * len(xs), 1.3 + 0.45 * len(ys)), layout="constrained")
     finite = mean[nr.np.isfinite(mean)]
     im = ax.imshow(mean, cmap="viridis" if nr.higher_is_better(metric) else "viridis_r", aspect="auto",
                    vmin=finite.min() if finite.size else 0, vmax=finite.max() if finite.size else 1)
@@ -178,6 +190,52 @@ def heatmap_figure(res, keep, metric, x, y, plt):
     ax.set_xlabel(x, fontsize=9)
     ax.set_ylabel(y, fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.9).ax.tick_params(labelsize=7)
+    return svg(fig)
+
+
+def sampled(values):
+    """Values of a setting a search drew from a distribution: many, and all numbers (a grid of them is a heatmap)."""
+    return len(values) > SAMPLED_VALUES and all(is_number(v) for v in values)
+
+
+def scatter_figure(res, keep, metric, x, y, text, plt):
+    """A pair with a sampled setting (a random search's learning rate, say), where a heatmap would be
+    mostly empty cells: one dot per config point at its two values, coloured by its mean of metric,
+    the best ringed in red. Numbers on a log axis when they are positive and span two decades."""
+    s = res.summary
+    points = {}
+    for i in nr.np.flatnonzero(keep):
+        points.setdefault(int(s["config"][i]), []).append(i)
+    xv, yv, mean, keys = [], [], [], []
+    for config, rows in points.items():
+        xv.append(text[x][rows[0]])
+        yv.append(text[y][rows[0]])
+        mean.append(nr.mean_std(s[metric][rows])[0])
+        keys.append(nr.rank_key(mean[-1], config, metric))
+    fig, ax = plt.subplots(figsize=(4.2, 3.2), layout="constrained")
+    coords = []
+    for values, axis in ((xv, ax.xaxis), (yv, ax.yaxis)):
+        if all(is_number(v) for v in values):
+            nums = nr.np.array([float(v) for v in values])
+            coords.append(nums)
+            if (nums > 0).all() and nums.max() / nums.min() >= 100:
+                (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
+        else:
+            names = list(dict.fromkeys(values))
+            coords.append(nr.np.array([names.index(v) for v in values], dtype=float))
+            axis.set_ticks(range(len(names)), names, fontsize=8)
+    m = nr.np.array(mean)
+    finite = nr.np.isfinite(m)
+    sc = ax.scatter(coords[0][finite], coords[1][finite], c=m[finite], s=22, edgecolors="0.3", linewidths=0.3,
+                    cmap="viridis" if nr.higher_is_better(metric) else "viridis_r")
+    best = min(range(len(keys)), key=lambda k: keys[k])
+    if finite[best]:
+        ax.scatter([coords[0][best]], [coords[1][best]], s=90, facecolors="none", edgecolors="red", linewidths=1.5)
+    ax.set_xlabel(x, fontsize=9)
+    ax.set_ylabel(y, fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    fig.colorbar(sc, ax=ax, shrink=0.9).ax.tick_params(labelsize=7)
     return svg(fig)
 
 
@@ -329,7 +387,7 @@ def table_html(header, rows):
     out += ['<th data-column="%s" title="click to sort">%s</th>' % (esc(h), esc(h)) for h in header]
     out.append("</tr></thead><tbody>")
     for row in rows:
-        mark = tied is not None and row[tied].strip().lower() in ("1", "yes", "true", "tied")
+        mark = tied is not None and row[tied].strip() == "1"  # 1 tied, 0 not, empty: not tested
         out.append('<tr class="tied">' if mark else "<tr>")
         out += ['<td data-v="%s" title="%s">%s</td>' % (esc(v), esc(v), esc(shown(v))) if is_number(v)
                 else '<td class="text" data-v="%s">%s</td>' % (esc(v), esc(v)) for v in row]
@@ -422,7 +480,10 @@ def render(args, res, header, rows, notes, metric, keep, entries, shown, curves,
                  esc(" (where %s)" % ", ".join(args.where)) if args.where else "",
                  esc(res.path), esc(created(res)), esc(res._attr(res.file, "nnlab_version", "text") or "?"),
                  esc(nnlab_version(args.nnlab)), datetime.date.today().isoformat()))
-    for note in notes:  # nnlab summary's own lines: the ranked-on-test warning first among them
+    # nnlab summary's lines on stderr: the ranked-on-test warning and those about the file (run files not
+    # merged, rejected) here; the others (what the tied column means, ...) under the table
+    warnings = [n for n in notes if n == nr.RANKED_ON_TEST or n.startswith(args.results)]
+    for note in warnings:
         p.append('<p class="warn">%s</p>' % esc(note))
     p.append('<nav><a href="#experiment">experiment</a><a href="#table">ranked table</a><a href="#curves">curves</a>'
              '<a href="#heatmaps">heatmaps</a><a href="#budget">budget</a>%s<a href="#runs">runs</a></nav>'
@@ -436,6 +497,7 @@ def render(args, res, header, rows, notes, metric, keep, entries, shown, curves,
                  len(rows), len(entries), " Green rows are tied with the best (column tied)." if "tied" in header
                  else ""))
     p.append(table_html(header, rows))
+    p += ['<p class="meta">%s</p>' % esc(n) for n in notes if n not in warnings]
     p.append('<h2 id="curves">Learning curves</h2>')
     if curves:
         p.append('<p class="meta">The best %d config points: mean ± std over their %s, per epoch; accuracy bands '
@@ -449,7 +511,9 @@ def render(args, res, header, rows, notes, metric, keep, entries, shown, curves,
     p.append('<h2 id="heatmaps">Settings, two at a time</h2>')
     if heatmaps:
         p.append('<p class="meta">Mean %s over the runs of each cell (every other swept setting averaged); the best '
-                 "cell framed in red.</p><div class=\"figs\">" % esc(metric))
+                 "cell framed in red. A setting a search sampled (more than %d numbers) is drawn as a scatter "
+                 "instead: a dot per config point, the best ringed in red.</p><div class=\"figs\">"
+                 % (esc(metric), SAMPLED_VALUES))
         for x, y, fig in heatmaps:
             p.append("<figure>%s<figcaption>%s × %s</figcaption></figure>" % (fig, esc(y), esc(x)))
         p.append("</div>")

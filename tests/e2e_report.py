@@ -16,12 +16,10 @@ import io
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import unittest
-import zlib
 
 NNLAB = os.environ.get("NNLAB", "build/nnlab")
 SOURCE = os.environ.get("NNLAB_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -105,43 +103,11 @@ def page_of(b):
 
 
 def png_pixels(path):
-    """(width, height, set of distinct RGB(A) pixel tuples sampled) of an 8-bit RGB or RGBA PNG."""
-    with open(path, "rb") as f:
-        data = f.read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, width = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and colour in (2, 6), "PNG of depth %d, colour type %d" % (depth, colour)
-            bpp = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    prev, colours = bytearray(stride), set()
-    for y in range(height):  # undo the PNG filters, row by row
-        ft, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if ft == 1:
-                line[i] = (line[i] + a) & 255
-            elif ft == 2:
-                line[i] = (line[i] + b) & 255
-            elif ft == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif ft == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        prev = line
-        if y % 8 == 0:
-            colours.update(bytes(line[x:x + bpp]) for x in range(0, stride, bpp * 8))
-    return width, height, colours
+    """(width, height, number of distinct colours) of a PNG (Pillow: matplotlib's dependency)."""
+    from PIL import Image
+    with Image.open(path) as im:
+        assert im.format == "PNG", im.format
+        return im.width, im.height, len(im.convert("RGB").getcolors(1 << 24))
 
 
 def csv_key(value):
@@ -233,7 +199,7 @@ class Browser(unittest.TestCase):
         self.assertEqual(rc, 0, err[-2000:])
         width, height, colours = png_pixels(self.shot)
         self.assertEqual((width, height), (1200, 1600))
-        self.assertGreater(len(colours), 20, "the screenshot is (nearly) one colour: a blank page")
+        self.assertGreater(colours, 20, "the screenshot is (nearly) one colour: a blank page")
 
     def test_no_console_errors(self):
         self.assertEqual(self.plain.ready, "1", "the page's script did not run to its end")
@@ -317,6 +283,16 @@ class Input(unittest.TestCase):
         self.assertIn("%s: not an HDF5 file" % bad, r.stderr)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "report.html")))
+
+    def test_tied_rows_marked(self):
+        """The tied column that nnlab summary --csv gives (1 tied with the best, 0 not, empty: not tested)."""
+        import nnlab_report
+        page = nnlab_report.table_html(["rank", "config", "val_acc_mean", "tied", "p_value"],
+                                       [["1", "7", "0.9", "", ""], ["2", "3", "0.8", "1", "0.2"],
+                                        ["3", "5", "0.7", "0", "0.01"]])
+        rows = re.findall(r"<tr[^>]*>", page)[1:]
+        self.assertEqual(rows, ["<tr>", '<tr class="tied">', "<tr>"])
+        self.assertIn('<td class="text" data-v=""></td>', page)  # an empty cell stays empty
 
     def test_usage(self):
         r = nnlab("report")
