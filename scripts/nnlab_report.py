@@ -532,7 +532,10 @@ def render(args, res, header, rows, notes, metric, keep, entries, shown, curves,
     if search:
         p.append('<h2 id="search">The search</h2><p class="meta">%s: %d trials.</p><figure>%s</figure>' % (
             esc(search[1]), len(entries), search[0]))
-    p.append('<h2 id="runs">Runs</h2>')
+    p.append('<h2 id="runs">Runs</h2><p class="meta">The runs in the results file by status: ok, diverged (a '
+             "non-finite loss stopped it), pruned or paused (successive halving, Hyperband). A run that failed (an "
+             "error, not a divergence) is not in the file: <code>nnlab run</code> reported it, and "
+             "<code>nnlab run --resume</code> runs it again.</p>")
     p.append(counts_html(res, keep))
     p.append("<script>%s</script></body></html>\n" % SORT_JS)
     return "".join(p)
