@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install every system package nnlab needs to build, test and plot
 # (valgrind, clang and its sanitizer runtimes are for scripts/test.sh;
-# python3-sklearn for scripts/make-example-data.py's bundled data sets).
+# python3-sklearn for scripts/make-example-data.py's bundled data sets;
+# chromium for tests/e2e_report.py, which opens nnlab report's page in it).
 # Debian/Ubuntu only (apt-get). Safe to run twice. Needs root (or sudo).
 #   scripts/install-deps.sh          build + test + plotting dependencies
 #   scripts/install-deps.sh --bench  also the benchmark-only packages
@@ -18,6 +19,7 @@ packages=(
   python3-sklearn
   valgrind clang-14 libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
+  chromium
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch dataset-fashion-mnist time libfann-dev)

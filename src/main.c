@@ -1,12 +1,15 @@
 /* main.c — the command line. Parses arguments, calls the library, prints its
  * messages and decides the exit status; nothing else. */
+#define _POSIX_C_SOURCE 200809L /* readlink, access, execv */
 #include <cblas.h>
+#include <errno.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "data.h"
@@ -30,6 +33,8 @@ static const char usage[] =
     "                [-o FILE.csv]     apply a stored model to the test split, or to the data set of the\n"
     "                                  overrides; CSV of predictions, accuracy and confusion matrix\n"
     "  nnlab merge DIR                 rebuild DIR/results.h5 from DIR/runs/\n"
+    "  nnlab report RESULTS.h5|DIR [-o report.html] [--where KEY=VALUE ...] [--top N]\n"
+    "                                  one self-contained HTML page: table, curves, heatmaps, budget\n"
     "  nnlab --version [--verbose]     --verbose: the kernel clone this CPU runs, OpenBLAS's core and threads\n"
     "exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted\n";
 
@@ -353,6 +358,41 @@ static int cmd_merge(int argc, char **argv)
     return status;
 }
 
+/* nnlab report: runs scripts/nnlab_report.py (docs/report.md) with the Python the build found, passing
+ * this binary's own path so that the script's `nnlab summary` is this nnlab's. NNLAB_PYTHON and
+ * NNLAB_SCRIPTS in the environment override the paths baked in at build time (an installed layout). */
+static int cmd_report(int argc, char **argv)
+{
+    const char *python = getenv("NNLAB_PYTHON"), *scripts = getenv("NNLAB_SCRIPTS");
+    if (!python || !*python) python = NNLAB_PYTHON_PATH;
+    if (!scripts || !*scripts) scripts = NNLAB_SCRIPTS_DIR;
+    char script[4096], self[4096];
+    snprintf(script, sizeof script, "%s/nnlab_report.py", scripts);
+    if (!*python || access(python, X_OK)) {
+        fprintf(stderr, "nnlab: %s: report runs %s with a Python 3 that has h5py, numpy and matplotlib; set "
+                "NNLAB_PYTHON to one (or configure with -DNNLAB_PYTHON=...)\n",
+                *python ? python : "this build found no Python", script);
+        return NN_EXIT_INPUT;
+    }
+    if (access(script, R_OK)) {
+        fprintf(stderr, "nnlab: %s: not found (report's script; set NNLAB_SCRIPTS to the folder holding it)\n", script);
+        return NN_EXIT_INPUT;
+    }
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    char **args = calloc((size_t)argc + 5, sizeof(char *));
+    if (!args) return NN_EXIT_RUNTIME;
+    int n = 0;
+    args[n++] = (char *)python, args[n++] = script;
+    if (len > 0) args[n++] = "--nnlab", args[n++] = self;
+    for (int i = 0; i < argc; i++) args[n++] = argv[i];
+    fflush(NULL);
+    execv(python, args);
+    fprintf(stderr, "nnlab: %s: cannot run: %s\n", python, strerror(errno));
+    free(args);
+    return NN_EXIT_INPUT;
+}
+
 #ifdef NNLAB_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -419,7 +459,7 @@ int main(int argc, char **argv)
         return NN_EXIT_OK;
     }
     int known = !strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "list") || !strcmp(cmd, "merge") ||
-                !strcmp(cmd, "summary") || !strcmp(cmd, "predict");
+                !strcmp(cmd, "summary") || !strcmp(cmd, "predict") || !strcmp(cmd, "report");
     for (int i = 2; known && i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("%s", usage);
@@ -431,6 +471,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 2, argv + 2);
     if (!strcmp(cmd, "summary")) return cmd_summary(argc - 2, argv + 2);
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 2, argv + 2);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
     return bad_usage("unknown command '%s'", cmd);
 }
 
