@@ -25,6 +25,7 @@ static const char usage[] =
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
     "  nnlab summary RESULTS.h5|DIR [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
+    "                [--ci t|bootstrap]\n"
     "                                  config points ranked, mean ± std over seeds\n"
     "  nnlab predict RESULTS.h5|DIR (--run N | --config N --ensemble) [--final] [dataset.KEY=VALUE ...]\n"
     "                [-o FILE.csv]     apply a stored model to the test split, or to the data set of the\n"
@@ -241,7 +242,7 @@ static int cmd_check_or_list(int argc, char **argv, int list)
 static int cmd_summary(int argc, char **argv)
 {
     const char *path = NULL, *metric = NULL; /* NULL: val_acc with validation, else test accuracy */
-    int top = 0, csv = 0;
+    int top = 0, csv = 0, ci = SUM_CI_T;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--where")) { /* applied once the table is loaded */
             if (i + 1 >= argc) return bad_usage("%s needs KEY=VALUE, such as model.activation=relu", argv[i]);
@@ -257,6 +258,10 @@ static int cmd_summary(int argc, char **argv)
             i++;
         } else if (!strcmp(argv[i], "--csv")) {
             csv = 1;
+        } else if (!strcmp(argv[i], "--ci")) {
+            if (i + 1 >= argc || (strcmp(argv[i + 1], "t") && strcmp(argv[i + 1], "bootstrap")))
+                return bad_usage("%s needs t or bootstrap", argv[i]);
+            ci = !strcmp(argv[++i], "t") ? SUM_CI_T : SUM_CI_BOOTSTRAP;
         } else if (argv[i][0] == '-' || path) {
             return bad_usage("unexpected argument '%s'", argv[i]);
         } else {
@@ -269,7 +274,7 @@ static int cmd_summary(int argc, char **argv)
     int rc = summary_load(&t, path, err);
     for (int i = 0; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--where")) rc = summary_filter(t, argv[++i], err);
-    if (rc || summary_sort(t, metric, err)) {
+    if (rc || summary_sort(t, metric, err) || summary_stats(t, ci, err)) {
         fprintf(stderr, "nnlab: %s\n", err);
         summary_free(t);
         return NN_EXIT_INPUT;
