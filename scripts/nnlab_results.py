@@ -269,7 +269,8 @@ def welch_test(mean_a, std_a, n_a, mean_b, std_b, n_b):
     if n_a < 2 or n_b < 2:
         return None
     va, vb = std_a * std_a / n_a, std_b * std_b / n_b
-    df = (va + vb) * (va + vb) / (va * va / (n_a - 1) + vb * vb / (n_b - 1))
+    spread = va * va / (n_a - 1) + vb * vb / (n_b - 1)
+    df = (va + vb) * (va + vb) / spread if spread else math.nan  # no spread: no df (C's 0/0), and no t
     return _two_sided(mean_a - mean_b, math.sqrt(va + vb), df)
 
 

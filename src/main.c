@@ -24,7 +24,7 @@ static const char usage[] =
     "            [--fail-fast] [--quiet]\n"
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
-    "  nnlab summary RESULTS.h5|DIR [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
+    "  nnlab summary RESULTS.h5|DIR ... [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
     "                [--ci t|bootstrap]\n"
     "                                  config points ranked, mean ± std over seeds\n"
     "  nnlab predict RESULTS.h5|DIR (--run N | --config N --ensemble) [--final] [dataset.KEY=VALUE ...]\n"
@@ -239,9 +239,39 @@ static int cmd_check_or_list(int argc, char **argv, int list)
     return NN_EXIT_OK;
 }
 
+/* One results file or folder of nnlab summary, and the notes on how it was read. */
+static int load_summary(SummaryTable **t, const char *path, char *err)
+{
+    if (summary_load(t, path, err)) return -1;
+    if ((*t)->from_run_files)
+        fprintf(stderr, "nnlab: %s: results.h5 is absent or older than the run files; read %d run files (%d not "
+                "there yet)\n", path, (*t)->n_runs, (*t)->n_missing);
+    if ((*t)->n_rejected)
+        fprintf(stderr, "nnlab: %s: %d run file%s left out: %s (nnlab merge or --resume moves them to runs/rejected/)\n",
+                path, (*t)->n_rejected, (*t)->n_rejected == 1 ? "" : "s", (*t)->rejected);
+    return 0;
+}
+
+/* Several results files or folders as one table (summary_concat). */
+static int load_summaries(SummaryTable **t, const char *const *paths, int n, char *err)
+{
+    if (n == 1) return load_summary(t, paths[0], err);
+    SummaryTable **parts = calloc((size_t)n, sizeof *parts);
+    if (!parts) return nn_errf(err, "out of memory");
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) rc = load_summary(&parts[i], paths[i], err);
+    if (!rc) rc = summary_concat(t, parts, n, paths, err);
+    for (int i = 0; i < n; i++) summary_free(parts[i]); /* the ones read before a failure */
+    free(parts);
+    return rc;
+}
+
 static int cmd_summary(int argc, char **argv)
 {
-    const char *path = NULL, *metric = NULL; /* NULL: val_acc with validation, else test accuracy */
+    const char *metric = NULL; /* NULL: val_acc with validation, else test accuracy */
+    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    int n_paths = 0;
+    if (!paths) return bad_usage("%s", "out of memory");
     int top = 0, csv = 0, ci = SUM_CI_T;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--where")) { /* applied once the table is loaded */
@@ -262,16 +292,21 @@ static int cmd_summary(int argc, char **argv)
             if (i + 1 >= argc || (strcmp(argv[i + 1], "t") && strcmp(argv[i + 1], "bootstrap")))
                 return bad_usage("%s needs t or bootstrap", argv[i]);
             ci = !strcmp(argv[++i], "t") ? SUM_CI_T : SUM_CI_BOOTSTRAP;
-        } else if (argv[i][0] == '-' || path) {
+        } else if (argv[i][0] == '-') {
+            free(paths);
             return bad_usage("unexpected argument '%s'", argv[i]);
         } else {
-            path = argv[i];
+            paths[n_paths++] = argv[i];
         }
     }
-    if (!path) return bad_usage("%s", "summary needs a results file or an output folder");
+    if (!n_paths) {
+        free(paths);
+        return bad_usage("%s", "summary needs a results file or an output folder");
+    }
     SummaryTable *t = NULL;
     char err[NN_ERR_LEN];
-    int rc = summary_load(&t, path, err);
+    int rc = load_summaries(&t, paths, n_paths, err);
+    free(paths);
     for (int i = 0; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--where")) rc = summary_filter(t, argv[++i], err);
     if (rc || summary_sort(t, metric, err) || summary_stats(t, ci, err)) {
@@ -279,12 +314,6 @@ static int cmd_summary(int argc, char **argv)
         summary_free(t);
         return NN_EXIT_INPUT;
     }
-    if (t->from_run_files)
-        fprintf(stderr, "nnlab: %s: results.h5 is absent or older than the run files; read %d run files (%d not "
-                "there yet)\n", path, t->n_runs, t->n_missing);
-    if (t->n_rejected)
-        fprintf(stderr, "nnlab: %s: %d run file%s left out: %s (nnlab merge or --resume moves them to runs/rejected/)\n",
-                path, t->n_rejected, t->n_rejected == 1 ? "" : "s", t->rejected);
     summary_print(stdout, t, top, csv);
     summary_free(t);
     return NN_EXIT_OK;

@@ -56,6 +56,8 @@ void summary_free(SummaryTable *t)
     for (int k = 0; k < t->n_swept; k++) free(t->swept_keys[k]);
     for (int e = 0; e < t->n_experiments && t->experiments; e++) free(t->experiments[e]);
     free(t->experiments);
+    free(t->name);
+    free(t->resolved);
     free(t->swept_keys);
     free(t->configs);
     free(t);
@@ -118,6 +120,21 @@ static void file_attr(hid_t f, const char *name, char *out, size_t cap)
     if (s) H5free_memory(s);
     if (t >= 0) H5Tclose(t);
     if (a >= 0) H5Aclose(a);
+}
+
+/* A text attribute of the file, malloc'd; NULL when absent. */
+static char *file_attr_dup(hid_t f, const char *name)
+{
+    char *out = NULL, *s = NULL;
+    if (H5Aexists(f, name) <= 0) return NULL;
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+    if (a >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+        H5Aread(a, t, &s) >= 0 && s)
+        out = nn_strdup(s);
+    if (s) H5free_memory(s);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return out;
 }
 
 /* /data's val_majority_share, the validation accuracy of always predicting
@@ -258,6 +275,8 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
         return nn_errf(err, "%s: results format_version %lld; this nnlab (%s) reads 1 and 2", name, (long long)version,
                        NNLAB_VERSION);
     file_attr(f, "validation", validation, sizeof validation);
+    t->name = file_attr_dup(f, "name");
+    t->resolved = file_attr_dup(f, "experiment");
     t->format_version = (int)version;
     t->validation = version == 2 && validation[0] && strcmp(validation, "none");
     t->metrics = version == 2 ? summary_metric_names : summary_metric_names_v1;
@@ -479,6 +498,185 @@ int summary_load(SummaryTable **out, const char *path, char *err)
     return 0;
 }
 
+/* ---- several experiments as one table -------------------------------------- */
+
+/* The folder of a results path: the path itself, or a results.h5's folder; its last name into base. */
+static void folder_name(const char *path, char *base, size_t cap)
+{
+    char folder[4096];
+    struct stat st;
+    snprintf(folder, sizeof folder, "%s", path);
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(folder, '/');
+        snprintf(slash ? slash : folder, slash ? 2 : sizeof folder, "%s", slash ? "/" : ".");
+    }
+    size_t len = strlen(folder);
+    while (len > 1 && folder[len - 1] == '/') folder[--len] = '\0';
+    snprintf(base, cap, "%s", strrchr(folder, '/') ? strrchr(folder, '/') + 1 : folder);
+}
+
+static const char *part_name(SummaryTable *const *parts, const char *const *paths, int i)
+{
+    return parts[i]->name && *parts[i]->name ? parts[i]->name : paths[i];
+}
+
+/* The label of experiment i: its name; "name (folder)" when another has that
+ * name too; "name (path)" when their folders have one name as well. */
+static char *experiment_label(SummaryTable **parts, int n, const char *const *paths, int i)
+{
+    const char *name = part_name(parts, paths, i);
+    char base[4096], other[4096], label[8400];
+    int name_clash = 0, folder_clash = 0;
+    folder_name(paths[i], base, sizeof base);
+    for (int j = 0; j < n; j++) {
+        if (j == i || strcmp(part_name(parts, paths, j), name)) continue;
+        name_clash = 1;
+        folder_name(paths[j], other, sizeof other);
+        folder_clash |= !strcmp(other, base);
+    }
+    if (!name_clash) return nn_strdup(name);
+    snprintf(label, sizeof label, "%s (%s)", name, folder_clash ? paths[i] : base);
+    return nn_strdup(label);
+}
+
+/* The key's index among keys[0..n), or -1. */
+static int key_index(char **keys, int n, const char *key)
+{
+    for (int k = 0; k < n; k++)
+        if (!strcmp(keys[k], key)) return k;
+    return -1;
+}
+
+/* The resolved settings of each part (cfg_load_text of its experiment attribute). */
+static int resolve_parts(SummaryTable **parts, int n, const char *const *paths, Experiment **ex, char *err)
+{
+    for (int i = 0; i < n; i++) {
+        if (!parts[i]->resolved)
+            return nn_errf(err, "%s: the results file holds no resolved experiment to compare with the others",
+                           paths[i]);
+        char msg[NN_ERR_LEN];
+        if (cfg_load_text(&ex[i], paths[i], parts[i]->resolved, strlen(parts[i]->resolved), NULL, 0, msg))
+            return nn_errf(err, "%s: its resolved experiment does not load: %s", paths[i], msg);
+    }
+    return 0;
+}
+
+/* The keys of the joined table: every part's swept ones, in order of first
+ * appearance, then each setting (cfg_settings order) swept nowhere whose
+ * resolved value differs between the parts. */
+static int joined_keys(SummaryTable **parts, int n, Experiment **ex, char ***keys_out, int *n_keys)
+{
+    int cap = cfg_n_settings + 1, count = 0;
+    for (int i = 0; i < n; i++) cap += parts[i]->n_swept;
+    char **keys = nn_calloc((size_t)cap, sizeof *keys);
+    if (!keys) return -1;
+    *keys_out = keys;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < parts[i]->n_swept; k++)
+            if (key_index(keys, count, parts[i]->swept_keys[k]) < 0 &&
+                !(keys[count++] = nn_strdup(parts[i]->swept_keys[k])))
+                return -1;
+    for (int d = 0; d < cfg_n_settings; d++) {
+        const SettingDef *def = &cfg_settings[d];
+        if (key_index(keys, count, def->key) >= 0) continue;
+        char first[256], value[256];
+        cfg_format_value(first, sizeof first, def, &ex[0]->settings);
+        int differs = 0;
+        for (int i = 1; i < n && !differs; i++) {
+            cfg_format_value(value, sizeof value, def, &ex[i]->settings);
+            differs = strcmp(first, value) != 0;
+        }
+        if (differs && !(keys[count++] = nn_strdup(def->key))) return -1;
+    }
+    *n_keys = count;
+    return 0;
+}
+
+/* Config point c of part p, with its values of the joined keys: its own
+ * swept value, else the part's resolved one. */
+static int rekey_config(SummaryConfig *c, const SummaryTable *p, const Experiment *ex, char **keys, int n_keys)
+{
+    char **swept = nn_calloc((size_t)n_keys + 1, sizeof *swept);
+    if (!swept) return -1;
+    for (int k = 0; k < n_keys; k++) {
+        int own = key_index(p->swept_keys, p->n_swept, keys[k]);
+        const SettingDef *def = cfg_find_setting(keys[k]);
+        char value[256] = "";
+        if (own < 0 && def) cfg_format_value(value, sizeof value, def, &ex->settings);
+        swept[k] = own >= 0 ? c->swept[own] : nn_strdup(value);
+        if (own >= 0) c->swept[own] = NULL;
+        if (!swept[k]) {
+            for (int j = 0; j < k; j++) free(swept[j]);
+            free(swept);
+            return -1;
+        }
+    }
+    for (int k = 0; k < p->n_swept; k++) free(c->swept[k]);
+    free(c->swept);
+    c->swept = swept;
+    return 0;
+}
+
+int summary_concat(SummaryTable **out, SummaryTable **parts, int n, const char *const *paths, char *err)
+{
+    *out = NULL;
+    Experiment **ex = nn_calloc((size_t)n, sizeof *ex);
+    SummaryTable *t = calloc(1, sizeof *t);
+    int rc = -1, total = 0;
+    if (!ex || !t) {
+        nn_errf(err, "out of memory");
+        goto done;
+    }
+    for (int i = 1; i < n; i++) {
+        if (parts[i]->format_version != parts[0]->format_version || parts[i]->validation != parts[0]->validation) {
+            const SummaryTable *a = parts[0], *b = parts[i];
+            nn_errf(err, "%s and %s rank on different things: %s ranks on %s, %s on %s; compare experiments that "
+                    "both have a validation split, or both none", paths[0], paths[i], paths[0],
+                    a->metrics[a->rank_metric], paths[i], b->metrics[b->rank_metric]);
+            goto done;
+        }
+    }
+    if (resolve_parts(parts, n, paths, ex, err)) goto done;
+    *t = (SummaryTable){.format_version = parts[0]->format_version, .validation = parts[0]->validation,
+                        .metrics = parts[0]->metrics, .rank_metric = parts[0]->rank_metric, .has_keys = 1,
+                        .val_majority_share = NAN, .n_experiments = n};
+    if (joined_keys(parts, n, ex, &t->swept_keys, &t->n_swept)) goto oom;
+    for (int i = 0; i < n; i++) total += parts[i]->n_configs;
+    t->configs = nn_calloc((size_t)total + 1, sizeof *t->configs);
+    t->experiments = nn_calloc((size_t)n, sizeof *t->experiments);
+    if (!t->configs || !t->experiments) goto oom;
+    for (int i = 0; i < n; i++)
+        if (!(t->experiments[i] = experiment_label(parts, n, paths, i))) goto oom;
+    for (int i = 0; i < n; i++) {
+        SummaryTable *p = parts[i];
+        t->n_runs += p->n_runs;
+        t->has_keys &= p->has_keys;
+        t->has_rungs |= p->has_rungs;
+        while (p->n_configs > 0) { /* moved from the part, last first */
+            SummaryConfig *c = &p->configs[0];
+            if (rekey_config(c, p, ex[i], t->swept_keys, t->n_swept)) goto oom;
+            c->experiment = i;
+            t->configs[t->n_configs++] = *c;
+            memmove(p->configs, p->configs + 1, (size_t)--p->n_configs * sizeof *c);
+        }
+    }
+    *out = t;
+    t = NULL;
+    rc = 0;
+    goto done;
+oom:
+    nn_errf(err, "out of memory");
+done:
+    for (int i = 0; i < n; i++) {
+        if (ex) cfg_free(ex[i]);
+        summary_free(parts[i]);
+        parts[i] = NULL;
+    }
+    free(ex);
+    summary_free(t);
+    return rc;
+}
+
 /* Appends ", item" to list (just "item" when the list is empty). */
 static void append_item(char *list, size_t cap, const char *item)
 {
@@ -492,7 +690,7 @@ static void append_item(char *list, size_t cap, const char *item)
  * comparison needs no context (qsort has no context argument in C11). */
 typedef struct {
     double key;
-    int pruned, rung, nan, config, index; /* those promoted to the last rung first, then by rung reached */
+    int pruned, rung, nan, experiment, config, index; /* those promoted to the last rung first, then by rung reached */
 } SortKey;
 
 static int compare(const void *pa, const void *pb)
@@ -502,6 +700,7 @@ static int compare(const void *pa, const void *pb)
     if (a->pruned && a->rung != b->rung) return b->rung - a->rung;
     if (a->nan != b->nan) return a->nan - b->nan;
     if (!a->nan && a->key != b->key) return a->key > b->key ? 1 : -1;
+    if (a->experiment != b->experiment) return a->experiment - b->experiment;
     return (a->config > b->config) - (a->config < b->config);
 }
 
@@ -525,7 +724,7 @@ int summary_sort(SummaryTable *t, const char *metric, char *err)
     for (int i = 0; i < t->n_configs; i++) {
         double v = t->configs[i].mean[m];
         const SummaryConfig *c = &t->configs[i];
-        keys[i] = (SortKey){descending ? -v : v, c->pruned, c->rung, isnan(v), c->config, i};
+        keys[i] = (SortKey){descending ? -v : v, c->pruned, c->rung, isnan(v), c->experiment, c->config, i};
     }
     t->sorted_by = m;
     qsort(keys, (size_t)t->n_configs, sizeof *keys, compare);

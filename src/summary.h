@@ -60,6 +60,8 @@ typedef struct {
     char rejected[1024];    /* which, and why */
     int sorted_by;          /* the metric of summary_sort (index into metrics), shown even if not by default */
     double val_majority_share; /* /data's val_majority_share: always predicting the majority class; NaN if absent */
+    char *name;             /* the experiment's name (the file's name attribute), or "" */
+    char *resolved;         /* the resolved experiment as stored (the experiment attribute), or NULL */
     int has_keys;           /* /summary has seed (and fold) columns: runs can be paired */
     int n_experiments;      /* 1, or how many summary_concat joined */
     char **experiments;     /* (n_experiments) their labels: the experiment's name, or name (folder) */
@@ -87,6 +89,15 @@ int summary_sort(SummaryTable *t, const char *metric, char *err);
  * each of those rows that predicts one class (one_class): "c0003 predicts
  * one class: ..." (to stderr with csv, as the ranking note). */
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv);
+/* Several experiments' tables as one (nnlab summary A B ...): config
+ * points labelled by experiment (its name; two of one name as "name
+ * (folder)"), the union of their swept settings, and a column for each
+ * setting that is not swept but differs between them (from the resolved
+ * experiments); a key one experiment does not sweep takes its resolved
+ * value. Refuses experiments ranked on different things (with and without
+ * validation, or format 1 beside 2). Takes the parts (freed, whatever the
+ * result); *out is the caller's. */
+int summary_concat(SummaryTable **out, SummaryTable **parts, int n, const char *const *paths, char *err);
 /* After summary_sort: each config point's 95% interval of the mean of
  * every metric (ci: SUM_CI_T, Student t; SUM_CI_BOOTSTRAP, stats.h's
  * percentile bootstrap) and its `tied` mark against rank 1 on the metric
