@@ -14,6 +14,8 @@ docs/results-format.md.
     res.configs()                # one dict per config point, best first: config, values, n_runs,
                                  # n_seeds, n_diverged, mean, std, n, runs, rank
     res.configs(metric="test_loss")   # ranked by another metric
+    res.configs(ci="bootstrap")  # each entry also has ci {metric: (lo, hi)}, tied, p_value, test, n_pairs
+    res.tie_test                 # after configs(): which test decided `tied` (nnlab summary's line)
     res.best_run()               # the run id plot_weights.py shows by default
     res.curves(17)               # {"train_loss": array, ...} of run 17 (val_* with validation)
     res.weights(17)              # [(W0, b0), (W1, b1), ...] after the last epoch trained;
@@ -677,6 +679,7 @@ class Results:
         self.validation = self._validation()
         self.CURVES = CURVES + (VAL_CURVES if self.validation != "none" else ())
         self.summary = self._read_summary()
+        self.tie_test = None  # configs() sets it: the line that says which test decided `tied`
         self.swept = [n for n in self.summary.dtype.names if "." in n]
         self.name = self._attr(f, "name", "text") or ""
         self.experiment = self._attr(f, "experiment", "text") or ""

@@ -266,42 +266,56 @@ static int load_summaries(SummaryTable **t, const char *const *paths, int n, cha
     return rc;
 }
 
-static int cmd_summary(int argc, char **argv)
+/* nnlab summary's options; the results files or folders in paths (argc of room). */
+typedef struct {
+    const char *metric; /* NULL: val_acc with validation, else test accuracy */
+    int top, csv, ci;
+} SummaryOptions;
+
+static int summary_args(int argc, char **argv, SummaryOptions *o, const char **paths, int *n_paths)
 {
-    const char *metric = NULL; /* NULL: val_acc with validation, else test accuracy */
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    int n_paths = 0;
-    if (!paths) return bad_usage("%s", "out of memory");
-    int top = 0, csv = 0, ci = SUM_CI_T;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--where")) { /* applied once the table is loaded */
             if (i + 1 >= argc) return bad_usage("%s needs KEY=VALUE, such as model.activation=relu", argv[i]);
             i++;
         } else if (!strcmp(argv[i], "--sort")) {
             if (i + 1 >= argc) return bad_usage("%s needs a metric", argv[i]);
-            metric = argv[++i];
+            o->metric = argv[++i];
         } else if (!strcmp(argv[i], "--top")) {
             char *end;
             long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
             if (i + 1 >= argc || *end || v < 1 || v > 1000000000) return bad_usage("%s needs a positive number", argv[i]);
-            top = (int)v;
+            o->top = (int)v;
             i++;
         } else if (!strcmp(argv[i], "--csv")) {
-            csv = 1;
+            o->csv = 1;
         } else if (!strcmp(argv[i], "--ci")) {
             if (i + 1 >= argc || (strcmp(argv[i + 1], "t") && strcmp(argv[i + 1], "bootstrap")))
                 return bad_usage("%s needs t or bootstrap", argv[i]);
-            ci = !strcmp(argv[++i], "t") ? SUM_CI_T : SUM_CI_BOOTSTRAP;
+            o->ci = !strcmp(argv[++i], "t") ? SUM_CI_T : SUM_CI_BOOTSTRAP;
         } else if (argv[i][0] == '-') {
-            free(paths);
             return bad_usage("unexpected argument '%s'", argv[i]);
         } else {
-            paths[n_paths++] = argv[i];
+            paths[(*n_paths)++] = argv[i];
         }
     }
-    if (!n_paths) {
+    if (!*n_paths) return bad_usage("%s", "summary needs a results file or an output folder");
+    return NN_EXIT_OK;
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+    SummaryOptions o = {.ci = SUM_CI_T};
+    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    int n_paths = 0;
+    if (!paths) {
+        fprintf(stderr, "nnlab: out of memory\n");
+        return NN_EXIT_RUNTIME;
+    }
+    int status = summary_args(argc, argv, &o, paths, &n_paths);
+    if (status != NN_EXIT_OK) {
         free(paths);
-        return bad_usage("%s", "summary needs a results file or an output folder");
+        return status;
     }
     SummaryTable *t = NULL;
     char err[NN_ERR_LEN];
@@ -309,12 +323,12 @@ static int cmd_summary(int argc, char **argv)
     free(paths);
     for (int i = 0; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--where")) rc = summary_filter(t, argv[++i], err);
-    if (rc || summary_sort(t, metric, err) || summary_stats(t, ci, err)) {
+    if (rc || summary_sort(t, o.metric, err) || summary_stats(t, o.ci, err)) {
         fprintf(stderr, "nnlab: %s\n", err);
         summary_free(t);
         return NN_EXIT_INPUT;
     }
-    summary_print(stdout, t, top, csv);
+    summary_print(stdout, t, o.top, o.csv);
     summary_free(t);
     return NN_EXIT_OK;
 }

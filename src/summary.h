@@ -85,9 +85,12 @@ int summary_sort(SummaryTable *t, const char *metric, char *err);
 /* A table (or CSV with full precision) of the first `top` rows (all if top
  * <= 0): val_acc, test_acc and val_loss with validation, test_acc and
  * test_loss without (format 1: its final and best test accuracy and final
- * test loss), and the metric sorted by if it is another. Then a line for
+ * test loss), and the metric sorted by if it is another; for each, n, mean,
+ * std and the interval of summary_stats; then diverged and tied (CSV: also
+ * p_value), and a first column experiment for several. Then a line for
  * each of those rows that predicts one class (one_class): "c0003 predicts
- * one class: ..." (to stderr with csv, as the ranking note). */
+ * one class: ..." and the two notes on the cells and on tied (to stderr
+ * with csv, as the ranking note). Needs summary_stats first. */
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv);
 /* Several experiments' tables as one (nnlab summary A B ...): config
  * points labelled by experiment (its name; two of one name as "name

@@ -226,6 +226,41 @@ def loader_equals_csv(test, path, ci="t", *args):
     return rows, r
 
 
+class ExperimentColumn(unittest.TestCase):
+    def test_configs_pair_only_within_one_experiment(self):
+        """A summary as load_many makes it: two experiments' rows with an
+        experiment column and config ids made unique. The copy of a point
+        in the other experiment has the same (seed, fold) pairs, and is
+        still compared with Welch's test."""
+        with nr.load(GRID) as res:
+            one = res.summary
+            rows = len(one)
+            columns = [(name, one.dtype.fields[name][0]) for name in one.dtype.names]
+            many = np.zeros(2 * rows, dtype=columns + [("experiment", "S16")])
+            for k, name in enumerate((b"monday", b"tuesday")):
+                part = many[k * rows:(k + 1) * rows]
+                for col in one.dtype.names:
+                    part[col] = one[col]
+                part["config"] += 1000 * k
+                part["run"] += rows * k
+                part["experiment"] = name
+            alone = res.configs()
+            res.summary = many
+            both = res.configs()
+        self.assertEqual(len(both), 2 * len(alone))
+        top = both[0]  # equal means: the lower config id first
+        twin = next(e for e in both if e["config"] == top["config"] + 1000)
+        self.assertEqual((top["experiment"], twin["experiment"]), ("monday", "tuesday"))
+        self.assertEqual((twin["test"], twin["tied"], twin["p_value"]), ("welch", True, 1.0))
+        for e in both[1:]:
+            self.assertEqual(e["test"], "paired" if e["experiment"] == "monday" else "welch", e["config"])
+        by_config = {e["config"]: e for e in alone}
+        for e in both:
+            if e["experiment"] == "monday":
+                self.assertEqual(e["p_value"], by_config[e["config"]]["p_value"])
+                self.assertEqual(e["ci"], by_config[e["config"]]["ci"])
+
+
 class Bootstrap(unittest.TestCase):
     def test_bootstrap(self):
         rows, r = loader_equals_csv(self, GRID, "bootstrap")
