@@ -275,6 +275,19 @@ class Bootstrap(unittest.TestCase):
             differ += (b["val_acc_ci_lo"], b["val_acc_ci_hi"]) != (t["val_acc_ci_lo"], t["val_acc_ci_hi"])
         self.assertGreater(differ, 0)
         self.assertEqual([b["tied"] for b in rows], [t["tied"] for t in t_rows])  # the test does not change
+        # twelve runs: the ends depend on the draws, and nnlab's and the loader's are the same bits
+        tmp = tempfile.mkdtemp(prefix="nnlab_stats_boot_")
+        try:
+            path = os.path.join(tmp, "results.h5")
+            write_results(path, [(list(range(12)), [0.5 + 0.03 * k * (-1) ** k for k in range(12)], b"ok"),
+                                 (list(range(12)), [0.4 + 0.01 * k for k in range(12)], b"ok")])
+            rows, _ = loader_equals_csv(self, path, "bootstrap")
+            t_rows, _ = summary_csv(path)
+            self.assertNotEqual(rows[0]["val_acc_ci_lo"], t_rows[0]["val_acc_ci_lo"])
+        finally:
+            shutil.rmtree(tmp)
+        # the same numbers as check_stats pins for the C side (stats_bootstrap_interval)
+        self.assertEqual(nr.bootstrap_interval([1, 2, 4, 8, 16]), (2.0, float.fromhex("0x1.6cccccccccccdp+3")))
         # three values resampled: each end is the mean of 3 draws from them
         values = [0.25, 0.5, 1.0]
         lo, hi = nr.bootstrap_interval(values)
