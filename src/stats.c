@@ -131,29 +131,66 @@ void stats_t_interval(double mean, double std, int n, double *lo, double *hi)
     *hi = mean + half;
 }
 
-static int compare_doubles(const void *pa, const void *pb)
+/* The k-th smallest of a[0..n) (0-based), partly reordering a: quickselect
+ * with a three-way partition, so that it is the value a full sort would put
+ * at k, equal values included. */
+static double select_kth(double *a, int n, int k)
 {
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = a[lo + (hi - lo) / 2];
+        int lt = lo, i = lo, gt = hi; /* [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot */
+        while (i <= gt) {
+            double x = a[i];
+            if (x < pivot) a[i++] = a[lt], a[lt++] = x;
+            else if (x > pivot) a[i] = a[gt], a[gt--] = x;
+            else i++;
+        }
+        if (k < lt) hi = lt - 1;
+        else if (k > gt) lo = gt + 1;
+        else return pivot;
+    }
+    return a[k];
 }
 
-int stats_bootstrap_interval(const double *v, int n, double *lo, double *hi)
+int32_t *stats_bootstrap_draws(int n)
+{
+    if (n < 1) return NULL;
+    int32_t *draws = malloc((size_t)STATS_BOOTSTRAP_RESAMPLES * (size_t)n * sizeof *draws);
+    if (!draws) return NULL;
+    for (int b = 0; b < STATS_BOOTSTRAP_RESAMPLES; b++) {
+        Rng r;
+        rng_stream(&r, (uint64_t)b, RNG_BOOTSTRAP);
+        for (int j = 0; j < n; j++) draws[(size_t)b * (size_t)n + (size_t)j] = (int32_t)rng_below(&r, (uint64_t)n);
+    }
+    return draws;
+}
+
+int stats_bootstrap_interval_with(const double *v, int n, const int32_t *draws, double *lo, double *hi)
 {
     *lo = *hi = NAN;
     if (n < 2) return 0;
     double *means = malloc(STATS_BOOTSTRAP_RESAMPLES * sizeof *means);
     if (!means) return -1;
     for (int b = 0; b < STATS_BOOTSTRAP_RESAMPLES; b++) {
-        Rng r;
-        rng_stream(&r, (uint64_t)b, RNG_BOOTSTRAP);
+        const int32_t *d = draws + (size_t)b * (size_t)n;
         double sum = 0.0;
-        for (int j = 0; j < n; j++) sum += v[rng_below(&r, (uint64_t)n)];
+        for (int j = 0; j < n; j++) sum += v[d[j]];
         means[b] = sum / n;
     }
-    qsort(means, STATS_BOOTSTRAP_RESAMPLES, sizeof *means, compare_doubles);
     int k = (int)(STATS_BOOTSTRAP_RESAMPLES * STATS_ALPHA / 2); /* 250 */
-    *lo = means[k];
-    *hi = means[STATS_BOOTSTRAP_RESAMPLES - 1 - k];
+    *lo = select_kth(means, STATS_BOOTSTRAP_RESAMPLES, k);
+    *hi = select_kth(means, STATS_BOOTSTRAP_RESAMPLES, STATS_BOOTSTRAP_RESAMPLES - 1 - k);
     free(means);
     return 0;
+}
+
+int stats_bootstrap_interval(const double *v, int n, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n < 2) return 0;
+    int32_t *draws = stats_bootstrap_draws(n);
+    int rc = draws ? stats_bootstrap_interval_with(v, n, draws, lo, hi) : -1;
+    free(draws);
+    return rc;
 }

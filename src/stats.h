@@ -49,5 +49,10 @@ void stats_t_interval(double mean, double std, int n, double *lo, double *hi);
  * means, lo is the 251st and hi the 9750th (250 lie beyond each). NaN for
  * n < 2. Returns -1 when out of memory. */
 int stats_bootstrap_interval(const double *v, int n, double *lo, double *hi);
+/* The same in two steps, for many intervals of one n: the draws (10000 x
+ * n indices, resample b's in row b; malloc'd, the caller frees; NULL when
+ * out of memory), then the interval of any n values from them. */
+int32_t *stats_bootstrap_draws(int n);
+int stats_bootstrap_interval_with(const double *v, int n, const int32_t *draws, double *lo, double *hi);
 
 #endif

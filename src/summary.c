@@ -881,21 +881,28 @@ int summary_stats(SummaryTable *t, int ci, char *err)
     while (t->metrics[n_metrics]) n_metrics++;
     for (int r = 0; r < t->n_configs; r++) max_runs = t->configs[r].n_runs > max_runs ? t->configs[r].n_runs : max_runs;
     double *v = nn_alloc((size_t)max_runs, sizeof *v);
-    if (!v) return nn_errf(err, "out of memory");
+    int32_t **draws = nn_calloc((size_t)max_runs + 1, sizeof *draws); /* the bootstrap's, by n: drawn once */
+    int rc = v && draws ? 0 : nn_errf(err, "out of memory");
     t->ci = ci;
-    for (int r = 0; r < t->n_configs; r++) {
+    for (int r = 0; r < t->n_configs && !rc; r++) {
         SummaryConfig *c = &t->configs[r];
-        for (int m = 0; m < n_metrics; m++) {
-            if (ci == SUM_CI_T) {
-                stats_t_interval(c->mean[m], c->std[m], c->n[m], &c->ci_lo[m], &c->ci_hi[m]);
-            } else if (stats_bootstrap_interval(v, finite_values(c, m, n_metrics, v), &c->ci_lo[m], &c->ci_hi[m])) {
-                free(v);
-                return nn_errf(err, "out of memory");
+        for (int m = 0; m < n_metrics && !rc; m++) {
+            int n = c->n[m];
+            if (ci == SUM_CI_T || n < 2) {
+                stats_t_interval(c->mean[m], c->std[m], n, &c->ci_lo[m], &c->ci_hi[m]);
+                continue;
             }
+            if (!draws[n] && !(draws[n] = stats_bootstrap_draws(n))) rc = nn_errf(err, "out of memory");
+            else if (stats_bootstrap_interval_with(v, finite_values(c, m, n_metrics, v), draws[n], &c->ci_lo[m],
+                                                   &c->ci_hi[m]))
+                rc = nn_errf(err, "out of memory");
         }
-        if (t->n_configs) tie_test(t, &t->configs[0], c, t->sorted_by, n_metrics);
+        tie_test(t, &t->configs[0], c, t->sorted_by, n_metrics);
     }
+    for (int n = 0; n <= max_runs && draws; n++) free(draws[n]);
+    free(draws);
     free(v);
+    if (rc) return rc;
     write_tie_note(t);
     t->stats_done = 1;
     return 0;
