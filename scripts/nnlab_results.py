@@ -913,7 +913,7 @@ class Results:
                 r = welch_test(top["mean"][metric], top["std"][metric], top["n"][metric],
                                e["mean"][metric], e["std"][metric], e["n"][metric])
                 e["test"] = "welch"
-            if r is None:
+            if r is None or math.isnan(r[2]):  # NaN: a spread that underflows, no degrees of freedom
                 continue
             e["p_value"] = r[2]
             e["tied"] = r[2] >= ALPHA

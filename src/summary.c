@@ -798,7 +798,7 @@ static void tie_test(const SummaryTable *t, const SummaryConfig *top, SummaryCon
     c->paired = t->has_keys && c->experiment == top->experiment && same_keys(top, c);
     int rc = c->paired ? paired_test(top, c, m, n_metrics, &r)
                        : stats_welch(top->mean[m], top->std[m], top->n[m], c->mean[m], c->std[m], c->n[m], &r);
-    if (rc) {
+    if (rc || isnan(r.p)) { /* NaN: a spread that underflows, no degrees of freedom */
         c->tied = SUM_UNTESTABLE;
         return;
     }
