@@ -383,7 +383,8 @@ static int table_from_file(SummaryTable *t, hid_t f, const char *name, char *err
     for (hssize_t i = 0, j; i < n; i = j) {
         for (j = i + 1; j < n && ref[j].config == ref[i].config;) j++;
         SummaryConfig *sc = &t->configs[t->n_configs++];
-        if (summarise_config(sc, ref + i, (int)(j - i), t, status, rung, seed, fold, metric, swept, (size_t)n)) goto oom;
+        if (summarise_config(sc, ref + i, (int)(j - i), t, status, rung, seed, fold, metric, swept, (size_t)n))
+            goto oom;
         t->has_rungs |= sc->pruned;
     }
     t->val_majority_share = t->validation ? majority_share(f) : NAN;
@@ -817,7 +818,8 @@ static int list_configs(const SummaryTable *t, int mark, int short_pairs, char *
         if (!hit) continue;
         char item[96];
         if (short_pairs) snprintf(item, sizeof item, "c%04d %d of %d", c->config, c->n_pairs, c->n_runs);
-        else if (t->n_experiments > 1) snprintf(item, sizeof item, "%s c%04d", t->experiments[c->experiment], c->config);
+        else if (t->n_experiments > 1)
+            snprintf(item, sizeof item, "%s c%04d", t->experiments[c->experiment], c->config);
         else snprintf(item, sizeof item, "c%04d", c->config);
         if (count < 5) append_item(list, cap, item);
         count++;
