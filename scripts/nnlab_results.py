@@ -14,6 +14,8 @@ docs/results-format.md.
     res.configs()                # one dict per config point, best first: config, values, n_runs,
                                  # n_seeds, n_diverged, mean, std, n, runs, rank
     res.configs(metric="test_loss")   # ranked by another metric
+    res.configs(ci="bootstrap")  # each entry also has ci {metric: (lo, hi)}, tied, p_value, test, n_pairs
+    res.tie_test                 # after configs(): which test decided `tied` (nnlab summary's line)
     res.best_run()               # the run id plot_weights.py shows by default
     res.curves(17)               # {"train_loss": array, ...} of run 17 (val_* with validation)
     res.weights(17)              # [(W0, b0), (W1, b1), ...] after the last epoch trained;
@@ -145,6 +147,270 @@ def expected_max(values, n_max=None, higher=True):
     for n in range(1, n_max + 1):
         out[n - 1] = float(np.sum(v * ((i / big_n) ** n - ((i - 1) / big_n) ** n)))
     return out if higher else -out
+
+
+# ---- statistics: the operations of src/stats.c, in the same order, for the same bits ----------------------------
+#
+# No scipy: math.lgamma is CPython's own and not C's, so log-gamma is
+# Lanczos's approximation with Godfrey's coefficients in both; the
+# incomplete beta function is Lentz's continued fraction (Numerical Recipes
+# 6.4); exp, log and log1p are the C library's in both.
+
+ALPHA = 0.05                   # the tests' level; intervals are 1 - ALPHA
+BOOTSTRAP_RESAMPLES = 10000
+RNG_BOOTSTRAP = 6              # src/rng.h: the stream purpose of resample b, rng_stream(b, RNG_BOOTSTRAP)
+_LANCZOS = (0.99999999999999709182, 57.156235665862923517, -59.597960355475491248, 14.136097974741747174,
+            -0.49191381609762019978, .33994649984811888699e-4, .46523628927048575665e-4, -.98374475304879564677e-4,
+            .15808870322491248884e-3, -.21026444172410488319e-3, .21743961811521264320e-3, -.16431810653676389022e-3,
+            .84418223983852743293e-4, -.26190838401581408670e-4, .36899182659531622704e-5)
+
+
+def log_gamma(x):
+    """log Gamma(x), x > 0 (stats_lgamma)."""
+    total = 0.0
+    for i in range(14, 0, -1):
+        total += _LANCZOS[i] / (x + float(i))
+    total += _LANCZOS[0]
+    tmp = x + 4.7421875 + 0.5
+    return (x + 0.5) * math.log(tmp) - tmp + math.log(2.5066282746310005 * total / x)
+
+
+def _beta_cf(a, b, x):
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    if abs(d) < 1e-300:
+        d = 1e-300
+    d = 1.0 / d
+    h = d
+    for m in range(1, 1001):
+        m2 = 2.0 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        if abs(d) < 1e-300:
+            d = 1e-300
+        c = 1.0 + aa / c
+        if abs(c) < 1e-300:
+            c = 1e-300
+        d = 1.0 / d
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        if abs(d) < 1e-300:
+            d = 1e-300
+        c = 1.0 + aa / c
+        if abs(c) < 1e-300:
+            c = 1e-300
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-16:
+            break
+    return h
+
+
+def incomplete_beta(a, b, x):
+    """The regularized incomplete beta function I_x(a, b) (stats_incbeta)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(log_gamma(a + b) - log_gamma(a) - log_gamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_cf(a, b, x) / a
+    return 1.0 - front * _beta_cf(b, a, 1.0 - x) / b
+
+
+def t_sf(t, df):
+    """Student t with df degrees of freedom: P(T > t)."""
+    if math.isnan(t):
+        return t
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    tail = 0.5 * incomplete_beta(0.5 * df, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1.0 - tail
+
+
+_T_PPF = {}
+
+
+def t_ppf(p, df):
+    """Student t: the p-quantile, by bisection on t_sf to the last bit (stats_t_ppf)."""
+    if not 0.0 < p < 1.0:
+        return math.nan
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_ppf(1.0 - p, df)
+    if (p, df) in _T_PPF:
+        return _T_PPF[p, df]
+    q, lo, hi = 1.0 - p, 0.0, 1.0
+    while t_sf(hi, df) > q and hi < 1e300:
+        lo, hi = hi, hi * 2.0
+    for _ in range(2100):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if t_sf(mid, df) > q:
+            lo = mid
+        else:
+            hi = mid
+    _T_PPF[p, df] = hi
+    return hi
+
+
+def _two_sided(diff, se, df):
+    if se == 0.0:  # no spread: the means are equal or they are not
+        return (0.0 if diff == 0.0 else math.copysign(math.inf, diff)), df, (1.0 if diff == 0.0 else 0.0)
+    t = diff / se
+    return t, df, incomplete_beta(0.5 * df, 0.5, df / (df + t * t))
+
+
+def welch_test(mean_a, std_a, n_a, mean_b, std_b, n_b):
+    """Welch's two-sided t-test from each side's mean, sample std and n:
+    (t, df, p) with the Welch-Satterthwaite df; None when an n is below 2."""
+    if n_a < 2 or n_b < 2:
+        return None
+    va, vb = std_a * std_a / n_a, std_b * std_b / n_b
+    spread = va * va / (n_a - 1) + vb * vb / (n_b - 1)
+    df = (va + vb) * (va + vb) / spread if spread else math.nan  # no spread: no df (C's 0/0), and no t
+    return _two_sided(mean_a - mean_b, math.sqrt(va + vb), df)
+
+
+def paired_test(a, b):
+    """The paired two-sided t-test of a - b (pairs with a non-finite value
+    left out): (t, df, p, pairs used), or None for fewer than 2 pairs."""
+    d = [x - y for x, y in zip(a, b) if math.isfinite(x) and math.isfinite(y)]
+    mean, std, n = welford(d)
+    if n < 2:
+        return None
+    return _two_sided(mean, std / math.sqrt(n), float(n - 1)) + (n,)
+
+
+def t_interval(mean, std, n):
+    """The 95% Student t interval of a mean: mean -+ t_{0.975, n-1} std / sqrt(n); (nan, nan) for n < 2."""
+    if n < 2:
+        return math.nan, math.nan
+    half = t_ppf(1.0 - ALPHA / 2, float(n - 1)) * std / math.sqrt(n)
+    return mean - half, mean + half
+
+
+_U64 = np.uint64
+
+
+def _splitmix64(x):
+    """Vectorised rng_splitmix64: (new state, output) for uint64 arrays."""
+    x = x + _U64(0x9e3779b97f4a7c15)
+    z = (x ^ (x >> _U64(30))) * _U64(0xbf58476d1ce4e5b9)
+    z = (z ^ (z >> _U64(27))) * _U64(0x94d049bb133111eb)
+    return x, z ^ (z >> _U64(31))
+
+
+def _rotl(x, k):
+    return (x << _U64(k)) | (x >> _U64(64 - k))
+
+
+_BOOTSTRAP_DRAWS = {}
+
+
+def _bootstrap_draws(n):
+    """Resample b's n indices, b = 0..9999, as src/stats.c draws them: a
+    list of n arrays (draw j of every resample). Resample b has its own
+    stream, rng_stream(b, RNG_BOOTSTRAP), so numpy runs the 10,000 streams
+    side by side; each index is rng_below(n) (xoshiro256**, rejection)."""
+    if n in _BOOTSTRAP_DRAWS:
+        return _BOOTSTRAP_DRAWS[n]
+    with np.errstate(over="ignore"):
+        x = np.arange(BOOTSTRAP_RESAMPLES, dtype=np.uint64)         # rng_stream(seed = b, purpose)
+        x, h = _splitmix64(x)
+        x = h ^ _U64((RNG_BOOTSTRAP * 0xd1b54a32d192ed03) % (1 << 64))
+        x, seed = _splitmix64(x)
+        s = []
+        for _ in range(4):                                           # rng_seed
+            seed, out = _splitmix64(seed)
+            s.append(out)
+        threshold = _U64(((1 << 64) - n) % n)
+
+        def next_u64(mask):
+            s0, s1, s2, s3 = s
+            result = _rotl(s1 * _U64(5), 7) * _U64(9)
+            t = s1 << _U64(17)
+            s2 = s2 ^ s0
+            s3 = s3 ^ s1
+            s1 = s1 ^ s2
+            s0 = s0 ^ s3
+            s2 = s2 ^ t
+            s3 = _rotl(s3, 45)
+            for i, new in enumerate((s0, s1, s2, s3)):
+                s[i] = np.where(mask, new, s[i])
+            return result
+
+        draws = []
+        for _ in range(n):
+            want = np.ones(BOOTSTRAP_RESAMPLES, dtype=bool)
+            value = np.zeros(BOOTSTRAP_RESAMPLES, dtype=np.uint64)
+            while want.any():                                         # rng_below: reject below the threshold
+                r = next_u64(want)
+                ok = want & (r >= threshold)
+                value = np.where(ok, r % _U64(n), value)
+                want &= ~ok
+            draws.append(value.astype(np.intp))
+    _BOOTSTRAP_DRAWS[n] = draws
+    return draws
+
+
+def bootstrap_interval(values):
+    """The 95% percentile bootstrap interval of the mean of the finite values
+    (in their order), as nnlab summary --ci bootstrap computes it
+    (stats_bootstrap_interval): 10,000 resamples, resample b's mean the sum
+    of its n draws in draw order over n; of the sorted means, the 251st
+    and the 9750th. (nan, nan) for fewer than 2 values."""
+    v = np.asarray([float(x) for x in values if math.isfinite(float(x))], dtype=np.float64)
+    n = len(v)
+    if n < 2:
+        return math.nan, math.nan
+    total = np.zeros(BOOTSTRAP_RESAMPLES)
+    for idx in _bootstrap_draws(n):
+        total += v[idx]
+    means = np.sort(total / n)
+    k = int(BOOTSTRAP_RESAMPLES * ALPHA / 2)
+    return float(means[k]), float(means[BOOTSTRAP_RESAMPLES - 1 - k])
+
+
+def _config_list(entries, many):
+    items = [("%s c%04d" % (e["experiment"], e["config"])) if many else "c%04d" % e["config"] for e in entries]
+    return ", ".join(items[:5]) + (" and %d more" % (len(items) - 5) if len(items) > 5 else "")
+
+
+def tie_note(ordered, metric):
+    """The line under nnlab summary's table that says which test decided `tied` (as src/summary.c writes it)."""
+    tested = [e for e in ordered[1:] if e["tied"] is not None]
+    paired = [e["n_pairs"] for e in tested if e["test"] == "paired"]
+    welch = sum(e["test"] == "welch" for e in tested)
+    text = "tied: not significantly different from rank 1 on %s (" % metric
+    if paired and min(paired) == max(paired):
+        text += "paired t-test on %d shared (seed, fold) pairs" % paired[0]
+    elif paired:
+        text += "paired t-test on %d to %d shared (seed, fold) pairs" % (min(paired), max(paired))
+    if paired and welch:
+        text += " for %d points, " % len(paired)
+    if welch:
+        text += "Welch's t-test" + (" for the others" if paired else "")
+    if not paired and not welch:
+        text += "no other point could be tested"
+    text += ", two-sided, alpha %.2f)" % ALPHA
+    many = len({e.get("experiment") for e in ordered}) > 1
+    short = [e for e in tested if e["test"] == "paired" and e["n_pairs"] < e["n_runs"]]
+    if short:
+        text += "; pairs with a non-finite value left out: " + ", ".join(
+            "c%04d %d of %d" % (e["config"], e["n_pairs"], e["n_runs"]) for e in short[:5]) + (
+            " and %d more" % (len(short) - 5) if len(short) > 5 else "")
+    untestable = [e for e in ordered[1:] if e["tied"] is None and not e["pruned"]]
+    if untestable:
+        text += "; ? untestable, fewer than 2 values or pairs: " + _config_list(untestable, many)
+    pruned = [e for e in ordered if e["pruned"]]
+    if pruned:
+        text += "; - not compared, pruned or paused by the search: " + _config_list(pruned, many)
+    return text
 
 
 def higher_is_better(metric):
@@ -413,6 +679,7 @@ class Results:
         self.validation = self._validation()
         self.CURVES = CURVES + (VAL_CURVES if self.validation != "none" else ())
         self.summary = self._read_summary()
+        self.tie_test = None  # configs() sets it: the line that says which test decided `tied`
         self.swept = [n for n in self.summary.dtype.names if "." in n]
         self.name = self._attr(f, "name", "text") or ""
         self.experiment = self._attr(f, "experiment", "text") or ""
@@ -557,7 +824,7 @@ class Results:
                              % (self.path, " ".join("%s=%s" % kv for kv in where.items()), known))
         return keep
 
-    def configs(self, where=None, metric=None, ranked=True):
+    def configs(self, where=None, metric=None, ranked=True, ci="t"):
         """One dict per config point, best first by the mean of metric
         (default rank_metric; ranked=False: in config order): config,
         values {key: text}, n_runs (seeds x folds), n_seeds (distinct
@@ -566,7 +833,18 @@ class Results:
         search rungs), mean {metric: ...}, std {metric: ...}, n {metric:
         finite values}, runs (summary row indices, in run order) and rank
         (1 = best, among the points kept). `where` {key: text} keeps matching
-        points. Means and stds are nnlab's bits (welford, in run order)."""
+        points. Means and stds are nnlab's bits (welford, in run order).
+
+        As nnlab summary's columns (the same bits): ci {metric: (lo, hi)},
+        the 95% interval of the mean (ci="t": Student t; "bootstrap": the
+        seeded percentile bootstrap; (nan, nan) for n < 2); tied (True: not
+        significantly different from rank 1 on metric, rank 1 itself too;
+        False: significantly worse; None: not testable, or pruned), p_value
+        (None without a test), test ("paired", "welch" or None) and n_pairs.
+        self.tie_test says which test was used. With an `experiment` column
+        (load_many), runs pair only within one experiment."""
+        if ci not in ("t", "bootstrap"):
+            raise NnlabError("ci is 't' or 'bootstrap', not %r" % (ci,))
         metric = self.check_metric(metric or self.rank_metric)
         s = self.summary
         if len(s) == 0:
@@ -587,13 +865,59 @@ class Results:
                      "runs": rows, "n_diverged": sum(status[i] == "diverged" for i in rows),
                      "pruned": any(status[i] in ("pruned", "paused") for i in rows),
                      "rung": int(max(s["rung"][rows])) if "rung" in s.dtype.names else 0,
-                     "mean": {}, "std": {}, "n": {}}
+                     "mean": {}, "std": {}, "n": {}, "ci": {}}
+            if "experiment" in s.dtype.names:
+                entry["experiment"] = _text(first["experiment"])
             for m in self.METRICS:
                 entry["mean"][m], entry["std"][m], entry["n"][m] = welford(s[m][rows])
+                entry["ci"][m] = (t_interval(entry["mean"][m], entry["std"][m], entry["n"][m]) if ci == "t"
+                                  else bootstrap_interval(s[m][rows]))
             out.append(entry)
-        for i, e in enumerate(rank(out, metric)):
+        ordered = rank(out, metric)
+        for i, e in enumerate(ordered):
             e["rank"] = i + 1
-        return sorted(out, key=lambda e: e["rank"]) if ranked else out
+        self._tie_tests(ordered, metric)
+        return ordered if ranked else out
+
+    def _run_keys(self, rows):
+        """(seed, fold) of each of these summary rows, or None when the file has no seed column to pair by."""
+        s = self.summary
+        if "seed" not in s.dtype.names or s.dtype["seed"].kind not in "iu":
+            return None
+        folds = s["fold"][rows] if "fold" in s.dtype.names and s.dtype["fold"].kind in "iu" else [0] * len(rows)
+        return [(int(a), int(b)) for a, b in zip(s["seed"][rows], folds)]
+
+    def _tie_tests(self, ordered, metric):
+        """Each entry's tied, p_value, test and n_pairs against ordered[0]
+        (as src/summary.c's tie_test), and self.tie_test."""
+        s = self.summary
+        top = ordered[0] if ordered else None
+        for e in ordered:
+            e.update(tied=None, p_value=None, test=None, n_pairs=0)
+            if e["pruned"]:
+                continue
+            if e is top:
+                e["tied"] = True
+                continue
+            keys_top, keys = self._run_keys(top["runs"]), self._run_keys(e["runs"])
+            paired = (keys is not None and e.get("experiment") == top.get("experiment") and len(keys) == len(keys_top)
+                      and len(set(keys_top)) == len(keys_top) and set(keys) == set(keys_top))
+            if paired:
+                where = {k: row for k, row in zip(keys, e["runs"])}
+                a = [float(s[metric][i]) for i in top["runs"]]
+                b = [float(s[metric][where[k]]) for k in keys_top]
+                r = paired_test(a, b)
+                e["test"] = "paired"
+                e["n_pairs"] = sum(math.isfinite(x) and math.isfinite(y) for x, y in zip(a, b))
+            else:
+                r = welch_test(top["mean"][metric], top["std"][metric], top["n"][metric],
+                               e["mean"][metric], e["std"][metric], e["n"][metric])
+                e["test"] = "welch"
+            if r is None or math.isnan(r[2]):  # NaN: a spread that underflows, no degrees of freedom
+                continue
+            e["p_value"] = r[2]
+            e["tied"] = r[2] >= ALPHA
+        self.tie_test = tie_note(ordered, metric)
 
     def best_run(self, where=None, metric=None):
         """The run shown for 'the best': in the best config point (configs()

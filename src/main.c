@@ -27,7 +27,8 @@ static const char usage[] =
     "            [--fail-fast] [--quiet]\n"
     "  nnlab check EXPERIMENT.yaml [KEY=VALUE ...]   print the resolved experiment and its run count\n"
     "  nnlab list EXPERIMENT.yaml [KEY=VALUE ...]    one line per run: id, seed, swept values\n"
-    "  nnlab summary RESULTS.h5|DIR [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
+    "  nnlab summary RESULTS.h5|DIR ... [--where KEY=VALUE ...] [--sort METRIC] [--top N] [--csv]\n"
+    "                [--ci t|bootstrap]\n"
     "                                  config points ranked, mean ± std over seeds\n"
     "  nnlab predict RESULTS.h5|DIR (--run N | --config N --ensemble) [--final] [dataset.KEY=VALUE ...]\n"
     "                [-o FILE.csv]     apply a stored model to the test split, or to the data set of the\n"
@@ -243,49 +244,96 @@ static int cmd_check_or_list(int argc, char **argv, int list)
     return NN_EXIT_OK;
 }
 
-static int cmd_summary(int argc, char **argv)
+/* One results file or folder of nnlab summary, and the notes on how it was read. */
+static int load_summary(SummaryTable **t, const char *path, char *err)
 {
-    const char *path = NULL, *metric = NULL; /* NULL: val_acc with validation, else test accuracy */
-    int top = 0, csv = 0;
+    if (summary_load(t, path, err)) return -1;
+    if ((*t)->from_run_files)
+        fprintf(stderr, "nnlab: %s: results.h5 is absent or older than the run files; read %d run files (%d not "
+                "there yet)\n", path, (*t)->n_runs, (*t)->n_missing);
+    if ((*t)->n_rejected)
+        fprintf(stderr, "nnlab: %s: %d run file%s left out: %s (nnlab merge or --resume moves them to runs/rejected/)\n",
+                path, (*t)->n_rejected, (*t)->n_rejected == 1 ? "" : "s", (*t)->rejected);
+    return 0;
+}
+
+/* Several results files or folders as one table (summary_concat). */
+static int load_summaries(SummaryTable **t, const char *const *paths, int n, char *err)
+{
+    if (n == 1) return load_summary(t, paths[0], err);
+    SummaryTable **parts = calloc((size_t)n, sizeof *parts);
+    if (!parts) return nn_errf(err, "out of memory");
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) rc = load_summary(&parts[i], paths[i], err);
+    if (!rc) rc = summary_concat(t, parts, n, paths, err);
+    for (int i = 0; i < n; i++) summary_free(parts[i]); /* the ones read before a failure */
+    free(parts);
+    return rc;
+}
+
+/* nnlab summary's options; the results files or folders in paths (argc of room). */
+typedef struct {
+    const char *metric; /* NULL: val_acc with validation, else test accuracy */
+    int top, csv, ci;
+} SummaryOptions;
+
+static int summary_args(int argc, char **argv, SummaryOptions *o, const char **paths, int *n_paths)
+{
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--where")) { /* applied once the table is loaded */
             if (i + 1 >= argc) return bad_usage("%s needs KEY=VALUE, such as model.activation=relu", argv[i]);
             i++;
         } else if (!strcmp(argv[i], "--sort")) {
             if (i + 1 >= argc) return bad_usage("%s needs a metric", argv[i]);
-            metric = argv[++i];
+            o->metric = argv[++i];
         } else if (!strcmp(argv[i], "--top")) {
             char *end;
             long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
             if (i + 1 >= argc || *end || v < 1 || v > 1000000000) return bad_usage("%s needs a positive number", argv[i]);
-            top = (int)v;
+            o->top = (int)v;
             i++;
         } else if (!strcmp(argv[i], "--csv")) {
-            csv = 1;
-        } else if (argv[i][0] == '-' || path) {
+            o->csv = 1;
+        } else if (!strcmp(argv[i], "--ci")) {
+            if (i + 1 >= argc || (strcmp(argv[i + 1], "t") && strcmp(argv[i + 1], "bootstrap")))
+                return bad_usage("%s needs t or bootstrap", argv[i]);
+            o->ci = !strcmp(argv[++i], "t") ? SUM_CI_T : SUM_CI_BOOTSTRAP;
+        } else if (argv[i][0] == '-') {
             return bad_usage("unexpected argument '%s'", argv[i]);
         } else {
-            path = argv[i];
+            paths[(*n_paths)++] = argv[i];
         }
     }
-    if (!path) return bad_usage("%s", "summary needs a results file or an output folder");
+    if (!*n_paths) return bad_usage("%s", "summary needs a results file or an output folder");
+    return NN_EXIT_OK;
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+    SummaryOptions o = {.ci = SUM_CI_T};
+    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    int n_paths = 0;
+    if (!paths) {
+        fprintf(stderr, "nnlab: out of memory\n");
+        return NN_EXIT_RUNTIME;
+    }
+    int status = summary_args(argc, argv, &o, paths, &n_paths);
+    if (status != NN_EXIT_OK) {
+        free(paths);
+        return status;
+    }
     SummaryTable *t = NULL;
     char err[NN_ERR_LEN];
-    int rc = summary_load(&t, path, err);
+    int rc = load_summaries(&t, paths, n_paths, err);
+    free(paths);
     for (int i = 0; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--where")) rc = summary_filter(t, argv[++i], err);
-    if (rc || summary_sort(t, metric, err)) {
+    if (rc || summary_sort(t, o.metric, err) || summary_stats(t, o.ci, err)) {
         fprintf(stderr, "nnlab: %s\n", err);
         summary_free(t);
         return NN_EXIT_INPUT;
     }
-    if (t->from_run_files)
-        fprintf(stderr, "nnlab: %s: results.h5 is absent or older than the run files; read %d run files (%d not "
-                "there yet)\n", path, t->n_runs, t->n_missing);
-    if (t->n_rejected)
-        fprintf(stderr, "nnlab: %s: %d run file%s left out: %s (nnlab merge or --resume moves them to runs/rejected/)\n",
-                path, t->n_rejected, t->n_rejected == 1 ? "" : "s", t->rejected);
-    summary_print(stdout, t, top, csv);
+    summary_print(stdout, t, o.top, o.csv);
     summary_free(t);
     return NN_EXIT_OK;
 }

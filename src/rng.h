@@ -13,7 +13,7 @@ typedef struct {
 } Rng;
 
 /* What a stream is for; part of the stream's derivation, so never renumber. */
-enum { RNG_SPLIT = 1, RNG_INIT = 2, RNG_DROPOUT = 3, RNG_SHUFFLE = 4, RNG_SEARCH = 5 };
+enum { RNG_SPLIT = 1, RNG_INIT = 2, RNG_DROPOUT = 3, RNG_SHUFFLE = 4, RNG_SEARCH = 5, RNG_BOOTSTRAP = 6 };
 
 /* One step of splitmix64: advances *x and returns the next output. */
 uint64_t rng_splitmix64(uint64_t *x);

@@ -8,6 +8,7 @@
 #ifndef SUMMARY_H
 #define SUMMARY_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define SUM_MAX_METRICS 16
@@ -25,7 +26,23 @@ typedef struct {
     int one_class;          /* its mean val_acc is val_majority_share (to 1e-12): it predicts one class */
     int rung;               /* successive halving: the rung its runs reached (0 otherwise) */
     int pruned;             /* successive halving: not promoted to its bracket's last rung (pruned or paused) */
+    int n[SUM_MAX_METRICS]; /* runs with a finite value of each metric */
+    double ci_lo[SUM_MAX_METRICS], ci_hi[SUM_MAX_METRICS]; /* 95% interval of the mean (summary_stats); NaN for n < 2 */
+    int64_t *seed, *fold;   /* (n_runs) each run's seed and fold (fold 0 without folds), in file order */
+    double *values;         /* (n_runs x n_metrics) each run's metrics, in file order */
+    int experiment;         /* which of the table's experiments it is from (0 for one) */
+    int tied;               /* SummaryTie, against rank 1 on the metric ranked by (summary_stats) */
+    double p_value;         /* that test's two-sided p; NaN when there is no test (rank 1 itself too) */
+    int paired, n_pairs;    /* the test was paired, on n_pairs (seed, fold) pairs with both values finite */
 } SummaryConfig;
+
+/* A config point against rank 1: its difference is not significant (rank 1
+ * itself too), is, cannot be tested (fewer than 2 values or pairs on a
+ * side), or is not compared (pruned or paused by a search: it did not
+ * train to the end). */
+enum { SUM_TIED = 0, SUM_NOT_TIED, SUM_UNTESTABLE, SUM_NOT_COMPARED };
+/* The interval of summary_stats. */
+enum { SUM_CI_T = 0, SUM_CI_BOOTSTRAP };
 
 typedef struct {
     int format_version;     /* 1 or 2 */
@@ -43,6 +60,14 @@ typedef struct {
     char rejected[1024];    /* which, and why */
     int sorted_by;          /* the metric of summary_sort (index into metrics), shown even if not by default */
     double val_majority_share; /* /data's val_majority_share: always predicting the majority class; NaN if absent */
+    char *name;             /* the experiment's name (the file's name attribute), or "" */
+    char *resolved;         /* the resolved experiment as stored (the experiment attribute), or NULL */
+    int has_keys;           /* /summary has seed (and fold) columns: runs can be paired */
+    int n_experiments;      /* 1, or how many summary_concat joined */
+    char **experiments;     /* (n_experiments) their labels: the experiment's name, or name (folder) */
+    int ci;                 /* SUM_CI_T or SUM_CI_BOOTSTRAP, of summary_stats */
+    int stats_done;         /* summary_stats has filled the intervals and the tied marks */
+    char tie_note[1024];    /* summary_stats: the line that says which test decided `tied` */
     int has_rungs;          /* successive halving: some config point was pruned; ranked after those that were not,
                              * by the rung reached, and each point's rung is shown */
 } SummaryTable;
@@ -60,10 +85,30 @@ int summary_sort(SummaryTable *t, const char *metric, char *err);
 /* A table (or CSV with full precision) of the first `top` rows (all if top
  * <= 0): val_acc, test_acc and val_loss with validation, test_acc and
  * test_loss without (format 1: its final and best test accuracy and final
- * test loss), and the metric sorted by if it is another. Then a line for
+ * test loss), and the metric sorted by if it is another; for each, n, mean,
+ * std and the interval of summary_stats; then diverged and tied (CSV: also
+ * p_value), and a first column experiment for several. Then a line for
  * each of those rows that predicts one class (one_class): "c0003 predicts
- * one class: ..." (to stderr with csv, as the ranking note). */
+ * one class: ..." and the two notes on the cells and on tied (to stderr
+ * with csv, as the ranking note). Needs summary_stats first. */
 void summary_print(FILE *out, const SummaryTable *t, int top, int csv);
+/* Several experiments' tables as one (nnlab summary A B ...): config
+ * points labelled by experiment (its name; two of one name as "name
+ * (folder)"), the union of their swept settings, and a column for each
+ * setting that is not swept but differs between them (from the resolved
+ * experiments); a key one experiment does not sweep takes its resolved
+ * value. Refuses experiments ranked on different things (with and without
+ * validation, or format 1 beside 2). Takes the parts (freed, whatever the
+ * result); *out is the caller's. */
+int summary_concat(SummaryTable **out, SummaryTable **parts, int n, const char *const *paths, char *err);
+/* After summary_sort: each config point's 95% interval of the mean of
+ * every metric (ci: SUM_CI_T, Student t; SUM_CI_BOOTSTRAP, stats.h's
+ * percentile bootstrap) and its `tied` mark against rank 1 on the metric
+ * ranked by: two-sided, alpha 0.05, the paired t-test when both points are
+ * of the same experiment and their runs have the same (seed, fold) pairs
+ * (pairs with a non-finite value left out), else Welch's. tie_note says
+ * which, and what could not be tested. */
+int summary_stats(SummaryTable *t, int ci, char *err);
 void summary_free(SummaryTable *t); /* NULL is fine */
 
 #endif

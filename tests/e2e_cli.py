@@ -126,7 +126,7 @@ class Baseline(unittest.TestCase):
                     self.assertEqual(a[name][()].tobytes(), b[name][()].tobytes(), name)
         r = nnlab("summary", os.path.join(out, "results.h5"), "--sort", "final_train_loss")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"c0000 +5 +0\.9")  # sorting on an all-NaN metric still lists the point
+        self.assertRegex(r.stdout, r"c0000 +5 +5 +0\.9")  # runs, n, mean: an all-NaN sort still lists it
 
     def test_csv_with_class_names(self):
         # The digits as a CSV whose labels are names: the same classes, numbered in sorted order.

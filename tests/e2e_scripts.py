@@ -283,8 +283,10 @@ class Scripts(unittest.TestCase):
         self.assertEqual([int(r["config"]) for r in rows], order[rank_metric])
         r = run(NNLAB, "summary", self.results, "--top", "2")
         self.assertEqual(r.returncode, 0)
-        lines = [line for line in r.stdout.splitlines() if line != HEADER]
+        notes = ("cells: ", "tied: ")  # the two lines under the table (e2e_stats tests them)
+        lines = [line for line in r.stdout.splitlines() if line != HEADER and not line.startswith(notes)]
         self.assertEqual(len(lines), 3)
+        self.assertEqual([line.split(":")[0] + ": " for line in r.stdout.splitlines()[-2:]], list(notes))
         self.assertTrue(lines[0].split()[:3] == ["rank", "config", "model.activation"], lines[0])
         self.assertIn(" ± ", lines[1])
         r = run(NNLAB, "summary", self.results, "--sort", "accuracy")
