@@ -1223,10 +1223,19 @@ def label_keys(res, entries):
     return keys
 
 
+def _short(text):
+    """A value's text with a sampled real (0.1063609726) to 3 significant digits."""
+    try:
+        v = float(text)
+    except ValueError:
+        return text
+    return text if v.is_integer() or len(text) <= 6 else "%.3g" % v
+
+
 def entry_label(entry, keys):
-    """label() with the experiment's name first, without 'experiment='."""
+    """label() with the experiment's name first (without 'experiment='), sampled reals to 3 significant digits."""
     rest = [k for k in keys if k != "experiment"]
-    text = label(entry, rest) if rest else ""
+    text = " ".join("%s=%s" % (k.split(".")[-1], _short(entry["values"][k])) for k in rest)
     if "experiment" in keys:
         return "%s: %s" % (entry["values"]["experiment"], text) if text else entry["values"]["experiment"]
     return text or label(entry, keys)
