@@ -949,6 +949,7 @@ class ManyResults(Results):
 
     def __init__(self, parts):
         self.parts = parts
+        self._run_files, self._sizes, self._in_run = {}, {}, ""  # Results' own; every read goes to a part
         self.path = ", ".join(r.path for r in parts)
         metrics = {r.rank_metric for r in parts}
         if len(metrics) > 1:
@@ -1171,18 +1172,21 @@ def figsize(style, width, height):
 
 
 def overrides(res):
-    """The command-line overrides that made a results file (KEY=VALUE texts), as
-    its root attribute `overrides` records them; [] when it records none."""
+    """[(experiment name, [KEY=VALUE texts])] of the command-line overrides
+    that made the file(s), as each records them in its root attribute
+    `overrides` (a string, or a list of strings); files that record none are
+    left out. (nnlab 0.4 does not write the attribute yet.)"""
     parts = getattr(res, "parts", [res])
+    names = getattr(res, "names", [res.name])
     out = []
-    for r in parts:
+    for r, name in zip(parts, names):
         v = r._attr(r.file, "overrides")
         if v is None:
             continue
         texts = [_text(x) for x in np.asarray(v).reshape(-1)]
-        texts = sum((t.split() if len(texts) == 1 else [t] for t in texts), [])
-        name = [""] if len(parts) == 1 else ["%s: " % res.names[parts.index(r)]]
-        out += [name[0] + t for t in texts]
+        texts = texts[0].split() if len(texts) == 1 else texts
+        if texts:
+            out.append((name, texts))
     return out
 
 
@@ -1194,8 +1198,10 @@ def provenance(res, where=None, extra=()):
     if where:
         text += "; where " + ", ".join("%s=%s" % kv for kv in where.items())
     ov = overrides(res)
-    if ov:
-        text += "; overrides " + " ".join(ov)
+    if len(names) == 1 and ov:
+        text += "; overrides " + " ".join(ov[0][1])
+    elif ov:
+        text += "; overrides " + ", ".join("%s: %s" % (name, " ".join(t)) for name, t in ov)
     return "; ".join([text] + [e for e in extra if e])
 
 

@@ -233,7 +233,9 @@ def draw(res, entries, data, panels, ncols, args, note, where):
         ax.grid(alpha=0.3)
         ax.set_xlim(left=start)
         if not plotted:  # runs with training.train_curves: false, or all diverged at once
-            unevaluated = part == "train"
+            rows = np.concatenate([e["runs"] for e in entries])
+            final = lambda m: np.isfinite(res.summary[m][rows].astype(float)).any()  # noqa: E731
+            unevaluated = part == "train" and not final("final_train_" + what) and final("final_test_" + what)
             ax.text(0.5, 0.5, "not evaluated (training.train_curves: false)" if unevaluated else "no values",
                     ha="center", va="center", transform=ax.transAxes, color="0.4")
             ax.set_yticks([])

@@ -254,6 +254,23 @@ class Plots(unittest.TestCase):
             self.assertIn(why, r.stderr)
             self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
 
+    def test_titles_name_experiments_filters_and_recorded_overrides(self):
+        # nnlab 0.4 does not record its command-line overrides yet: a root attribute `overrides` (KEY=VALUE
+        # texts) is what the scripts read when a file has one (docs/analysis.md)
+        import h5py
+        copy = os.path.join(self.tmp, "grid-overridden")
+        shutil.copytree(self.grid, copy)
+        with h5py.File(os.path.join(copy, "results.h5"), "r+") as f:
+            f.attrs["overrides"] = np.array([b"training.epochs=3", b"seeds=1,2"], dtype=h5py.string_dtype())
+        fig = figure("plot_grid", copy, self.random, "-o", "g.png", "--x", "experiment", "--y", "model.activation",
+                     "--where", "model.activation=relu")
+        title = fig._suptitle.get_text().replace("\n", " ")
+        self.assertIn("grid vs random", title)
+        self.assertIn("where model.activation=relu", title)
+        self.assertIn("overrides grid: training.epochs=3 seeds=1,2", title)
+        fig = figure("plot_budget", self.grid, "-o", "b.png")
+        self.assertNotIn("overrides", fig._suptitle.get_text())
+
     # ---- several experiments, paper style, weights ------------------------------------------------------------
 
     def test_compare_two_experiments_shows_each_ones_seeds(self):
