@@ -75,7 +75,8 @@ def main():
         plt = nr.pyplot(args.style)  # after the input is checked: bad input fails fast
         import matplotlib.patches
         paper = args.style == "paper"
-        averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
+        averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where
+                    and k not in getattr(res, "differ", ())]  # those the experiment (a key itself) sets
         text = {k: nr.np.array([nr.value_text(v, k) for v in s[k]]) for k in res.swept}
         size = (2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys))
         if paper:  # one column wide: cells share it; rows about as high as a cell is wide
