@@ -1026,7 +1026,7 @@ class ManyResults(Results):
             self._config_of += [(p, i) for i in range(top_config)]
             run_off += top_run
             config_off += top_config
-        fields, arrays = [], []
+        fields = []
         for name, pieces in columns.items():
             if name in swept + differ:
                 arr = _column(sum(pieces, []))

@@ -130,7 +130,8 @@ def draw(res, entries, metric, style, seed_lines, on_test, where):
     if len(names) > 1:
         ax.legend(handles=[matplotlib.lines.Line2D([], [], color=colour(k), marker="o", lw=0.6 if seed_lines else 0,
                                                    label=n) for k, n in enumerate(names)],
-                  loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1 if paper else len(names), fontsize=None if paper else 8,
+                  loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1 if paper else len(names),
+                  fontsize=None if paper else 8,
                   frameon=False, borderaxespad=0.2)
     title = "%d config points, ranked by mean %s\n%s" % (len(entries), metric, nr.provenance(res, where))
     if on_test:

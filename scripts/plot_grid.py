@@ -121,7 +121,8 @@ def main():
                 ax.set_title("%s = %s" % (args.facet, facet))
         fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
         over = "runs (seeds × folds)" if res.validation == "folds" else "seeds"
-        title = "%s, mean ± std over %s%s" % (metric.replace("_", " "), over, ", best framed" if best is not None else "")
+        title = "%s, mean ± std over %s%s" % (metric.replace("_", " "), over,
+                                              ", best framed" if best is not None else "")
         if averaged:
             title += "\nand over %s" % ", ".join(averaged)  # a line of its own: one line can be wider than the figure
         title += "\n" + nr.provenance(res, where)

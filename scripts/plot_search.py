@@ -394,7 +394,8 @@ def main():
         for e in reversed(search.ranked):  # the best drawn last, on top
             rank, y = e["search_rank"], means[e["config"]]
             top = rank <= TOP
-            ax.plot(nr.np.arange(len(y)), y, color=colour(rank), lw=(2.2 if top else 1.0) * (0.5 if paper else 1), alpha=1 if top else 0.75,
+            thin = 0.5 if paper else 1
+            ax.plot(nr.np.arange(len(y)), y, color=colour(rank), lw=(2.2 if top else 1.0) * thin, alpha=1 if top else 0.75,
                     zorder=2 + n - rank)
             last = nr.np.flatnonzero(nr.np.isfinite(y))
             if last.size and last[-1] < e["rungs"][-1]:  # stopped short: pruned, diverged or stopped early
@@ -403,12 +404,13 @@ def main():
             if top:
                 label = "#%d c%04d: %s = %.4f (n=%d): %s" % (rank, e["config"], metric, e["mean"][metric],
                                                             e["n"][metric], short_label(e, keys))
-                handles.insert(0, matplotlib.lines.Line2D([], [], color=colour(rank), lw=1.1 if paper else 2.2, label=label))
+                handles.insert(0, matplotlib.lines.Line2D([], [], color=colour(rank), lw=2.2 * thin, label=label))
         schedules = {tuple(e["rungs"]) for e in search.entries}
         if len(schedules) == 1 and len(search.entries[0]["rungs"]) > 1:
             for k, b in enumerate(search.entries[0]["rungs"][:-1]):
                 ax.axvline(b, color="0.5", ls=":", lw=1)
-                ax.text(b, 1.0, " rung %d" % k, transform=ax.get_xaxis_transform(), va="top", fontsize=8 if paper else 7, color="0.4")
+                ax.text(b, 1.0, " rung %d" % k, transform=ax.get_xaxis_transform(), va="top",
+                        fontsize=8 if paper else 7, color="0.4")
         pruned = sum(e["pruned"] for e in search.entries)
         notes = (["%d pruned" % pruned] if pruned else []) + (["a dot where a trial stopped"] if stopped else [])
         what = metric.replace("val_", "validation ").replace("acc", "accuracy")
@@ -432,7 +434,8 @@ def main():
             label = "%s: %s, %d config points, %d runs: %.4f after %d epochs" % (
                 name, describe(s2.search), len(s2.entries), len(s2.s), y[-1], x[-1])
             line, = bx.plot(nr.np.concatenate([[0], x]), nr.np.concatenate([[nr.np.nan], y]), drawstyle="steps-post",
-                            lw=(2 if j == 0 else 1.5) * (0.5 if paper else 1), ls=styles[j % len(styles)], label=label, color="C%d" % j)
+                            lw=(2 if j == 0 else 1.5) * (0.5 if paper else 1), ls=styles[j % len(styles)], label=label,
+                            color="C%d" % j)
             bx.plot(x[-1:], y[-1:], "o", color=line.get_color())
         bx.set_title(nr.wrap("best config-point mean %s found against epochs spent" % metric, args.style),
                      fontsize=None if paper else 10)
