@@ -395,8 +395,8 @@ def main():
             rank, y = e["search_rank"], means[e["config"]]
             top = rank <= TOP
             thin = 0.5 if paper else 1
-            ax.plot(nr.np.arange(len(y)), y, color=colour(rank), lw=(2.2 if top else 1.0) * thin, alpha=1 if top else 0.75,
-                    zorder=2 + n - rank)
+            ax.plot(nr.np.arange(len(y)), y, color=colour(rank), lw=(2.2 if top else 1.0) * thin,
+                    alpha=1 if top else 0.75, zorder=2 + n - rank)
             last = nr.np.flatnonzero(nr.np.isfinite(y))
             if last.size and last[-1] < e["rungs"][-1]:  # stopped short: pruned, diverged or stopped early
                 stopped += 1
