@@ -90,7 +90,8 @@ def tiles(plt, W, side, units, style):
     size = (max(1.0 + 0.62 * cols, 3.8), 1.4 + 0.62 * rows)
     if style == "paper":
         size = (nr.PAPER_WIDTH, 0.6 + nr.PAPER_WIDTH * rows / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.55 / size[1], wspace=0.1, hspace=0.1)
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k >= units:
