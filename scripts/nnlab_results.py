@@ -861,8 +861,7 @@ def run_main(main):
 
 # ---- several experiments as one: load_many ----------------------------------------------------------------------
 #
-# plot scripts, notebooks and nnlab's own comparisons read several results
-# files as one table. The combined object is a Results built from the
+# The plot scripts and notebooks read several results files as one table. The combined object is a Results built from the
 # concatenated /summary arrays (so configs(), best_run(), where_rows() are
 # Results' own), with run and config ids offset per experiment and curves,
 # weights and aggregates read from the file each run came from.

@@ -45,31 +45,12 @@ TOP = 3  # config points named in the legend
 
 def _scalar(text):
     """A YAML scalar as nnlab writes it: quotes taken off, a trailing comment dropped."""
-    text = text.strip()
-    if text[:1] in ("'", '"'):
-        end = text.find(text[0], 1)
-        return text[1:end] if end > 0 else text[1:]
-    return text.split(" #", 1)[0].strip()
+    return nr._yaml_text(text)
 
 
 def _flow(text):
     """{key: value text} of a flow mapping '{a: 1, b: [2, 3]}' (its top level only)."""
-    inner = text[1:text.rfind("}")] if "}" in text else text[1:]
-    parts, cur, depth = [], "", 0
-    for ch in inner:
-        depth += (ch in "[{") - (ch in "]}")
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    out = {}
-    for part in parts:
-        key, sep, value = part.partition(":")
-        if sep:
-            out[key.strip()] = value.strip()
-    return out
+    return dict(nr._flow_items(text))
 
 
 def mapping(text, key):
