@@ -1183,3 +1183,390 @@ def run_main(main):
     except NnlabWriteError as e:
         print("error: %s" % " ".join(str(e).split("\n")), file=sys.stderr)
         sys.exit(1)
+
+
+# ---- several experiments as one: load_many ----------------------------------------------------------------------
+#
+# The plot scripts and notebooks read several results files as one table. The combined object is a Results built from the
+# concatenated /summary arrays (so configs(), best_run(), where_rows() are
+# Results' own), with run and config ids offset per experiment and curves,
+# weights and aggregates read from the file each run came from.
+
+# The sections of a resolved experiment whose settings can differ between experiments (and then become columns).
+SETTING_SECTIONS = ("dataset", "model", "training", "search")
+# Settings that say where, not what: never a column.
+NOT_SETTINGS = ("dataset.path", "dataset.test_path", "search.space")
+
+
+def _yaml_text(text):
+    """A scalar or flow value of the resolved YAML as nnlab writes it: a trailing comment and quotes taken off."""
+    text = text.strip()
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        return text[1:end] if end > 0 else text[1:]
+    return text.split(" #", 1)[0].strip()
+
+
+def _flow_items(text):
+    """[(key, value text)] of a flow mapping '{a: 1, b: [2, 3]}' (its top level)."""
+    inner = text[1:text.rfind("}")] if "}" in text else text[1:]
+    parts, cur, depth = [], "", 0
+    for ch in inner:
+        depth += (ch in "[{") - (ch in "]}")
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [(k.strip(), v.strip()) for k, sep, v in (p.partition(":") for p in parts) if sep]
+
+
+def resolved_settings(text):
+    """{dotted key: value text} of a resolved experiment's settings (the
+    sections SETTING_SECTIONS, nested flow mappings flattened:
+    training.lr_schedule.type), as nnlab writes the resolved YAML: a section
+    at column 0, its settings two spaces in. Swept settings are comments
+    there ("# hidden: swept, see grid") and so are absent. A file without a
+    search block has search.method grid."""
+    out, section = {}, None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith(" "):
+            key, _, rest = line.partition(":")
+            section = key.strip() if key.strip() in SETTING_SECTIONS else None
+            if section and rest.strip().startswith("{"):
+                out.update(("%s.%s" % (section, k), _yaml_text(v)) for k, v in _flow_items(rest.strip()))
+            continue
+        m = re.fullmatch(r"  ([A-Za-z_][A-Za-z0-9_]*):(.*)", line.rstrip())
+        if section is None or not m:
+            continue
+        key, value = "%s.%s" % (section, m.group(1)), m.group(2).strip()
+        if value.startswith("{"):
+            out.update(("%s.%s" % (key, k), _yaml_text(v)) for k, v in _flow_items(value))
+        elif value:
+            out[key] = _yaml_text(value)
+    if text.strip():
+        out.setdefault("search.method", "grid")
+    return {k: v for k, v in out.items() if k not in NOT_SETTINGS and not k.startswith(NOT_SETTINGS)}
+
+
+def _column(texts):
+    """A numpy column of setting values given as text: int64 when every one is
+    an integer, float64 when every one is a number, else text."""
+    try:
+        ints = [int(t) for t in texts]
+        return np.array(ints, dtype=np.int64)
+    except ValueError:
+        pass
+    try:
+        return np.array([float(t) for t in texts], dtype=np.float64)
+    except ValueError:
+        return np.array([t.encode() for t in texts], dtype=object)
+
+
+class ManyResults(Results):
+    """Several results files as one Results (see load_many): summary has the
+    columns `experiment`, `orig_run` and `orig_config`; run and config ids
+    are offset to be unique. curves(), weights(), aggregate(), run_attr()
+    and has_weights() read the file the run or config point came from."""
+
+    def __init__(self, parts):
+        self.parts = parts
+        self._run_files, self._sizes, self._in_run = {}, {}, ""  # Results' own; every read goes to a part
+        self.path = ", ".join(r.path for r in parts)
+        metrics = {r.rank_metric for r in parts}
+        if len(metrics) > 1:
+            raise NnlabError("%s: these experiments are ranked on different metrics (%s): one has no validation "
+                             "split or is a format 1 file; compare experiments that rank alike" % (
+                                 self.path, ", ".join("%s: %s" % (r.path, r.rank_metric) for r in parts)))
+        self.format_version = parts[0].format_version
+        if any(r.format_version != self.format_version for r in parts):
+            raise NnlabError("%s: format 1 and format 2 files cannot be combined" % self.path)
+        self.METRICS = parts[0].METRICS
+        kinds = {r.validation for r in parts}
+        self.validation = "folds" if "folds" in kinds else kinds.pop()
+        self.CURVES = CURVES + (VAL_CURVES if self.validation != "none" else ())
+        self.names = self._experiment_names()
+        self.name = " vs ".join(self.names)
+        self.experiment = ""
+        for key in ("n_features", "n_classes"):
+            values = {getattr(r, key) for r in parts}
+            setattr(self, key, values.pop() if len(values) == 1 else None)
+        names = {tuple(r.class_names) if r.class_names else None for r in parts}
+        self.class_names = list(names.pop() or []) or None if len(names) == 1 else None
+        self.size = max(r.size for r in parts)
+        self._combine()
+
+    def _experiment_names(self):
+        """Each part's name; equal names get their folder's name (and a number if that is equal too)."""
+        names = [r.name or os.path.basename(os.path.dirname(os.path.abspath(r.path))) for r in self.parts]
+        for i, r in enumerate(self.parts):
+            if names.count(names[i]) > 1 or not names[i]:
+                folder = os.path.basename(os.path.dirname(os.path.abspath(r.path)))
+                names[i] = "%s (%s)" % (names[i], folder) if names[i] != folder else folder
+        for i in range(len(names)):
+            if names.count(names[i]) > 1:
+                names[i] = "%s #%d" % (names[i], i + 1)
+        return names
+
+    def _combine(self):
+        parts = self.parts
+        settings = [resolved_settings(r.experiment) for r in parts]
+        swept = []
+        for r in parts:
+            swept += [k for k in r.swept if k not in swept]
+        # settings not swept anywhere, with a different value (or none) in some experiment
+        differ = []
+        for k in dict.fromkeys(k for s in settings for k in s):
+            if k not in swept and len({s.get(k) for s in settings}) > 1:
+                differ.append(k)
+        self.differ = differ
+        self.swept = ["experiment"] + swept + differ
+        columns = {}   # name -> list of per-part arrays
+        self._run_of, self._config_of = [], []  # global id -> (part, original id)
+        run_off = config_off = 0
+        for p, (r, s) in enumerate(zip(parts, settings)):
+            n = len(r.summary)
+            for name in r.summary.dtype.names:
+                if name not in swept:
+                    columns.setdefault(name, [None] * len(parts))[p] = r.summary[name]
+            columns.setdefault("experiment", [None] * len(parts))[p] = np.array([self.names[p].encode()] * n,
+                                                                               dtype=object)
+            columns.setdefault("orig_run", [None] * len(parts))[p] = r.summary["run"].astype(np.int64)
+            columns.setdefault("orig_config", [None] * len(parts))[p] = r.summary["config"].astype(np.int64)
+            for k in swept + differ:
+                if k in r.summary.dtype.names:
+                    texts = [value_text(v, k) for v in r.summary[k]]
+                else:
+                    texts = [s.get(k, "")] * n  # not swept here: the experiment's one value ("" without one)
+                columns.setdefault(k, [None] * len(parts))[p] = texts
+            runs, configs = r.summary["run"].astype(np.int64), r.summary["config"].astype(np.int64)
+            columns["run"][p] = runs + run_off
+            columns["config"][p] = configs + config_off
+            top_run = int(runs.max()) + 1 if n else 0
+            top_config = int(configs.max()) + 1 if n else 0
+            self._run_of += [(p, i) for i in range(top_run)]
+            self._config_of += [(p, i) for i in range(top_config)]
+            run_off += top_run
+            config_off += top_config
+        fields = []
+        for name, pieces in columns.items():
+            if name in swept + differ:
+                arr = _column(sum(pieces, []))
+            elif any(x is None for x in pieces):  # a column some parts lack (rung, fold): NaN, 0 or ""
+                kind = next(x for x in pieces if x is not None)
+                fill = {"f": np.nan, "i": 0, "u": 0}.get(kind.dtype.kind, b"")
+                arr = np.concatenate([x if x is not None else np.full(len(r.summary), fill, dtype=kind.dtype)
+                                      for x, r in zip(pieces, parts)])
+            else:
+                arr = np.concatenate([np.asarray(x, dtype=object) if x.dtype.kind in "OSU" else x for x in pieces])
+            if arr.dtype.kind in "OSU":
+                arr = np.array([_text(v).encode() for v in arr], dtype=object)
+            fields.append((name, arr))
+        dt = np.dtype([(name, h5py.string_dtype() if a.dtype == object else a.dtype) for name, a in fields])
+        summary = np.empty(len(fields[0][1]), dtype=dt)
+        for name, a in fields:
+            summary[name] = a
+        self.summary = summary
+
+    def part_run(self, run):
+        """(Results, original run id) of a combined run id."""
+        run = int(run)
+        if not 0 <= run < len(self._run_of):
+            raise NnlabError("%s: no run %d" % (self.path, run))
+        p, orig = self._run_of[run]
+        return self.parts[p], orig
+
+    def part_config(self, config):
+        config = int(config)
+        if not 0 <= config < len(self._config_of):
+            raise NnlabError("%s: no config point %d" % (self.path, config))
+        p, orig = self._config_of[config]
+        return self.parts[p], orig
+
+    def experiment_of(self, run):
+        """The experiment name of a combined run id."""
+        return self.names[self.parts.index(self.part_run(run)[0])]
+
+    def run_group(self, run):
+        r, orig = self.part_run(run)
+        return r.run_group(orig)
+
+    def run_attr(self, run, name, want="int"):
+        r, orig = self.part_run(run)
+        return r.run_attr(orig, name, want)
+
+    def curves(self, run):
+        r, orig = self.part_run(run)
+        return r.curves(orig)
+
+    def has_weights(self, run, which):
+        r, orig = self.part_run(run)
+        return r.has_weights(orig, which)
+
+    def weights(self, run, which="final", init=False):
+        r, orig = self.part_run(run)
+        return r.weights(orig, which, init)
+
+    def aggregate(self, config):
+        r, orig = self.part_config(config)
+        return r.aggregate(orig)
+
+    def close(self):
+        for r in self.parts:
+            r.close()
+
+
+def load_many(paths):
+    """Several results files (or output folders) as one Results-like object
+    (ManyResults): summary gains an `experiment` column (each file's name;
+    equal names get their folder's) and `orig_run`/`orig_config` (the ids in
+    its own file); `run` and `config` are offset per file so that no two
+    collide; swept is `experiment`, the union of the files' swept settings,
+    then every setting of the resolved experiments (dataset, model,
+    training, search) whose value differs between them. One path: load(path).
+    NnlabError when the files rank on different metrics (one has no
+    validation split)."""
+    paths = list(paths)
+    if not paths:
+        raise NnlabError("no results file given")
+    if len(paths) == 1:
+        return load(paths[0])
+    parts = []
+    try:
+        for p in paths:
+            parts.append(load(p))
+        return ManyResults(parts)
+    except BaseException:
+        for r in parts:
+            r.close()
+        raise
+
+
+# ---- what the plot scripts share: several inputs, provenance, --style paper -------------------------------------
+
+STYLES = ("screen", "paper")
+PAPER_WIDTH = 3.3  # inches: one column of a two-column paper
+# --style paper: fonts embedded as TrueType (Type 42, not Type 3), 8-9 pt at the printed size, thin lines.
+PAPER_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none", "font.size": 8, "axes.titlesize": 8,
+            "axes.labelsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8,
+            "figure.titlesize": 9, "lines.linewidth": 0.9, "lines.markersize": 3, "axes.linewidth": 0.5,
+            "grid.linewidth": 0.4, "xtick.major.width": 0.5, "ytick.major.width": 0.5, "xtick.major.size": 2.5,
+            "ytick.major.size": 2.5, "patch.linewidth": 0.5, "legend.frameon": False, "legend.handlelength": 1.5,
+            "savefig.pad_inches": 0.01}
+
+
+def add_inputs(parser, output_required=True, output_default=None):
+    """The arguments every plot script takes: RESULTS... (files or folders),
+    -o/--output and --style."""
+    parser.add_argument("results", nargs="+",
+                        help="results.h5 (or the output folder holding it); several are drawn together (load_many)")
+    parser.add_argument("-o", "--output", required=output_required, default=output_default,
+                        help="image file: .png, .pdf or .svg (--style paper without an extension: .pdf)")
+    parser.add_argument("--style", choices=STYLES, default="screen",
+                        help="paper: a vector PDF one column wide (%.1f in), fonts embedded, 8-9 pt, thin lines"
+                             % PAPER_WIDTH)
+
+
+def output_path(path, style):
+    """-o as given; in the paper style a name without an extension gets .pdf."""
+    if style == "paper" and not os.path.splitext(path)[1]:
+        return path + ".pdf"
+    return path
+
+
+def pyplot(style="screen"):
+    """matplotlib.pyplot on the Agg backend, with the style's settings."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcdefaults()
+    if style == "paper":
+        plt.rcParams.update(PAPER_RC)
+    return plt
+
+
+def figsize(style, width, height):
+    """(width, height) in inches: as given on screen; in the paper style
+    PAPER_WIDTH wide, the height scaled with it (at least 1.6 in)."""
+    if style != "paper":
+        return width, height
+    return PAPER_WIDTH, max(1.6, height * PAPER_WIDTH / width)
+
+
+def overrides(res):
+    """[(experiment name, [KEY=VALUE texts])] of the command-line overrides
+    that made the file(s), as each records them in its root attribute
+    `overrides` (a string, or a list of strings); files that record none are
+    left out. (nnlab 0.4 does not write the attribute yet.)"""
+    parts = getattr(res, "parts", [res])
+    names = getattr(res, "names", [res.name])
+    out = []
+    for r, name in zip(parts, names):
+        v = r._attr(r.file, "overrides")
+        if v is None:
+            continue
+        texts = [_text(x) for x in np.asarray(v).reshape(-1)]
+        texts = texts[0].split() if len(texts) == 1 else texts
+        if texts:
+            out.append((name, texts))
+    return out
+
+
+def provenance(res, where=None, extra=()):
+    """The line every title ends with: the experiment(s), the --where filters
+    and the command-line overrides that produced the file(s)."""
+    names = getattr(res, "names", None) or [res.name or os.path.basename(os.path.dirname(os.path.abspath(res.path)))]
+    text = " vs ".join(names)
+    if where:
+        text += "; where " + ", ".join("%s=%s" % kv for kv in where.items())
+    ov = overrides(res)
+    if len(names) == 1 and ov:
+        text += "; overrides " + " ".join(ov[0][1])
+    elif ov:
+        text += "; overrides " + ", ".join("%s: %s" % (name, " ".join(t)) for name, t in ov)
+    return "; ".join([text] + [e for e in extra if e])
+
+
+def wrap(text, style, width=None):
+    """Text broken into lines that fit the figure (characters per line: about
+    the figure's width in points over 4.4 for 8-9 pt text)."""
+    import textwrap
+    chars = int((width or (PAPER_WIDTH if style == "paper" else 9.0)) * 72 / (5.0 if style == "paper" else 6.0))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
+def save_styled(fig, path, style):
+    """save_figure for the scripts: the paper style as a vector file at
+    PAPER_WIDTH (never a cropped page), the screen style at 120 dpi."""
+    return save_figure(fig, output_path(path, style), dpi=300 if style == "paper" else 120)
+
+
+def label_keys(res, entries):
+    """The keys that tell these config entries apart in a legend: varying(),
+    less the settings that differ between experiments when the experiment's
+    name already says which (load_many's res.differ)."""
+    keys = varying(entries)
+    if "experiment" in keys:
+        keys = [k for k in keys if k not in getattr(res, "differ", ())]
+    return keys
+
+
+def _short(text):
+    """A value's text with a sampled real (0.1063609726) to 3 significant digits."""
+    try:
+        v = float(text)
+    except ValueError:
+        return text
+    return text if v.is_integer() or len(text) <= 6 else "%.3g" % v
+
+
+def entry_label(entry, keys):
+    """label() with the experiment's name first (without 'experiment='), sampled reals to 3 significant digits."""
+    rest = [k for k in keys if k != "experiment"]
+    text = " ".join("%s=%s" % (k.split(".")[-1], _short(entry["values"][k])) for k in rest)
+    if "experiment" in keys:
+        return "%s: %s" % (entry["values"]["experiment"], text) if text else entry["values"]["experiment"]
+    return text or label(entry, keys)

@@ -9,6 +9,10 @@ the file extension.
 
   plot_grid.py results/things-to-try/results.h5 -o grid.png --x training.optimizer --y model.activation
   plot_grid.py results.h5 -o grid.pdf --x model.dropout --y training.l2 --facet model.activation
+  plot_grid.py results/things-to-try-val results/halving -o grid.png --x experiment --y model.activation
+
+With several results files, `experiment` (and any setting that differs
+between them) is a key like the swept ones (nnlab_results.load_many).
 """
 import argparse
 import os
@@ -33,8 +37,7 @@ def values_of(res, key, rows):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results", help="results.h5 (or the output folder holding it)")
-    p.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg")
+    nr.add_inputs(p)
     p.add_argument("--x", help="swept setting along the columns")
     p.add_argument("--y", help="swept setting along the rows")
     p.add_argument("--facet", help="swept setting with one panel per value")
@@ -44,7 +47,7 @@ def main():
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep runs with this swept value")
     args = p.parse_args()
 
-    with nr.load(args.results) as res:
+    with nr.load_many(args.results) as res:
         if not args.x or not args.y:
             if len(res.swept) != 2:
                 raise nr.NnlabError("%s: give --x and --y (swept: %s)" % (res.path, ", ".join(res.swept) or "nothing"))
@@ -69,14 +72,16 @@ def main():
                                 "each); fix some values with --where"
                                 % (res.path, len(xs) * len(facets), args.x, " x " + args.facet if args.facet else "",
                                    len(ys), args.y, MAX_CELLS))
-        import matplotlib  # after the input is checked: bad input fails fast
-        matplotlib.use("Agg")
+        plt = nr.pyplot(args.style)  # after the input is checked: bad input fails fast
         import matplotlib.patches
-        import matplotlib.pyplot as plt
-        averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where]
+        paper = args.style == "paper"
+        averaged = [k for k in res.swept if k not in (args.x, args.y, args.facet) and k not in where
+                    and k not in getattr(res, "differ", ())]  # those the experiment (a key itself) sets
         text = {k: nr.np.array([nr.value_text(v, k) for v in s[k]]) for k in res.swept}
-        fig, axes = plt.subplots(1, len(facets), figsize=(2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys)),
-                                 squeeze=False, layout="constrained")
+        size = (2.4 + 1.5 * len(xs) * len(facets), 1.9 + 0.75 * len(ys))
+        if paper:  # one column wide: cells share it; rows about as high as a cell is wide
+            size = (nr.PAPER_WIDTH, 1.3 + min(0.45, 2.4 / max(len(xs) * len(facets), 1)) * len(ys))
+        fig, axes = plt.subplots(1, len(facets), figsize=size, squeeze=False, layout="constrained")
         cmap = "viridis" if nr.higher_is_better(metric) else "viridis_r"
         panels, cells = [], []  # cells: (rank key, panel, row, column), ranked as config points are
         for k, facet in enumerate(facets):
@@ -101,11 +106,13 @@ def main():
             for i in range(len(ys)):
                 for j in range(len(xs)):
                     if nr.np.isfinite(mean[i, j]):
-                        ax.text(j, i, "%.4f\n±%.4f" % (mean[i, j], std[i, j]), ha="center", va="center", fontsize=8,
+                        ax.text(j, i, "%.4f\n±%.4f" % (mean[i, j], std[i, j]) if not paper else "%.3f" % mean[i, j]
+                                if len(xs) * len(facets) > 3 else "%.3f\n±%.3f" % (mean[i, j], std[i, j]),
+                                ha="center", va="center", fontsize=8,
                                 color="white" if im.norm(mean[i, j]) < 0.5 else "black")
             if best is not None and best[0] == k:
                 ax.add_patch(matplotlib.patches.Rectangle((best[2] - 0.5, best[1] - 0.5), 1, 1, fill=False,
-                                                          edgecolor="red", lw=2.5))
+                                                          edgecolor="red", lw=1.2 if paper else 2.5))
             ax.set_xticks(range(len(xs)), xs)
             ax.set_yticks(range(len(ys)), ys)
             ax.set_xlabel(args.x)
@@ -114,16 +121,15 @@ def main():
                 ax.set_title("%s = %s" % (args.facet, facet))
         fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
         over = "runs (seeds × folds)" if res.validation == "folds" else "seeds"
-        title = "%s: %s, mean ± std over %s%s" % (res.name, metric.replace("_", " "), over,
-                                                   ", best framed" if best is not None else "")
+        title = "%s, mean ± std over %s%s" % (metric.replace("_", " "), over,
+                                              ", best framed" if best is not None else "")
         if averaged:
             title += "\nand over %s" % ", ".join(averaged)  # a line of its own: one line can be wider than the figure
-        if where:
-            title += "\nwhere " + ", ".join("%s=%s" % kv for kv in where.items())
+        title += "\n" + nr.provenance(res, where)
         if on_test:
             title += "\n" + nr.RANKED_ON_TEST
-        fig.suptitle(title, fontsize=10)
-        written = nr.save_figure(fig, args.output)
+        fig.suptitle(nr.wrap(title, args.style, fig.get_figwidth()), fontsize=None if paper else 10)
+        written = nr.save_styled(fig, args.output, args.style)
     print("wrote %s" % written)
 
 

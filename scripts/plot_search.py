@@ -14,6 +14,10 @@ the same axes. The output format follows the file extension.
   plot_search.py results/random-search -o search.png
   plot_search.py results/random-search -o search.png --grid results/things-to-try-holdout
   plot_search.py results/random-search -o search.pdf --metric val_loss
+  plot_search.py results/halving results/random-search results/things-to-try-holdout -o search.pdf --style paper
+
+With several results files the first is the search drawn on the left; the
+others are drawn beside it on the right, as --grid files are.
 
 A run's value at a rung ending at epoch b is what nnlab would report had the
 run stopped at b: the value of --metric at its selected epoch among 0..b
@@ -41,31 +45,12 @@ TOP = 3  # config points named in the legend
 
 def _scalar(text):
     """A YAML scalar as nnlab writes it: quotes taken off, a trailing comment dropped."""
-    text = text.strip()
-    if text[:1] in ("'", '"'):
-        end = text.find(text[0], 1)
-        return text[1:end] if end > 0 else text[1:]
-    return text.split(" #", 1)[0].strip()
+    return nr._yaml_text(text)
 
 
 def _flow(text):
     """{key: value text} of a flow mapping '{a: 1, b: [2, 3]}' (its top level only)."""
-    inner = text[1:text.rfind("}")] if "}" in text else text[1:]
-    parts, cur, depth = [], "", 0
-    for ch in inner:
-        depth += (ch in "[{") - (ch in "]}")
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    out = {}
-    for part in parts:
-        key, sep, value = part.partition(":")
-        if sep:
-            out[key.strip()] = value.strip()
-    return out
+    return dict(nr._flow_items(text))
 
 
 def mapping(text, key):
@@ -354,32 +339,35 @@ def search_trajectory(res, metric=None):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results", help="results.h5 of a search (or the output folder holding it)")
-    p.add_argument("-o", "--output", default="search.png", help="image file: .png, .pdf or .svg (default search.png)")
+    nr.add_inputs(p, output_required=False)
     p.add_argument("--metric", choices=SELECT[::-1],
                    help="validation metric (default: the file's ranking metric, val_acc, as nnlab summary ranks)")
     p.add_argument("--grid", nargs="+", default=[], metavar="OTHER_RESULTS",
                    help="other searches' results (a grid, say) to draw in the right panel beside this one")
     args = p.parse_args()
+    args.output = args.output or ("search.pdf" if args.style == "paper" else "search.png")
+    others = args.results[1:] + args.grid
 
-    with nr.load(args.results) as res:
+    with nr.load(args.results[0]) as res:
         metric = args.metric or "val_acc"  # the ranking metric of a file with validation (Search checks it has)
         search = Search(res, metric)
         events = search.events()
         lines = [(res.name or os.path.basename(res.path), search, trajectory(events, metric))]
-        for other in args.grid:
+        for other in others:
             with nr.load(other) as o:
                 s2 = Search(o, metric)
                 lines.append((o.name or os.path.basename(o.path), s2, trajectory(s2.events(), metric)))
         means = {e["config"]: search.mean_curve(e) for e in search.entries}
-        import matplotlib  # after the input is checked: bad input fails fast
-        matplotlib.use("Agg")
+        plt = nr.pyplot(args.style)  # after the input is checked: bad input fails fast
+        paper = args.style == "paper"
         import matplotlib.cm
         import matplotlib.colors
         import matplotlib.lines
-        import matplotlib.pyplot as plt
         n = len(search.ranked)
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 6.2), gridspec_kw={"width_ratios": [1.25, 1]})
+        if paper:  # one column: the staircase above the budget panel
+            fig, (ax, bx) = plt.subplots(2, 1, figsize=(nr.PAPER_WIDTH, 5.6))
+        else:
+            fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 6.2), gridspec_kw={"width_ratios": [1.25, 1]})
         cmap = plt.get_cmap("plasma")
         norm = matplotlib.colors.Normalize(vmin=1, vmax=max(n, 2))
         colour = lambda rank: cmap(0.85 * norm(rank))  # noqa: E731 (the pale end of plasma is left out)
@@ -387,8 +375,9 @@ def main():
         for e in reversed(search.ranked):  # the best drawn last, on top
             rank, y = e["search_rank"], means[e["config"]]
             top = rank <= TOP
-            ax.plot(nr.np.arange(len(y)), y, color=colour(rank), lw=2.2 if top else 1.0, alpha=1 if top else 0.75,
-                    zorder=2 + n - rank)
+            thin = 0.5 if paper else 1
+            ax.plot(nr.np.arange(len(y)), y, color=colour(rank), lw=(2.2 if top else 1.0) * thin,
+                    alpha=1 if top else 0.75, zorder=2 + n - rank)
             last = nr.np.flatnonzero(nr.np.isfinite(y))
             if last.size and last[-1] < e["rungs"][-1]:  # stopped short: pruned, diverged or stopped early
                 stopped += 1
@@ -396,18 +385,21 @@ def main():
             if top:
                 label = "#%d c%04d: %s = %.4f (n=%d): %s" % (rank, e["config"], metric, e["mean"][metric],
                                                             e["n"][metric], short_label(e, keys))
-                handles.insert(0, matplotlib.lines.Line2D([], [], color=colour(rank), lw=2.2, label=label))
+                handles.insert(0, matplotlib.lines.Line2D([], [], color=colour(rank), lw=2.2 * thin, label=label))
         schedules = {tuple(e["rungs"]) for e in search.entries}
         if len(schedules) == 1 and len(search.entries[0]["rungs"]) > 1:
             for k, b in enumerate(search.entries[0]["rungs"][:-1]):
                 ax.axvline(b, color="0.5", ls=":", lw=1)
-                ax.text(b, 1.0, " rung %d" % k, transform=ax.get_xaxis_transform(), va="top", fontsize=7, color="0.4")
+                ax.text(b, 1.0, " rung %d" % k, transform=ax.get_xaxis_transform(), va="top",
+                        fontsize=8 if paper else 7, color="0.4")
         pruned = sum(e["pruned"] for e in search.entries)
         notes = (["%d pruned" % pruned] if pruned else []) + (["a dot where a trial stopped"] if stopped else [])
         what = metric.replace("val_", "validation ").replace("acc", "accuracy")
         over = "runs (seeds × folds)" if res.validation == "folds" else "seeds"
         ax.set_title("the staircase: each trial's %s, mean over its %s%s" % (
-            what, over, "\n" + ", ".join(notes) if notes else ""), fontsize=10)
+            what, over, "\n" + ", ".join(notes) if notes else ""), fontsize=None if paper else 10)
+        if paper:
+            ax.set_title(nr.wrap(ax.get_title(), args.style), fontsize=None)
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel("mean " + metric)
         ax.grid(alpha=0.3)
@@ -416,28 +408,40 @@ def main():
         ranks = matplotlib.colors.ListedColormap([colour(r) for r in range(1, max(n, 2) + 1)])
         sm = matplotlib.cm.ScalarMappable(cmap=ranks, norm=matplotlib.colors.Normalize(vmin=0.5, vmax=max(n, 2) + 0.5))
         bar = fig.colorbar(sm, ax=ax, pad=0.01)
-        bar.set_label("final rank (1 = best, as nnlab summary ranks)")
+        bar.set_label("final rank" if paper else "final rank (1 = best, as nnlab summary ranks)")
         bar.ax.invert_yaxis()
         styles = ["-", "--", "-.", ":"]
         for j, (name, s2, (x, y)) in enumerate(lines):
             label = "%s: %s, %d config points, %d runs: %.4f after %d epochs" % (
                 name, describe(s2.search), len(s2.entries), len(s2.s), y[-1], x[-1])
             line, = bx.plot(nr.np.concatenate([[0], x]), nr.np.concatenate([[nr.np.nan], y]), drawstyle="steps-post",
-                            lw=2 if j == 0 else 1.5, ls=styles[j % len(styles)], label=label, color="C%d" % j)
+                            lw=(2 if j == 0 else 1.5) * (0.5 if paper else 1), ls=styles[j % len(styles)], label=label,
+                            color="C%d" % j)
             bx.plot(x[-1:], y[-1:], "o", color=line.get_color())
-        bx.set_title("best config-point mean %s found against epochs spent" % metric, fontsize=10)
-        bx.set_xlabel("epochs trained, all runs together (rung by rung, trial order)")
+        bx.set_title(nr.wrap("best config-point mean %s found against epochs spent" % metric, args.style),
+                     fontsize=None if paper else 10)
+        bx.set_xlabel("epochs trained, all runs together" + ("" if paper else " (rung by rung, trial order)"))
         bx.set_ylabel("best mean %s so far" % metric)
         bx.set_xlim(left=0)
         bx.grid(alpha=0.3)
-        fig.suptitle("%s: %s, %d trials, %d runs; ranked by mean %s (%s first)" % (
-            res.name or os.path.basename(res.path), describe(search.search), n, len(search.s), metric,
-            "highest" if nr.higher_is_better(metric) else "lowest"), fontsize=11)
+        title = "%s, %d trials, %d runs; ranked by mean %s (%s first)\n%s" % (
+            describe(search.search), n, len(search.s), metric,
+            "highest" if nr.higher_is_better(metric) else "lowest", nr.provenance(res))
+        title = nr.wrap(title, args.style, fig.get_figwidth())
         # one legend under both panels: the searches (right), then the best trials (left)
         handles = bx.get_legend_handles_labels()[0] + handles
-        fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.005), fontsize=7.5, frameon=False)
-        fig.tight_layout(rect=(0, 0.01 + 0.027 * len(handles), 1, 0.96))
-        written = nr.save_figure(fig, args.output)
+        if paper:
+            for h in handles:
+                h.set_label(nr.wrap(h.get_label(), args.style, nr.PAPER_WIDTH - 0.4))
+        lines = sum(h.get_label().count("\n") + 1 for h in handles)
+        line = 0.15 if paper else 0.17  # inches per legend or title line
+        height = fig.get_figheight() + (line * lines if paper else 0)
+        fig.set_figheight(height)
+        fig.suptitle(title, fontsize=None if paper else 11)
+        fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.005), fontsize=None if paper else 7.5,
+                   frameon=False)
+        fig.tight_layout(rect=(0, (0.05 + line * lines) / height, 1, 1 - (title.count("\n") + 1.1) * line / height))
+        written = nr.save_styled(fig, args.output, args.style)
     print("wrote %s" % written)
 
 

@@ -63,9 +63,10 @@ SCRIPT = {
 }
 # Readers of the whole file (everything reads the root attributes and /summary).
 ALL = ("load", "configs", "plot_curves", "plot_compare", "plot_grid", "plot_weights", "plot_search")
-CURVE_READERS = ("curves", "plot_search")  # plot_search reads every run's curves
+CURVE_READERS = ("curves", "plot_search", "plot_curves")  # plot_search reads every run's curves, plot_curves those
+# of the config points it draws (it leaves diverged runs out of the bands, so not /aggregate)
 WEIGHT_READERS = ("weights", "plot_weights_run0")  # best/ (with validation, the default)
-AGGREGATE_READERS = ("aggregate", "plot_curves")
+AGGREGATE_READERS = ("aggregate",)
 
 
 def limit_memory():
@@ -246,7 +247,7 @@ CASES = [
     ("config-negative", with_config(-1), ALL, "config -1 is not a config point's id"),
     ("many-config-points", many_config_points, ("configs", "plot_grid", "plot_compare", "plot_curves", "plot_search"),
      {"configs": None, "plot_grid": "are too many for one figure", "plot_compare": "are too many for one figure",
-      "plot_curves": "no config point", "plot_search": "no run 8"}),
+      "plot_curves": "no run", "plot_search": "no run 8"}),
     # what plot_search reads besides: validation, the search, the rung column, each run's training.select
     ("validation-missing-search", attr("/", "validation", None), SEARCH, NEEDS_VALIDATION),
     ("validation-none", attr("/", "validation", "none"), SEARCH, NEEDS_VALIDATION),
