@@ -1499,8 +1499,9 @@ def figsize(style, width, height):
 def overrides(res):
     """[(experiment name, [KEY=VALUE texts])] of the command-line overrides
     that made the file(s), as each records them in its root attribute
-    `overrides` (a string, or a list of strings); files that record none are
-    left out. (nnlab 0.4 does not write the attribute yet.)"""
+    `overrides` (nnlab writes one string, an override per line; a list of
+    strings, or one string of them separated by spaces, are read too); files
+    that record none are left out."""
     parts = getattr(res, "parts", [res])
     names = getattr(res, "names", [res.name])
     out = []
@@ -1509,7 +1510,8 @@ def overrides(res):
         if v is None:
             continue
         texts = [_text(x) for x in np.asarray(v).reshape(-1)]
-        texts = texts[0].split() if len(texts) == 1 else texts
+        if len(texts) == 1:
+            texts = texts[0].splitlines() if "\n" in texts[0] else texts[0].split()
         if texts:
             out.append((name, texts))
     return out

@@ -164,6 +164,7 @@ def main():
 def draw(res, entries, data, panels, ncols, args, note, where):
     plt = nr.pyplot(args.style)
     import matplotlib.lines
+    import matplotlib.ticker
     keys = nr.label_keys(res, entries)
     nrows = -(-len(panels) // ncols)
     paper = args.style == "paper"
@@ -240,6 +241,7 @@ def draw(res, entries, data, panels, ncols, args, note, where):
                     ha="center", va="center", transform=ax.transAxes, color="0.4")
             ax.set_yticks([])
         ax.set_xlabel("epoch" + ("" if start else " (0 = before training)"))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # epochs are whole
     for i, e in enumerate(entries):
         n_div = data[e["config"]]["n_diverged"]
         diverged += n_div

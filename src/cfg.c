@@ -2094,8 +2094,13 @@ static int resolve(Experiment *ex, char *err)
     quote(name, name_cap, ex->name);
     quote(output, output_cap, ex->output);
     emit_body(&body, ex);
-    buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\nname: %s\n%s", NNLAB_VERSION, name,
-               body.s ? body.s : "");
+    buf_printf(&all, "# nnlab %s: resolved experiment (every default filled in)\n", NNLAB_VERSION);
+    for (const char *o = ex->overrides; o && *o;) { /* provenance: not part of the fingerprint */
+        const char *nl = strchr(o, '\n');
+        buf_printf(&all, "# override: %.*s\n", (int)(nl - o), o);
+        o = nl + 1;
+    }
+    buf_printf(&all, "name: %s\n%s", name, body.s ? body.s : "");
     buf_printf(&all, "storage: {keep_weights: %s, keep_init: %s, keep_pruned: %s}\n",
                keep_weights_names[ex->storage.keep_weights], ex->storage.keep_init ? "true" : "false",
                ex->storage.keep_pruned ? "true" : "false");
@@ -2325,6 +2330,7 @@ void cfg_free(Experiment *ex)
     free(ex->seeds);
     free(ex->output);
     free(ex->resolved);
+    free(ex->overrides);
     free(ex);
 }
 
@@ -2337,6 +2343,35 @@ static char *base_name(const char *path)
     char *dot = strrchr(name, '.');
     if (dot && dot != name) *dot = '\0';
     return name;
+}
+
+/* The overrides as "KEY=VALUE\n" lines (a newline inside one becomes a
+ * space); with none, those a resolved text records in its leading comment
+ * lines ("# override: KEY=VALUE"), so that a folder's experiment.yaml keeps
+ * them. NULL when there are none; -1 out of memory. */
+static int keep_overrides(Experiment *ex, const char *text, size_t len, char *const *overrides, int n)
+{
+    Buf b = {0};
+    static const char mark[] = "# override: ";
+    for (int i = 0; i < n; i++) {
+        size_t at = b.len;
+        buf_printf(&b, "%s\n", overrides[i]);
+        for (size_t k = at; b.s && k + 1 < b.len; k++)
+            if (b.s[k] == '\n' || b.s[k] == '\r') b.s[k] = ' ';
+    }
+    for (const char *p = text, *end = text + len; n == 0 && p < end && *p == '#';) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t line = (size_t)((nl ? nl : end) - p);
+        if (line > sizeof mark - 1 && !memcmp(p, mark, sizeof mark - 1))
+            buf_printf(&b, "%.*s\n", (int)(line - (sizeof mark - 1)), p + sizeof mark - 1);
+        p = nl ? nl + 1 : end;
+    }
+    if (b.oom) {
+        free(b.s);
+        return -1;
+    }
+    ex->overrides = b.s;
+    return 0;
 }
 
 /* Fill what the file left out: name, seeds, output. */
@@ -2380,7 +2415,7 @@ int cfg_load_text(Experiment **out, const char *file, const char *text, size_t l
     for (int i = 0; i < n_overrides; i++)
         if (apply_override(&ns, root, overrides[i], err)) goto fail;
     if (bind_experiment(&b, root, ex)) goto fail;
-    if (fill_defaults(ex)) goto oom;
+    if (fill_defaults(ex) || keep_overrides(ex, text, len, overrides, n_overrides)) goto oom;
     if (resolve(ex, err)) goto fail;
     node_free(root);
     names_free(&ns);

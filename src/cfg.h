@@ -114,6 +114,8 @@ typedef struct {
                           * sampled one under search:, which holds the distributions, not the draws) */
     char fingerprint[17];/* hex FNV-1a of the resolved settings, grid, search, seeds (not name/output/storage) */
     StorageConfig storage;
+    char *overrides;     /* the command-line overrides that made it, "KEY=VALUE\n" each, or NULL: written in
+                          * the resolved text as "# override: KEY=VALUE" lines, and read back from them */
 } Experiment;
 
 /* Default settings: the tutorial's network (DESIGN.md). */

@@ -1020,7 +1020,8 @@ static int write_root_attrs(hid_t f, const Experiment *ex)
                    attr_str(f, "name", ex->name) || attr_str(f, "experiment", ex->resolved) ||
                    attr_str(f, "fingerprint", ex->fingerprint) || attr_str(f, "nnlab_version", NNLAB_VERSION) ||
                    attr_str(f, "created", created) ||
-                   attr_str(f, "validation", d->folds >= 2 ? "folds" : d->validation_fraction > 0 ? "holdout" : "none")
+                   attr_str(f, "validation", d->folds >= 2 ? "folds" : d->validation_fraction > 0 ? "holdout" : "none") ||
+                   (ex->overrides && attr_str(f, "overrides", ex->overrides))
                ? -1
                : 0;
 }

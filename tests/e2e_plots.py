@@ -255,20 +255,27 @@ class Plots(unittest.TestCase):
             self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
 
     def test_titles_name_experiments_filters_and_recorded_overrides(self):
-        # nnlab 0.4 does not record its command-line overrides yet: a root attribute `overrides` (KEY=VALUE
-        # texts) is what the scripts read when a file has one (docs/analysis.md)
+        # nnlab records its command-line overrides in the folder's experiment.yaml ("# override: KEY=VALUE")
+        # and in results.h5's root attribute `overrides`, through a merge too; the titles name them
         import h5py
         copy = os.path.join(self.tmp, "grid-overridden")
         shutil.copytree(self.grid, copy)
-        with h5py.File(os.path.join(copy, "results.h5"), "r+") as f:
-            f.attrs["overrides"] = np.array([b"training.epochs=3", b"seeds=1,2"], dtype=h5py.string_dtype())
+        with open(os.path.join(copy, "experiment.yaml")) as f:
+            self.assertEqual([line for line in f if line.startswith("# override: ")], ["# override: training.epochs=3\n"])
+        os.remove(os.path.join(copy, "results.h5"))
+        r = run(NNLAB, "merge", copy)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(os.path.join(copy, "results.h5"), "r") as f:
+            self.assertEqual(f.attrs["overrides"], "training.epochs=3\n")
+        with h5py.File(os.path.join(self.random, "results.h5"), "r") as f:
+            self.assertNotIn("overrides", f.attrs)
         fig = figure("plot_grid", copy, self.random, "-o", "g.png", "--x", "experiment", "--y", "model.activation",
                      "--where", "model.activation=relu")
         title = fig._suptitle.get_text().replace("\n", " ")
         self.assertIn("grid vs random", title)
         self.assertIn("where model.activation=relu", title)
-        self.assertIn("overrides grid: training.epochs=3 seeds=1,2", title)
-        fig = figure("plot_budget", self.grid, "-o", "b.png")
+        self.assertIn("overrides grid: training.epochs=3", title)
+        fig = figure("plot_budget", self.random, "-o", "b.png")
         self.assertNotIn("overrides", fig._suptitle.get_text())
 
     # ---- several experiments, paper style, weights ------------------------------------------------------------
