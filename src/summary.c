@@ -1059,8 +1059,8 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
             if (!isnan(c->p_value)) fprintf(out, "%.17g", c->p_value);
             fputc('\n', out);
         }
-        print_one_class(stderr, t, rows);
         print_notes(stderr, t);
+        print_one_class(stderr, t, rows);
         return;
     }
     int width[64];
@@ -1099,6 +1099,6 @@ void summary_print(FILE *out, const SummaryTable *t, int top, int csv)
         static const char *const marks[] = {"*", "", "?", "-"};
         fprintf(out, "  %8d  %s\n", c->n_diverged, marks[c->tied]);
     }
+    print_notes(out, t); /* what the columns are, then what to beware of */
     print_one_class(out, t, rows);
-    print_notes(out, t);
 }
