@@ -381,6 +381,10 @@ def main():
             mpairs.append((secs["now"] / secs["before"], secs))
         mr, msecs = median_middle(mpairs, key=lambda p: p[0])
         st.update(merge_1000_s=msecs, merge_vs_before=mr, merge_ratios=[p[0] for p in mpairs])
+        # 9. The report: nnlab report's page of a 1,000-run experiment, opened in headless Chromium
+        # (scripts/bench/report_open.py: the median of three loads, loadEventEnd - navigationStart).
+        progress("9. report: the page of a 1,000-run experiment in Chromium")
+        res["report"] = json_lines([py, os.path.join(HERE, "report_open.py"), "--nnlab", args.nnlab])[0]
     finally:
         shutil.rmtree(tmp)
 
@@ -422,6 +426,8 @@ def main():
         ("  keep_weights best, no init / all", res["storage"]["best_no_init_vs_all"], "(smaller)", None),
         ("storage: merge 1,000 runs / before", res["storage"]["merge_vs_before"], "<= 1.2x",
          res["storage"]["merge_vs_before"] <= 1.2),
+        ("report: 1,000-run page opens in (s)", res["report"]["report_open_s"], "< 2 s",
+         res["report"]["report_open_s"] < 2),
     ]
     res["checks"] = [{"what": w.strip(), "value": v, "target": tg, "met": ok if ok is None else bool(ok)}
                      for w, v, tg, ok in checks]
@@ -488,6 +494,9 @@ def main():
     print("   merge of 1,000 tutorial runs: %.2f s, %.2f s before one copy (median of %d pairs: %s)"
           % (st["merge_1000_s"]["now"], st["merge_1000_s"]["before"], len(st["merge_ratios"]),
              ", ".join("%.2f" % r for r in st["merge_ratios"])))
+    rp = res["report"]
+    print("9. Report of %d runs: %.0f kB, written in %.1f s, opens in Chromium in %.2f s"
+          % (rp["report_runs"], rp["report_bytes"] / 1e3, rp["report_render_s"], rp["report_open_s"]))
     print()
     print("%-40s %10s  %-20s %s" % ("target", "measured", "wanted", "met"))
     for w, v, tg, ok in checks:

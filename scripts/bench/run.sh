@@ -2,13 +2,13 @@
 # Benchmarks of nnlab against what its users would otherwise use, measured
 # side by side in one run on this machine (docs/performance.md). Prints a
 # table and writes results/bench.json. Needs the benchmark-only packages
-# (libfann-dev, python3-torch, python3-sklearn, dataset-fashion-mnist, time):
-# installs them with scripts/install-deps.sh --bench when run as root (or
-# with sudo), else says which are missing. About 3-4 minutes on the idle
-# 2-core development machine (3 minutes of CPU time), more when it is busy;
-# --quick (fewer pairs and rounds, the JSON marked quick) needs a third of
-# that. Each step is announced on stderr, with the seconds since the start.
-# Builds in build/, or in NNLAB_BUILD_DIR.
+# (libfann-dev, python3-torch, python3-sklearn, dataset-fashion-mnist, time)
+# and chromium: installs them with scripts/install-deps.sh --bench when run
+# as root (or with sudo), else says which are missing. About 15 minutes on
+# the idle 2-core development machine, more when it is busy (the first run
+# also builds the merge-time baseline); --quick (fewer pairs and rounds, the
+# JSON marked quick) saves about a third. Each step is announced on stderr,
+# with the seconds since the start. Builds in build/, or in NNLAB_BUILD_DIR.
 #
 #   scripts/bench/run.sh [--quick] [bench.py options: --repeat N, --rounds N, ...]
 set -euo pipefail
@@ -21,6 +21,7 @@ missing=()
 [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 [ -x /usr/bin/time ] || missing+=(time)
 [ -e /usr/include/floatfann.h ] || missing+=(libfann-dev)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
     echo "bench: installing ${missing[*]}"
