@@ -239,15 +239,19 @@ def scatter_figure(res, keep, metric, x, y, text, plt):
     return svg(fig)
 
 
-def budget_figure(res, entries, metric, plt):
-    """expected_max of the config points' means against n draws, and the
-    training seconds n draws cost on average (a config point's runs together)."""
-    means = [e["mean"][metric] for e in entries if math.isfinite(e["mean"][metric])]
-    if not means:
+def budget_figure(res, where, metric, plt):
+    """plot_budget.py's curve: expected_max of the config points' means
+    against n draws, and the training seconds n draws cost on average (for
+    successive halving and Hyperband, drawn from the points that finished,
+    each costing the whole search's seconds over their number). Returns
+    (svg, the curve's dict) or None."""
+    import plot_budget as pb
+    try:
+        _, curves = pb.budget_curves(res, metric, where, "seconds")
+    except nr.NnlabError:  # no config point with a value to draw from
         return None
-    curve = nr.expected_max(means, len(means), nr.higher_is_better(metric))
-    seconds = [float(nr.np.nansum(res.summary["seconds"][e["runs"]])) for e in entries]
-    per_draw = sum(seconds) / len(seconds) if seconds else 0.0
+    c = curves[0]
+    means, curve, per_draw = c["values"], c["expected"], c["cost"]
     n = nr.np.arange(1, len(curve) + 1)
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     ax.plot(n, curve, color="C0", lw=1.8, marker="o" if len(n) <= 30 else None, ms=3)
@@ -260,7 +264,7 @@ def budget_figure(res, entries, metric, plt):
         top = ax.secondary_xaxis("top", functions=(lambda v: v * per_draw, lambda v: v / per_draw))
         top.set_xlabel("training seconds, on average (%.3g s per config point)" % per_draw, fontsize=8)
     fig.tight_layout()
-    return svg(fig)
+    return svg(fig), c
 
 
 def search_figure(res, plt):
@@ -454,7 +458,7 @@ def build(args):
             for x in swept[i + 1:]:
                 fig = heatmap_figure(res, keep, metric, x, y, plt)
                 (heatmaps if fig else too_big).append((x, y, fig))
-        budget = budget_figure(res, entries, metric, plt)
+        budget = budget_figure(res, where, metric, plt)
         search = search_figure(res, plt)
         page = render(args, res, header, rows, notes, metric, keep, entries, shown, curves, left_out, heatmaps,
                       too_big, budget, search)
@@ -524,9 +528,14 @@ def render(args, res, header, rows, notes, metric, keep, entries, shown, curves,
             MAX_HEATMAP_SIDE, esc(", ".join("%s × %s" % (y, x) for x, y, _ in too_big))))
     p.append('<h2 id="budget">Budget</h2>')
     if budget:
+        fig, c = budget
+        left = ""
+        if c["left_out"]:
+            left = " (%d pruned or without a value left out; their seconds counted)" % c["left_out"]
         p.append('<p class="meta">What a smaller search would have found: the expected best mean %s of n config '
-                 "points drawn at random, with replacement, from these %d (Dodge et al. 2019); the dotted line is "
-                 "the best of all.</p><figure>%s</figure>" % (esc(metric), len(entries), budget))
+                 "points drawn at random, with replacement, from these %d%s (Dodge et al. 2019, as "
+                 "scripts/plot_budget.py draws it); the dotted line is the best of all.</p><figure>%s</figure>"
+                 % (esc(metric), len(c["values"]), esc(left), fig))
     else:
         p.append("<p>No config point has a value of %s.</p>" % esc(metric))
     if search:

@@ -935,11 +935,22 @@ static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, v8f *r, const v8f *x, float
         *u = *u - st.step * (*q / den);
         return;
     }
-    for (int k = 0; k < 8; k++) {
-        float vk = (*q)[k], rk = (*r)[k];
-        (*u)[k] = step_weight((*u)[k], &vk, &rk, (*x)[k], d, st);
-        (*q)[k] = vk, (*r)[k] = rk;
+    /* sgd_weight and velocity_step in vector operations too: a loop over the
+     * lanes calling them was left scalar once the adaptive branch above made
+     * this function larger (the tutorial's per-example runs took 2x as long) */
+    if (st.kind == OPT_SGD) {
+        v8f g = *x * d;
+        if (st.l2 != 0.0f) g += st.l2 * *u;
+        *u = *u - st.lr * g;
+        return;
     }
+    v8f g;
+    for (int k = 0; k < 8; k++) g[k] = fmaf((*x)[k], d, 0.0f);
+    if (st.l2 != 0.0f) g += st.l2 * *u;
+    v8f v = st.mu * *q + g;
+    *q = v;
+    *u = st.kind == OPT_MOMENTUM ? *u - st.lr * v : *u - st.lr * (g + st.mu * v);
+    (void)r;
 }
 
 /* Weights i..i+8 of sgd_dot_row for one row of wt, w0 (velocity v0, output
