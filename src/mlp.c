@@ -916,6 +916,17 @@ static ALWAYS_INLINE float dot_total8(const v8f *s)
 /* step_weight on 8 lanes: weights *u with states *q and *r (not touched
  * by SGD; r only by adam and adamw), inputs *x, output gradient d. Vectors
  * by pointer: by value they would change the ABI. */
+/* *out = the square roots of *a's 8 lanes, through arrays, whose loop GCC
+ * vectorizes (vsqrtps); indexing the vector itself left 8 scalar square
+ * roots. By pointer, as step_lanes' vectors. */
+static ALWAYS_INLINE void sqrt_lanes(v8f *out, const v8f *a)
+{
+    float in[8], r[8];
+    memcpy(in, a, sizeof in);
+    for (int k = 0; k < 8; k++) r[k] = sqrtf(in[k]);
+    memcpy(out, r, sizeof r);
+}
+
 static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, v8f *r, const v8f *x, float d, Step st)
 {
     if (ADAPTIVE(st.kind)) { /* adaptive_step in vector operations: per lane, GCC would not vectorize it */
@@ -924,14 +935,16 @@ static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, v8f *r, const v8f *x, float
         if (st.l2 != 0.0f) g += st.l2 * *u;
         if (st.kind == OPT_RMSPROP) {
             *q = st.b2 * *q + st.c2 * (g * g);
-            for (int k = 0; k < 8; k++) den[k] = sqrtf((*q)[k]) + st.eps;
+            sqrt_lanes(&den, q);
+            den += st.eps;
             *u = *u - st.lr * (g / den);
             return;
         }
         if (st.kind == OPT_ADAMW) *u = *u * st.decay;
         *q = st.b1 * *q + st.c1 * g;
         *r = st.b2 * *r + st.c2 * (g * g);
-        for (int k = 0; k < 8; k++) den[k] = sqrtf((*r)[k]) * st.rb2 + st.eps;
+        sqrt_lanes(&den, r);
+        den = den * st.rb2 + st.eps;
         *u = *u - st.step * (*q / den);
         return;
     }
