@@ -46,6 +46,21 @@ grid:
   model.activation: [tanh, relu]
 """
 
+HALVING = """name: report-halving
+dataset: {validation_fraction: 0.2, scale: standard}
+model: {hidden: [8]}
+training: {epochs: 4, batch_size: 16}
+search:
+  method: halving
+  trials: 6
+  seed: 2
+  min_epochs: 1
+  eta: 2
+  space:
+    training.learning_rate: {log_uniform: [0.001, 0.5]}
+seeds: [1]
+"""
+
 # (column, clicks on its header): one click sorts ascending, a second descending
 CLICKS = [("val_loss_mean", 1), ("val_loss_mean", 2), ("model.activation", 2), ("config", 1)]
 
@@ -168,6 +183,19 @@ class Browser(unittest.TestCase):
         cls.shot = os.path.join(cls.tmp, "report.png")
         shot = screenshot("file://" + cls.path, cls.tmp, cls.shot)
         url = "file://" + cls.path
+        # a successive-halving search: its page has the staircase, and pruned points in the table
+        exp = os.path.join(cls.tmp, "halving.yaml")
+        with open(exp, "w") as f:
+            f.write(HALVING)
+        cls.halving_out = os.path.join(cls.tmp, "halving")
+        r = nnlab("run", exp, "-o", cls.halving_out, "--quiet")
+        assert r.returncode == 0, r.stderr
+        r = nnlab("report", cls.halving_out)
+        assert r.returncode == 0, r.stderr
+        table = list(csv.reader(io.StringIO(nnlab("summary", cls.halving_out, "--csv").stdout)))
+        cls.halving_header, cls.halving_rows = table[0], table[1:]
+        with open(os.path.join(cls.halving_out, "report.html"), encoding="utf-8") as f:
+            cls.halving_html = f.read()
         cls.clicked = {}
         try:
             with nnlab_browser.Chromium() as b:
@@ -182,6 +210,8 @@ class Browser(unittest.TestCase):
                 cls.fragment = page_of(b)
                 b.open("file://" + broken)
                 cls.broken = page_of(b)
+                b.open("file://" + os.path.join(cls.halving_out, "report.html"))
+                cls.halving = page_of(b)
         finally:
             cls.shot_status = shot.wait(timeout=120), shot.communicate()[1]
 
@@ -254,6 +284,21 @@ class Browser(unittest.TestCase):
         self.assertIn("2 diverged runs left out of the bands", t)
         self.assertIn("<dt>diverged</dt><dd>2</dd>", t)
         self.assertEqual(t.count("<figcaption>"), 1)  # one pair of swept settings: one heatmap
+
+
+    def test_a_halving_search_page(self):
+        # the staircase and the pruned points, with no console error, the table the summary's
+        self.assertEqual(self.halving.ready, "1", "the page's script did not run to its end")
+        self.assertEqual(self.halving.console, [])
+        self.assertEqual(self.halving.errors.strip(), "")
+        self.assertEqual(self.halving.header, self.halving_header)
+        self.assertEqual(self.halving.rows, self.halving_rows)
+        self.assertEqual(len(self.halving_rows), 6)
+        t = self.halving_html
+        self.assertIn('id="search"', t)
+        section = t[t.index('id="search"'):]
+        self.assertIn("<svg", section[:section.index("</figure>")])
+        self.assertIn("<dt>pruned</dt>", t)
 
 
 class Input(unittest.TestCase):
