@@ -130,6 +130,8 @@ def curves_figure(res, entries, plt):
             lo, hi = mean - std, mean + std
             if name.endswith("_acc"):
                 lo, hi = nr.np.clip(lo, 0, 1), nr.np.clip(hi, 0, 1)
+                if len(x) > 1:  # from epoch 1, as plot_curves: the initial accuracy would squash the axis
+                    x, mean, lo, hi = x[1:], mean[1:], lo[1:], hi[1:]
             ax.plot(x, mean, color=colour, lw=1.5,
                     label="%s (%d runs)" % (labels[i], len(runs)) if name == "train_loss" else None)
             ax.fill_between(x, lo, hi, color=colour, alpha=0.18, lw=0)
@@ -141,7 +143,7 @@ def curves_figure(res, entries, plt):
         elif name.endswith("_loss"):
             ax.set_yscale("log")
     for ax in axes[1]:
-        ax.set_xlabel("epoch (0 = before training)")
+        ax.set_xlabel("epoch (0 = before training; accuracies from 1)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     legend_rows = -(-len(entries) // ncol)
     fig.set_figheight(5.6 + 0.2 * legend_rows)
@@ -454,9 +456,18 @@ def build(args):
         curves, left_out = curves_figure(res, shown[:CURVE_CONFIGS], plt) if shown else (None, 0)
         swept = [k for k in res.swept if len({e["values"][k] for e in entries}) > 1]
         heatmaps, too_big = [], []
+        # successive halving or Hyperband: the cells average the points that trained to the end only (a
+        # pruned point's runs stopped after an epoch or a few, and would drag its cells down)
+        pruned = [e for e in entries if e["pruned"]]
+        cells = keep.copy()
+        for e in pruned:
+            cells[e["runs"]] = False
+        args.heatmap_pruned = len(pruned) if cells.any() else 0
+        if not cells.any():
+            cells = keep
         for i, y in enumerate(swept):
             for x in swept[i + 1:]:
-                fig = heatmap_figure(res, keep, metric, x, y, plt)
+                fig = heatmap_figure(res, cells, metric, x, y, plt)
                 (heatmaps if fig else too_big).append((x, y, fig))
         budget = budget_figure(res, where, metric, plt)
         search = search_figure(res, plt)
@@ -516,8 +527,10 @@ def render(args, res, header, rows, notes, metric, keep, entries, shown, curves,
     if heatmaps:
         p.append('<p class="meta">Mean %s over the runs of each cell (every other swept setting averaged); the best '
                  "cell framed in red. A setting a search sampled (more than %d numbers) is drawn as a scatter "
-                 "instead: a dot per config point, the best ringed in red.</p><div class=\"figs\">"
-                 % (esc(metric), SAMPLED_VALUES))
+                 "instead: a dot per config point, the best ringed in red.%s</p><div class=\"figs\">"
+                 % (esc(metric), SAMPLED_VALUES, esc(" The %d config points the search pruned are left out: their "
+                                                     "runs stopped early." % args.heatmap_pruned)
+                    if getattr(args, "heatmap_pruned", 0) else ""))
         for x, y, fig in heatmaps:
             p.append("<figure>%s<figcaption>%s × %s</figcaption></figure>" % (fig, esc(y), esc(x)))
         p.append("</div>")

@@ -872,6 +872,9 @@ class Results:
                 entry["mean"][m], entry["std"][m], entry["n"][m] = welford(s[m][rows])
                 entry["ci"][m] = (t_interval(entry["mean"][m], entry["std"][m], entry["n"][m]) if ci == "t"
                                   else bootstrap_interval(s[m][rows]))
+                if ci == "t" and "_acc" in m and entry["n"][m] >= 2:  # an accuracy's interval stays within [0, 1]
+                    lo, hi = entry["ci"][m]
+                    entry["ci"][m] = (max(lo, 0.0), min(hi, 1.0))
             out.append(entry)
         ordered = rank(out, metric)
         for i, e in enumerate(ordered):

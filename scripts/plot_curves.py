@@ -110,8 +110,9 @@ def main():
     nr.add_inputs(p)
     p.add_argument("--config", type=int, action="append", help="config point to show (repeatable)")
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep config points with this swept value")
-    p.add_argument("--max-configs", type=int, default=10,
-                   help="show at most this many config points, the best by the mean of --metric (default 10)")
+    p.add_argument("--max-configs", type=int, default=None,
+                   help="show at most this many config points, the best by the mean of --metric (default 10; 5 with "
+                        "--style paper, whose legend must fit one column)")
     p.add_argument("--metric", choices=nr.METRICS,
                    help="what --max-configs ranks by (default: the file's ranking metric: val_acc with validation, "
                         "else test_acc; final_test_acc in format 1 files)")
@@ -150,7 +151,8 @@ def main():
                 raise nr.NnlabError("%s: no config point %s%s (there are %s)" % (
                     res.path, ", ".join(map(str, missing)), " matching --where" if args.where else "", have))
             entries = [known[c] for c in args.config]
-        entries, note = select(res, entries, max(args.max_configs, 1), metric)
+        limit = args.max_configs if args.max_configs is not None else 5 if args.style == "paper" else 10
+        entries, note = select(res, entries, max(limit, 1), metric)
         if len(entries) > MAX_CONFIGS:  # the legend takes the figure's height
             raise nr.NnlabError("%s: %d config points are too many for one figure (at most %d); use --max-configs, "
                                 "--config or --where" % (res.path, len(entries), MAX_CONFIGS))

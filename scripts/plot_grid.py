@@ -62,6 +62,16 @@ def main():
         metric = res.check_metric(args.metric or res.rank_metric)
         s = res.summary
         keep = res.where_rows(where)
+        # successive halving or Hyperband: the cells average the points that trained to the end (a pruned
+        # point's runs stopped early and would drag its cells down)
+        n_pruned = 0
+        if "status" in s.dtype.names:
+            pruned = nr.np.array([nr._text(v) in ("pruned", "paused") for v in s["status"]], dtype=bool)
+            by_config = {int(c) for c in s["config"][pruned]}
+            pruned = nr.np.array([int(c) in by_config for c in s["config"]], dtype=bool)
+            if (keep & ~pruned).any() and (keep & pruned).any():
+                n_pruned = len({int(c) for c in s["config"][keep & pruned]})
+                keep = keep & ~pruned
         rows = nr.np.flatnonzero(keep)
         res.require_values(metric, rows)
         on_test = res.note_ranking(metric)
@@ -125,6 +135,8 @@ def main():
                                               ", best framed" if best is not None else "")
         if averaged:
             title += "\nand over %s" % ", ".join(averaged)  # a line of its own: one line can be wider than the figure
+        if n_pruned:
+            title += "\n%d config points the search pruned left out" % n_pruned
         title += "\n" + nr.provenance(res, where)
         if on_test:
             title += "\n" + nr.RANKED_ON_TEST

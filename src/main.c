@@ -1,12 +1,13 @@
 /* main.c — the command line. Parses arguments, calls the library, prints its
  * messages and decides the exit status; nothing else. */
-#define _POSIX_C_SOURCE 200809L /* readlink, access, execv */
+#define _XOPEN_SOURCE 700 /* readlink, access, execv; realpath */
 #include <cblas.h>
 #include <errno.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -257,10 +258,26 @@ static int load_summary(SummaryTable **t, const char *path, char *err)
     return 0;
 }
 
+/* The folder of a results file or folder, resolved (for telling two names
+ * of one apart), in out (PATH_MAX); NULL if it cannot be resolved. */
+static char *results_folder(const char *path, char *out)
+{
+    if (!realpath(path, out)) return NULL;
+    size_t n = strlen(out);
+    if (n > 11 && !strcmp(out + n - 11, "/results.h5")) out[n - 11] = '\0';
+    return out;
+}
+
 /* Several results files or folders as one table (summary_concat). */
 static int load_summaries(SummaryTable **t, const char *const *paths, int n, char *err)
 {
     if (n == 1) return load_summary(t, paths[0], err);
+    for (int i = 0; i < n; i++) /* one folder twice (or its results.h5 too) would be every point twice */
+        for (int k = 0; k < i; k++) {
+            char a[PATH_MAX], b[PATH_MAX];
+            if (results_folder(paths[i], a) && results_folder(paths[k], b) && !strcmp(a, b))
+                return nn_errf(err, "%s and %s are the same results: name each once", paths[k], paths[i]);
+        }
     SummaryTable **parts = calloc((size_t)n, sizeof *parts);
     if (!parts) return nn_errf(err, "out of memory");
     int rc = 0;

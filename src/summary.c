@@ -892,6 +892,10 @@ int summary_stats(SummaryTable *t, int ci, char *err)
             int n = c->n[m];
             if (ci == SUM_CI_T || n < 2) {
                 stats_t_interval(c->mean[m], c->std[m], n, &c->ci_lo[m], &c->ci_hi[m]);
+                if (n >= 2 && strstr(t->metrics[m], "_acc")) { /* an accuracy's interval stays within [0, 1] */
+                    c->ci_lo[m] = c->ci_lo[m] < 0.0 ? 0.0 : c->ci_lo[m];
+                    c->ci_hi[m] = c->ci_hi[m] > 1.0 ? 1.0 : c->ci_hi[m];
+                }
                 continue;
             }
             if (!draws[n] && !(draws[n] = stats_bootstrap_draws(n))) rc = nn_errf(err, "out of memory");

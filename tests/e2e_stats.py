@@ -343,6 +343,17 @@ class EdgeCases(unittest.TestCase):
         self.assertEqual(marks, ["*", "*", "", "?", "-"])
         self.assertIn("   1  0.5000 ± 0.0000  -", text)  # n = 1: no interval
 
+    def test_an_accuracy_interval_stays_within_0_and_1(self):
+        # 3 seeds near 1 (t = 4.30): the t interval's upper end would be 1.0246; near 0 its lower end -0.0246
+        rows, r, text = self.table([([1, 2, 3], [0.99, 1.0, 0.97], b"ok"), ([1, 2, 3], [0.01, 0.0, 0.03], b"ok")])
+        by = {int(row["config"]): row for row in rows}
+        self.assertEqual(float(by[0]["val_acc_ci_hi"]), 1.0)
+        self.assertLess(float(by[0]["val_acc_ci_lo"]), 0.97)
+        self.assertEqual(float(by[1]["val_acc_ci_lo"]), 0.0)
+        self.assertGreater(float(by[1]["val_acc_ci_hi"]), 0.03)
+        self.assertGreater(float(by[1]["val_loss_ci_hi"]), 1.0)  # a loss's interval is not clipped
+        self.assertIn("[0.9487, 1.0000]", text)
+
     def test_welch_and_no_spread(self):
         rows, r, _ = self.table([
             ([1, 2, 3, 4], TOP, b"ok"),
@@ -444,6 +455,10 @@ class SeveralExperiments(unittest.TestCase):
         r = nnlab("summary", GRID, text)
         self.assertEqual(r.returncode, 2)
         self.assertEqual(r.stderr, "nnlab: %s: not an HDF5 file\n" % text)
+        r = nnlab("summary", GRID, os.path.join(GRID, "results.h5"))  # one folder twice
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "nnlab: %s and %s are the same results: name each once\n"
+                         % (GRID, os.path.join(GRID, "results.h5")))
         hand = os.path.join(self.tmp, "hand.h5")  # no resolved experiment to compare settings with
         write_results(hand, [([1, 2], [0.5, 0.6], b"ok")])
         r = nnlab("summary", GRID, hand)
