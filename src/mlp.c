@@ -913,9 +913,6 @@ static ALWAYS_INLINE float dot_total8(const v8f *s)
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* step_weight on 8 lanes: weights *u with states *q and *r (not touched
- * by SGD; r only by adam and adamw), inputs *x, output gradient d. Vectors
- * by pointer: by value they would change the ABI. */
 /* *out = the square roots of *a's 8 lanes, through arrays, whose loop GCC
  * vectorizes (vsqrtps); indexing the vector itself left 8 scalar square
  * roots. By pointer, as step_lanes' vectors. */
@@ -927,6 +924,9 @@ static ALWAYS_INLINE void sqrt_lanes(v8f *out, const v8f *a)
     memcpy(out, r, sizeof r);
 }
 
+/* step_weight on 8 lanes: weights *u with states *q and *r (not touched
+ * by SGD; r only by adam and adamw), inputs *x, output gradient d. Vectors
+ * by pointer: by value they would change the ABI. */
 static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, v8f *r, const v8f *x, float d, Step st)
 {
     if (ADAPTIVE(st.kind)) { /* adaptive_step in vector operations: per lane, GCC would not vectorize it */
