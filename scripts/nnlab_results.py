@@ -1374,20 +1374,21 @@ class ManyResults(Results):
             summary[name] = a
         self.summary = summary
 
-    def part_run(self, run):
-        """(Results, original run id) of a combined run id."""
-        run = int(run)
-        if not 0 <= run < len(self._run_of):
-            raise NnlabError("%s: no run %d" % (self.path, run))
-        p, orig = self._run_of[run]
+    def _part(self, of, i, what):
+        """(Results, original id) of combined id i in the map `of` (_run_of or _config_of)."""
+        i = int(i)
+        if not 0 <= i < len(of):
+            raise NnlabError("%s: no %s %d" % (self.path, what, i))
+        p, orig = of[i]
         return self.parts[p], orig
 
+    def part_run(self, run):
+        """(Results, original run id) of a combined run id."""
+        return self._part(self._run_of, run, "run")
+
     def part_config(self, config):
-        config = int(config)
-        if not 0 <= config < len(self._config_of):
-            raise NnlabError("%s: no config point %d" % (self.path, config))
-        p, orig = self._config_of[config]
-        return self.parts[p], orig
+        """(Results, original config id) of a combined config id."""
+        return self._part(self._config_of, config, "config point")
 
     def experiment_of(self, run):
         """The experiment name of a combined run id."""

@@ -963,7 +963,6 @@ static ALWAYS_INLINE void step_lanes(v8f *u, v8f *q, v8f *r, const v8f *x, float
     v8f v = st.mu * *q + g;
     *q = v;
     *u = st.kind == OPT_MOMENTUM ? *u - st.lr * v : *u - st.lr * (g + st.mu * v);
-    (void)r;
 }
 
 /* Weights i..i+8 of sgd_dot_row for one row of wt, w0 (velocity v0, output

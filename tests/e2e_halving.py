@@ -6,7 +6,6 @@ to the lower trial); a run that reaches the last rung has the bits of a
 plain random search's run of the same trial, and a pruned run's curves are
 that run's up to where it stopped; every run file says its status and rung;
 without validation or with --shard it is refused (exit 2)."""
-import math
 import os
 import shutil
 import signal
@@ -19,25 +18,11 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nnlab_testing import results_contents  # noqa: E402
+from nnlab_testing import HALVING_SEARCH, results_contents  # noqa: E402
 
 NNLAB = os.environ["NNLAB"]
 
-HALVING = """name: halving
-dataset: {validation_fraction: 0.2, scale: standard}
-model: {hidden: [12]}
-training: {epochs: 9, batch_size: 16, shuffle: true, optimizer: momentum}
-search:
-  method: halving
-  trials: 7
-  seed: 3
-  min_epochs: 1
-  eta: 3
-  space:
-    training.learning_rate: {log_uniform: [0.001, 0.5]}
-    model.dropout: {uniform: [0.0, 0.3]}
-seeds: [1, 2]
-"""
+HALVING = "name: halving\n" + HALVING_SEARCH
 TRIALS, SEEDS, RUNGS, KEEP = 7, 2, [1, 3, 9], [7, 3, 1]
 
 

@@ -13,7 +13,7 @@ import unittest
 import h5py
 import numpy as np
 
-from nnlab_testing import ReferenceRun, run_files, wait_for_runs
+from nnlab_testing import HALVING_SEARCH, ReferenceRun, run_files, wait_for_runs
 
 NNLAB = os.environ["NNLAB"]
 MPIRUN = os.environ["MPIRUN"]
@@ -158,21 +158,7 @@ def run_files_contents(out):
     return got
 
 
-HALVING = """name: mpi-halving
-dataset: {validation_fraction: 0.2, scale: standard}
-model: {hidden: [12]}
-training: {epochs: 9, batch_size: 16, shuffle: true, optimizer: momentum}
-search:
-  method: halving
-  trials: 7
-  seed: 3
-  min_epochs: 1
-  eta: 3
-  space:
-    training.learning_rate: {log_uniform: [0.001, 0.5]}
-    model.dropout: {uniform: [0.0, 0.3]}
-seeds: [1, 2]
-"""
+HALVING = "name: mpi-halving\n" + HALVING_SEARCH
 
 
 class RungSearch(ReferenceRun):

@@ -31,6 +31,9 @@ SRC = os.environ["NNLAB_SOURCE_DIR"]
 sys.path.insert(0, os.path.join(SRC, "scripts"))
 import nnlab_results as nr  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nnlab_testing import HALVING_SEARCH  # noqa: E402
+
 SHIPPED = os.environ.get("NNLAB_RESULTS", os.path.join(SRC, "results"))
 EXPERIMENTS = {
     "grid": """name: grid
@@ -51,21 +54,7 @@ grid:
   training.optimizer: [sgd, momentum]
 seeds: [1, 2, 3, 4]
 """,
-    "halving": """name: halving
-dataset: {validation_fraction: 0.2, scale: standard}
-model: {hidden: [12]}
-training: {epochs: 9, batch_size: 16, shuffle: true, optimizer: momentum}
-search:
-  method: halving
-  trials: 7
-  seed: 3
-  min_epochs: 1
-  eta: 3
-  space:
-    training.learning_rate: {log_uniform: [0.001, 0.5]}
-    model.dropout: {uniform: [0.0, 0.3]}
-seeds: [1, 2]
-""",
+    "halving": "name: halving\n" + HALVING_SEARCH,
 }
 TMP = GRID = OTHER = HALVING = None
 

@@ -9,6 +9,23 @@ import unittest
 
 import h5py
 
+# A small successive-halving search (7 trials x 2 seeds, rungs of 1, 3 and 9 epochs) that e2e_halving,
+# e2e_mpi and e2e_stats run: "name: ...\n" + HALVING_SEARCH is an experiment.
+HALVING_SEARCH = """dataset: {validation_fraction: 0.2, scale: standard}
+model: {hidden: [12]}
+training: {epochs: 9, batch_size: 16, shuffle: true, optimizer: momentum}
+search:
+  method: halving
+  trials: 7
+  seed: 3
+  min_epochs: 1
+  eta: 3
+  space:
+    training.learning_rate: {log_uniform: [0.001, 0.5]}
+    model.dropout: {uniform: [0.0, 0.3]}
+seeds: [1, 2]
+"""
+
 
 def run_files(out):
     """The finished run files of an output folder, sorted."""
